@@ -1,0 +1,35 @@
+#include "engine/device.h"
+
+#include "engine/errors.h"
+
+namespace healbert {
+
+torch::Device parse_device(const std::string& name) {
+  c10::optional<torch::Device> device;
+  try {
+    device = torch::Device(name);
+  } catch (const c10::Error&) {
+    fail(code::kDevice, "unknown device '", name, "': expected 'cpu', 'cuda' or 'cuda:<index>'");
+  }
+  if (device->is_cpu()) return *device;
+  HB_CHECK(device->is_cuda(), code::kDevice, "device '", name, "' is not supported: use 'cpu' or 'cuda[:index]'");
+  HB_CHECK(torch::cuda::is_available(), code::kDevice, "device '", name,
+           "' requested but CUDA is not available (this libtorch ",
+#ifdef HEALBERT_WITH_CUDA
+           "has CUDA, but no driver or device answered)"
+#else
+           "was built without CUDA; point LIBTORCH at a CUDA build and reinstall)"
+#endif
+  );
+  const auto count = static_cast<int64_t>(torch::cuda::device_count());
+  if (!device->has_index()) return torch::Device(torch::kCUDA, 0);
+  HB_CHECK(device->index() < count, code::kDevice, "device '", name, "' does not exist: ", count,
+           " CUDA device(s) visible");
+  return *device;
+}
+
+void synchronize(const torch::Device& device) {
+  if (device.is_cuda()) torch::cuda::synchronize(device.index());
+}
+
+}  // namespace healbert

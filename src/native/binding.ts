@@ -1,0 +1,87 @@
+/**
+ * Loads the native addon (prebuilt from prebuilds/<platform>-<arch>/ or built into build/Release/) and
+ * types what it exports. Load failures become an ERR_NATIVE_LOAD error that says what to do.
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { HealbertError } from '../errors.js';
+import { resolveThreadCount } from './threads.js';
+
+export interface NativeRuntimeInfo {
+  torchVersion: string;
+  torchMajor: number;
+  torchMinor: number;
+  torchSource: string;
+  builtWithCuda: boolean;
+  cudaAvailable: boolean;
+  cudnnAvailable: boolean;
+  mkldnnAvailable: boolean;
+  cxx11Abi: boolean;
+  numThreads: number;
+  parallelInfo: string;
+  cudaDevices: { index: number; name: string; capability: string; totalMemory: number }[];
+}
+
+export interface NativeSmokeResult {
+  device: string;
+  size: number;
+  maxAbsDiff: number;
+  milliseconds: number;
+  ok: boolean;
+}
+
+export type SelfTestKind = 'ok' | 'torch' | 'healbert' | 'std' | 'unknown';
+
+export interface NativeBinding {
+  abiVersion: number;
+  runtimeInfo(): NativeRuntimeInfo;
+  setNumThreads(threads: number): void;
+  smokeTest(device: string, size: number): Promise<NativeSmokeResult>;
+  selfTest(kind: SelfTestKind, async?: false): string;
+  selfTest(kind: SelfTestKind, async: true): Promise<string>;
+}
+
+/** The package root: src/native/ and dist/native/ are both two levels below it. */
+export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+let cached: NativeBinding | undefined;
+
+/** Explains the usual reasons a libtorch addon does not load. */
+export function explainLoadFailure(message: string): string {
+  if (/No native build was found/.test(message)) {
+    return 'the addon is not built. Run `npm run build:native` in the healbert folder (it needs cmake, a C++ compiler and libtorch; see the README).';
+  }
+  if (/lib(torch|c10)[^:]*\.so[^:]*: cannot open shared object file/.test(message)) {
+    return "libtorch's shared libraries are missing at run time: the libtorch the addon was built against was moved or removed. Reinstall it, or rebuild with `npm run build:native`.";
+  }
+  if (/undefined symbol: _ZN/.test(message)) {
+    return 'symbol mismatch: the addon was built against a different libtorch (version or C++ ABI) than the one loaded now. Rebuild with `npm run build:native`, and check LIBTORCH points at the same libtorch at build and run time.';
+  }
+  if (/cuda|cudart|nvrtc|cublas/i.test(message)) {
+    return "a CUDA library failed to load: the libtorch build needs a CUDA runtime or driver this machine lacks. Use a libtorch built for this machine's CUDA version, or a CPU build.";
+  }
+  return "see the README's troubleshooting section.";
+}
+
+/** The addon, loaded once. Throws HealbertError(ERR_NATIVE_LOAD) with a remedy when it cannot load. */
+export function loadNative(): NativeBinding {
+  if (cached) return cached;
+  const require = createRequire(import.meta.url);
+  const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
+  let binding: NativeBinding;
+  try {
+    binding = nodeGypBuild(packageRoot) as NativeBinding;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new HealbertError(
+      'ERR_NATIVE_LOAD',
+      `healbert's native addon failed to load: ${explainLoadFailure(message)}\n  (${message.split('\n')[0]})`,
+      { cause: error },
+    );
+  }
+  const threads = resolveThreadCount();
+  if (threads !== undefined) binding.setNumThreads(threads);
+  cached = binding;
+  return binding;
+}
