@@ -71,8 +71,12 @@ function buildFromSource() {
     CMAKE_PREFIX_PATH: process.env.CMAKE_PREFIX_PATH ?? '',
   });
   const previous = existsSync(stamp) ? readFileSync(stamp, 'utf8') : undefined;
-  const verb = previous === undefined || previous === choice ? 'build' : 'rebuild';
-  if (verb === 'rebuild') log('the libtorch settings changed since the last build; rebuilding from scratch');
+  // A configure step that failed leaves a CMakeCache.txt without build files; cmake-js `build` would then
+  // skip configuring and fail with a confusing message, so start over.
+  const configured = existsSync(join(root, 'build', 'build.ninja')) || existsSync(join(root, 'build', 'Makefile'));
+  const changed = previous !== undefined && previous !== choice;
+  const verb = configured && !changed ? 'build' : 'rebuild';
+  if (changed) log('the libtorch settings changed since the last build; rebuilding from scratch');
   const args = [cmakeJs, verb, '--log-level', 'warn', '--parallel', jobs];
   if (process.env.HEALBERT_BUILD_TYPE) args.push('--config', process.env.HEALBERT_BUILD_TYPE);
   log(`building the native addon from source with cmake-js (${jobs} jobs; the first build takes a few minutes)`);
@@ -87,6 +91,7 @@ function buildFromSource() {
   mkdirSync(dirname(stamp), { recursive: true });
   writeFileSync(stamp, choice);
   const built = join(root, 'build', 'Release', 'healbert.node');
+  // (the stamp is written only after a successful build, so a failed one is retried from scratch)
   const check = probe(built);
   if (!check.ok) {
     log(`the addon was built but does not load: ${check.reason}`);
