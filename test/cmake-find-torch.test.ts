@@ -9,7 +9,7 @@ import { loadNative, packageRoot } from '../src/native/binding.js';
 function configure(env: NodeJS.ProcessEnv, cacheArgs: string[] = []) {
   const dir = mkdtempSync(join(tmpdir(), 'healbert-cmake-'));
   try {
-    const clean = { ...process.env, LIBTORCH: '', Torch_DIR: '', CMAKE_PREFIX_PATH: '', ...env };
+    const clean: NodeJS.ProcessEnv = { ...process.env, LIBTORCH: '', Torch_DIR: '', CMAKE_PREFIX_PATH: '', ...env };
     for (const [k, v] of Object.entries(clean)) if (v === '') delete clean[k];
     const r = spawnSync('cmake', ['-S', packageRoot, '-B', dir, ...cacheArgs], { env: clean, encoding: 'utf8', timeout: 120_000 });
     return { status: r.status, output: `${r.stdout}${r.stderr}` };
@@ -26,7 +26,12 @@ test('when no libtorch is found, configure fails listing every place it tried', 
   const r = configure({}, ['-DHEALBERT_DEBIAN_TORCH_DIR=/nonexistent/Torch']);
   t.not(r.status, 0);
   t.regex(r.output, /libtorch not found/);
-  for (const tried of ['LIBTORCH: not set', 'Torch_DIR / CMAKE_PREFIX_PATH: not set', 'python3', 'Debian libtorch-dev: no TorchConfig.cmake in /nonexistent/Torch']) {
+  for (const tried of [
+    'LIBTORCH: not set',
+    'Torch_DIR / CMAKE_PREFIX_PATH: not set',
+    'python3',
+    'Debian libtorch-dev: no TorchConfig.cmake in /nonexistent/Torch',
+  ]) {
     t.true(r.output.includes(tried), tried);
   }
 });

@@ -7,6 +7,7 @@ namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   healbert::js::register_runtime(env, exports);
+  healbert::js::register_model(env, exports);
   exports.Set("abiVersion", Napi::Number::New(env, 1));
   return exports;
 }

@@ -6,5 +6,6 @@
 namespace healbert::js {
 
 void register_runtime(Napi::Env env, Napi::Object exports);
+void register_model(Napi::Env env, Napi::Object exports);
 
 }  // namespace healbert::js

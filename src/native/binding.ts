@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HealbertError } from '../errors.js';
+import type { EngineConfig } from '../model/config.js';
 import { resolveThreadCount } from './threads.js';
 
 export interface NativeRuntimeInfo {
@@ -31,6 +32,58 @@ export interface NativeSmokeResult {
   ok: boolean;
 }
 
+export interface NativeParamSpec {
+  name: string;
+  shape: number[];
+  kind: 'linear.weight' | 'bias' | 'layernorm.weight' | 'layernorm.bias' | 'embedding';
+  /** Encoder layer index, -1 outside the encoder. */
+  layer: number;
+  component: string;
+  isHead: boolean;
+}
+
+export interface NativeBatch {
+  batchSize: number;
+  seqLen: number;
+  inputIds: Int32Array;
+  attentionMask?: Uint8Array;
+  tokenTypeIds?: Int32Array;
+  labels?: Int32Array | Float32Array;
+}
+
+export interface NativeOptimizerOptions {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  warmupSteps: number;
+  totalSteps: number;
+  maxGradNorm: number;
+  fused: boolean;
+}
+
+export interface NativeStepResult {
+  loss: number;
+  gradNorm: number;
+  lr: number;
+  step: number;
+}
+
+export interface NativeModel {
+  layout(): NativeParamSpec[];
+  info(): { device: string; computeDtype: string; fusedAttention: boolean };
+  loadFromFile(path: string, entries: { index: number; dtype: string; offset: number; nbytes: number }[]): Promise<void>;
+  saveToFile(path: string, header: string, order: number[], dtypes: string[]): Promise<void>;
+  getParameter(index: number): Promise<Float32Array>;
+  setParameter(index: number, value: Float32Array): Promise<void>;
+  configureTraining(options: NativeOptimizerOptions, trainable: Uint8Array, lrScales: Float64Array): Promise<void>;
+  trainStep(batches: NativeBatch[], dropout: boolean): Promise<NativeStepResult>;
+  lossAndGradients(batch: NativeBatch, dropout: boolean): Promise<{ loss: number; gradients: (Float32Array | null)[] }>;
+  predict(batch: NativeBatch, output: 'logits' | 'cls'): Promise<Float32Array>;
+  dispose(): void;
+}
+
 export type SelfTestKind = 'ok' | 'torch' | 'healbert' | 'std' | 'unknown';
 
 export interface NativeBinding {
@@ -38,6 +91,8 @@ export interface NativeBinding {
   runtimeInfo(): NativeRuntimeInfo;
   setNumThreads(threads: number): void;
   smokeTest(device: string, size: number): Promise<NativeSmokeResult>;
+  createModel(config: EngineConfig, device: string, dtype: 'float32' | 'bfloat16', seed: number): Promise<NativeModel>;
+  parameterLayout(config: EngineConfig): NativeParamSpec[];
   selfTest(kind: SelfTestKind, async?: false): string;
   selfTest(kind: SelfTestKind, async: true): Promise<string>;
 }

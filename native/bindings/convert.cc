@@ -1,0 +1,202 @@
+#include "bindings/convert.h"
+
+#include <cstring>
+
+#include "bindings/js_errors.h"
+#include "engine/errors.h"
+
+namespace healbert::js {
+
+namespace {
+
+[[noreturn]] void bad(Napi::Env env, const std::string& message) { throw_error(env, code::kArgument, message); }
+
+Napi::Value field(const Napi::Object& obj, const char* key) { return obj.Get(key); }
+
+template <typename T, napi_typedarray_type Type>
+std::vector<T> copy_typed_array(const Napi::Object& obj, const char* key, const char* expected) {
+  Napi::Value value = obj.Get(key);
+  if (value.IsUndefined() || value.IsNull()) return {};
+  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != Type)
+    bad(obj.Env(), std::string("batch.") + key + " must be " + expected);
+  auto array = value.As<Napi::TypedArrayOf<T>>();
+  std::vector<T> out(array.ElementLength());
+  if (!out.empty()) std::memcpy(out.data(), array.Data(), out.size() * sizeof(T));
+  return out;
+}
+
+}  // namespace
+
+double number_field(const Napi::Object& obj, const char* key) {
+  Napi::Value v = field(obj, key);
+  if (!v.IsNumber()) bad(obj.Env(), std::string(key) + " must be a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+int64_t int_field(const Napi::Object& obj, const char* key) {
+  const double v = number_field(obj, key);
+  if (v != static_cast<double>(static_cast<int64_t>(v))) bad(obj.Env(), std::string(key) + " must be an integer");
+  return static_cast<int64_t>(v);
+}
+
+std::string string_field(const Napi::Object& obj, const char* key) {
+  Napi::Value v = field(obj, key);
+  if (!v.IsString()) bad(obj.Env(), std::string(key) + " must be a string");
+  return v.As<Napi::String>().Utf8Value();
+}
+
+bool bool_field(const Napi::Object& obj, const char* key, bool fallback) {
+  Napi::Value v = field(obj, key);
+  if (v.IsUndefined()) return fallback;
+  if (!v.IsBoolean()) bad(obj.Env(), std::string(key) + " must be a boolean");
+  return v.As<Napi::Boolean>().Value();
+}
+
+ModelConfig to_model_config(const Napi::Value& value) {
+  Napi::Env env = value.Env();
+  if (!value.IsObject()) bad(env, "config must be an object");
+  const auto obj = value.As<Napi::Object>();
+  ModelConfig c;
+  const std::string arch = string_field(obj, "arch");
+  if (arch == "bert") {
+    c.arch = Arch::kBert;
+  } else if (arch == "roberta") {
+    c.arch = Arch::kRoberta;
+  } else if (arch == "distilbert") {
+    c.arch = Arch::kDistilBert;
+  } else {
+    bad(env, "config.arch must be bert, roberta or distilbert");
+  }
+  c.vocab_size = int_field(obj, "vocabSize");
+  c.hidden_size = int_field(obj, "hiddenSize");
+  c.num_layers = int_field(obj, "numLayers");
+  c.num_heads = int_field(obj, "numHeads");
+  c.intermediate_size = int_field(obj, "intermediateSize");
+  c.max_positions = int_field(obj, "maxPositions");
+  c.type_vocab_size = int_field(obj, "typeVocabSize");
+  c.pad_token_id = int_field(obj, "padTokenId");
+  c.layer_norm_eps = number_field(obj, "layerNormEps");
+  const std::string act = string_field(obj, "activation");
+  if (act == "gelu") {
+    c.activation = Activation::kGeluErf;
+  } else if (act == "gelu_tanh") {
+    c.activation = Activation::kGeluTanh;
+  } else if (act == "relu") {
+    c.activation = Activation::kRelu;
+  } else if (act == "silu") {
+    c.activation = Activation::kSilu;
+  } else {
+    bad(env, "config.activation must be gelu, gelu_tanh, relu or silu");
+  }
+  c.hidden_dropout = number_field(obj, "hiddenDropout");
+  c.attention_dropout = number_field(obj, "attentionDropout");
+  c.classifier_dropout = number_field(obj, "classifierDropout");
+  c.initializer_range = number_field(obj, "initializerRange");
+  c.num_labels = int_field(obj, "numLabels");
+  const std::string head = string_field(obj, "head");
+  if (head == "classification") {
+    c.head = HeadKind::kClassification;
+  } else if (head == "regression") {
+    c.head = HeadKind::kRegression;
+  } else {
+    bad(env, "config.head must be classification or regression");
+  }
+  // Structural sanity, so a careless config cannot make the engine divide by zero or allocate nonsense.
+  if (c.vocab_size < 1 || c.hidden_size < 1 || c.num_layers < 0 || c.num_heads < 1 || c.intermediate_size < 1 ||
+      c.max_positions < 1 || c.type_vocab_size < 0 || c.num_labels < 1)
+    bad(env, "config sizes must be positive");
+  if (c.hidden_size % c.num_heads != 0) bad(env, "config.hiddenSize must be divisible by config.numHeads");
+  if (c.head == HeadKind::kRegression && c.num_labels != 1) bad(env, "a regression head has exactly one output");
+  if (c.arch == Arch::kDistilBert) c.type_vocab_size = 0;
+  return c;
+}
+
+HostBatch to_host_batch(const Napi::Value& value) {
+  Napi::Env env = value.Env();
+  if (!value.IsObject()) bad(env, "batch must be an object");
+  const auto obj = value.As<Napi::Object>();
+  HostBatch b;
+  b.batch_size = int_field(obj, "batchSize");
+  b.seq_len = int_field(obj, "seqLen");
+  b.input_ids = copy_typed_array<int32_t, napi_int32_array>(obj, "inputIds", "an Int32Array");
+  b.attention_mask = copy_typed_array<uint8_t, napi_uint8_array>(obj, "attentionMask", "a Uint8Array");
+  b.token_type_ids = copy_typed_array<int32_t, napi_int32_array>(obj, "tokenTypeIds", "an Int32Array");
+  Napi::Value labels = obj.Get("labels");
+  if (labels.IsTypedArray()) {
+    const auto type = labels.As<Napi::TypedArray>().TypedArrayType();
+    if (type == napi_int32_array) {
+      b.class_labels = copy_typed_array<int32_t, napi_int32_array>(obj, "labels", "an Int32Array");
+    } else if (type == napi_float32_array) {
+      b.regression_labels = copy_typed_array<float, napi_float32_array>(obj, "labels", "a Float32Array");
+    } else {
+      bad(env, "batch.labels must be an Int32Array (classes) or a Float32Array (regression)");
+    }
+  } else if (!labels.IsUndefined() && !labels.IsNull()) {
+    bad(env, "batch.labels must be an Int32Array (classes) or a Float32Array (regression)");
+  }
+  return b;
+}
+
+AdamWOptions to_adamw_options(const Napi::Value& value) {
+  Napi::Env env = value.Env();
+  if (!value.IsObject()) bad(env, "optimizer options must be an object");
+  const auto obj = value.As<Napi::Object>();
+  AdamWOptions o;
+  o.lr = number_field(obj, "lr");
+  o.beta1 = number_field(obj, "beta1");
+  o.beta2 = number_field(obj, "beta2");
+  o.eps = number_field(obj, "eps");
+  o.weight_decay = number_field(obj, "weightDecay");
+  o.warmup_steps = int_field(obj, "warmupSteps");
+  o.total_steps = int_field(obj, "totalSteps");
+  o.max_grad_norm = number_field(obj, "maxGradNorm");
+  o.allow_fused = bool_field(obj, "fused", true);
+  return o;
+}
+
+torch::ScalarType to_dtype(Napi::Env env, const std::string& name) {
+  if (name == "float32") return torch::kFloat32;
+  if (name == "float16") return torch::kFloat16;
+  if (name == "bfloat16") return torch::kBFloat16;
+  bad(env, "dtype must be float32, float16 or bfloat16, got '" + name + "'");
+}
+
+const char* dtype_name(torch::ScalarType dtype) {
+  switch (dtype) {
+    case torch::kFloat32:
+      return "float32";
+    case torch::kFloat16:
+      return "float16";
+    case torch::kBFloat16:
+      return "bfloat16";
+    default:
+      return "other";
+  }
+}
+
+Napi::Array layout_to_js(Napi::Env env, const std::vector<ParamSpec>& layout) {
+  Napi::Array out = Napi::Array::New(env, layout.size());
+  for (size_t i = 0; i < layout.size(); ++i) {
+    const auto& s = layout[i];
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("name", s.name);
+    Napi::Array shape = Napi::Array::New(env, s.shape.size());
+    for (size_t d = 0; d < s.shape.size(); ++d) shape[d] = Napi::Number::New(env, static_cast<double>(s.shape[d]));
+    o.Set("shape", shape);
+    o.Set("kind", param_kind_name(s.kind));
+    o.Set("layer", static_cast<double>(s.layer));
+    o.Set("component", s.component);
+    o.Set("isHead", s.is_head);
+    out[i] = o;
+  }
+  return out;
+}
+
+Napi::Float32Array tensor_to_float32(Napi::Env env, const torch::Tensor& cpu_float) {
+  auto t = cpu_float.contiguous();
+  auto out = Napi::Float32Array::New(env, t.numel());
+  if (t.numel() > 0) std::memcpy(out.Data(), t.data_ptr<float>(), t.numel() * sizeof(float));
+  return out;
+}
+
+}  // namespace healbert::js

@@ -1,0 +1,31 @@
+// Converting the plain objects the TypeScript layer sends (already validated there) into engine structs.
+// Every accessor still checks types, so a careless direct call gets ERR_ARGUMENT instead of a crash.
+#pragma once
+
+#include <napi.h>
+#include <torch/torch.h>
+
+#include <string>
+
+#include "engine/adamw.h"
+#include "engine/batch.h"
+#include "engine/config.h"
+#include "engine/layout.h"
+
+namespace healbert::js {
+
+double number_field(const Napi::Object& obj, const char* key);
+int64_t int_field(const Napi::Object& obj, const char* key);
+std::string string_field(const Napi::Object& obj, const char* key);
+bool bool_field(const Napi::Object& obj, const char* key, bool fallback);
+
+ModelConfig to_model_config(const Napi::Value& value);
+HostBatch to_host_batch(const Napi::Value& value);
+AdamWOptions to_adamw_options(const Napi::Value& value);
+torch::ScalarType to_dtype(Napi::Env env, const std::string& name);
+const char* dtype_name(torch::ScalarType dtype);
+
+Napi::Array layout_to_js(Napi::Env env, const std::vector<ParamSpec>& layout);
+Napi::Float32Array tensor_to_float32(Napi::Env env, const torch::Tensor& cpu_float);
+
+}  // namespace healbert::js

@@ -1,0 +1,310 @@
+// NativeModel: the JS handle on an engine Model. Every operation runs on the libuv thread pool and
+// returns a Promise; one operation at a time per model (ERR_BUSY otherwise), none after dispose()
+// (ERR_DISPOSED). The TypeScript Model class queues calls, so its users never see ERR_BUSY.
+#include <torch/torch.h>
+
+#include <atomic>
+#include <memory>
+
+#include "bindings/args.h"
+#include "bindings/async.h"
+#include "bindings/convert.h"
+#include "bindings/module.h"
+#include "engine/device.h"
+#include "engine/model.h"
+#include "engine/ops.h"
+
+namespace healbert::js {
+namespace {
+
+class NativeModel : public Napi::ObjectWrap<NativeModel> {
+ public:
+  static Napi::FunctionReference* constructor;
+
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeModel",
+                       {
+                           InstanceMethod<&NativeModel::Layout>("layout"),
+                           InstanceMethod<&NativeModel::Info>("info"),
+                           InstanceMethod<&NativeModel::LoadFromFile>("loadFromFile"),
+                           InstanceMethod<&NativeModel::SaveToFile>("saveToFile"),
+                           InstanceMethod<&NativeModel::GetParameter>("getParameter"),
+                           InstanceMethod<&NativeModel::SetParameter>("setParameter"),
+                           InstanceMethod<&NativeModel::ConfigureTraining>("configureTraining"),
+                           InstanceMethod<&NativeModel::TrainStep>("trainStep"),
+                           InstanceMethod<&NativeModel::LossAndGradients>("lossAndGradients"),
+                           InstanceMethod<&NativeModel::Predict>("predict"),
+                           InstanceMethod<&NativeModel::Dispose>("dispose"),
+                       });
+  }
+
+  explicit NativeModel(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeModel>(info) {
+    if (info.Length() != 1 || !info[0].IsExternal())
+      throw_error(info.Env(), code::kArgument, "NativeModel is created by createModel(), not with new");
+    model_ = *info[0].As<Napi::External<std::shared_ptr<Model>>>().Data();
+  }
+
+ private:
+  std::shared_ptr<Model> model_;
+  std::shared_ptr<std::atomic<bool>> busy_ = std::make_shared<std::atomic<bool>>(false);
+
+  // Claims the model for one operation; the returned guard releases it when the work ends.
+  std::shared_ptr<void> claim(Napi::Env env) {
+    if (!model_) throw_error(env, code::kDisposed, "this model was disposed");
+    bool expected = false;
+    if (!busy_->compare_exchange_strong(expected, true))
+      throw_error(env, code::kBusy, "this model is already running an operation; await it first");
+    auto busy = busy_;
+    return std::shared_ptr<void>(nullptr, [busy](void*) { busy->store(false); });
+  }
+
+  Model& sync_model(Napi::Env env) {
+    if (!model_) throw_error(env, code::kDisposed, "this model was disposed");
+    return *model_;
+  }
+
+  Napi::Value Layout(const Napi::CallbackInfo& info) {
+    return layout_to_js(info.Env(), sync_model(info.Env()).layout());
+  }
+
+  Napi::Value Info(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Model& m = sync_model(env);
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("device", m.device().str());
+    out.Set("computeDtype", dtype_name(m.compute_dtype()));
+    out.Set("fusedAttention", has_fused_attention());
+    return out;
+  }
+
+  // loadFromFile(path, entries: {index, dtype, offset, nbytes}[])
+  Napi::Value LoadFromFile(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const std::string path = string_arg(info, 0, "path");
+    if (info.Length() < 2 || !info[1].IsArray()) throw_error(env, code::kArgument, "entries must be an array");
+    auto array = info[1].As<Napi::Array>();
+    std::vector<FileTensor> entries;
+    const size_t count = sync_model(env).layout().size();
+    for (uint32_t i = 0; i < array.Length(); ++i) {
+      Napi::Value v = array[i];
+      if (!v.IsObject()) throw_error(env, code::kArgument, "entries must hold objects");
+      auto o = v.As<Napi::Object>();
+      FileTensor e{static_cast<size_t>(int_field(o, "index")), to_dtype(env, string_field(o, "dtype")),
+                   int_field(o, "offset"), int_field(o, "nbytes")};
+      if (e.index >= count || e.offset < 0 || e.nbytes < 0) throw_error(env, code::kArgument, "entry out of range");
+      entries.push_back(e);
+    }
+    auto guard = claim(env);
+    auto model = model_;
+    return run_async(env, {Value()}, [model, guard, path, entries]() -> Converter {
+      model->load_from_file(path, entries);
+      return nullptr;
+    });
+  }
+
+  // saveToFile(path, header, order: number[], dtypes: string[])
+  Napi::Value SaveToFile(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const std::string path = string_arg(info, 0, "path");
+    const std::string header = string_arg(info, 1, "header");
+    if (info.Length() < 4 || !info[2].IsArray() || !info[3].IsArray())
+      throw_error(env, code::kArgument, "order and dtypes must be arrays");
+    auto order_js = info[2].As<Napi::Array>();
+    auto dtypes_js = info[3].As<Napi::Array>();
+    if (order_js.Length() != dtypes_js.Length()) throw_error(env, code::kArgument, "order and dtypes differ in length");
+    std::vector<size_t> order;
+    std::vector<torch::ScalarType> dtypes;
+    const size_t count = sync_model(env).layout().size();
+    for (uint32_t i = 0; i < order_js.Length(); ++i) {
+      Napi::Value idx = order_js[i];
+      Napi::Value dt = dtypes_js[i];
+      if (!idx.IsNumber() || !dt.IsString()) throw_error(env, code::kArgument, "order holds numbers, dtypes strings");
+      const auto index = static_cast<size_t>(idx.As<Napi::Number>().Int64Value());
+      if (index >= count) throw_error(env, code::kArgument, "order holds an index out of range");
+      order.push_back(index);
+      dtypes.push_back(to_dtype(env, dt.As<Napi::String>().Utf8Value()));
+    }
+    auto guard = claim(env);
+    auto model = model_;
+    return run_async(env, {Value()}, [model, guard, path, header, order, dtypes]() -> Converter {
+      model->save_to_file(path, header, order, dtypes);
+      return nullptr;
+    });
+  }
+
+  Napi::Value GetParameter(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const auto index = static_cast<size_t>(int_arg(info, 0, "index"));
+    if (index >= sync_model(env).layout().size()) throw_error(env, code::kArgument, "parameter index out of range");
+    auto guard = claim(env);
+    auto model = model_;
+    return run_async(env, {Value()}, [model, guard, index]() -> Converter {
+      auto tensor = model->get_parameter(index);
+      return [tensor](Napi::Env env) -> Napi::Value { return tensor_to_float32(env, tensor); };
+    });
+  }
+
+  Napi::Value SetParameter(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const auto index = static_cast<size_t>(int_arg(info, 0, "index"));
+    Model& m = sync_model(env);
+    if (index >= m.layout().size()) throw_error(env, code::kArgument, "parameter index out of range");
+    if (info.Length() < 2 || !info[1].IsTypedArray() ||
+        info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+      throw_error(env, code::kArgument, "value must be a Float32Array");
+    auto array = info[1].As<Napi::Float32Array>();
+    const auto& shape = m.layout()[index].shape;
+    int64_t numel = 1;
+    for (auto d : shape) numel *= d;
+    if (static_cast<int64_t>(array.ElementLength()) != numel)
+      throw_error(env, code::kShape,
+                  m.layout()[index].name + ": expected " + std::to_string(numel) + " values, got " +
+                      std::to_string(array.ElementLength()));
+    auto value = torch::from_blob(array.Data(), shape, torch::kFloat32).clone();
+    auto guard = claim(env);
+    auto model = model_;
+    return run_async(env, {Value()}, [model, guard, index, value]() -> Converter {
+      model->set_parameter(index, value);
+      return nullptr;
+    });
+  }
+
+  // configureTraining(options, trainable: Uint8Array, lrScales: Float64Array)
+  Napi::Value ConfigureTraining(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const AdamWOptions options = to_adamw_options(info[0]);
+    const size_t count = sync_model(env).layout().size();
+    if (info.Length() < 3 || !info[1].IsTypedArray() || !info[2].IsTypedArray() ||
+        info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array ||
+        info[2].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
+      throw_error(env, code::kArgument, "trainable must be a Uint8Array and lrScales a Float64Array");
+    auto trainable_js = info[1].As<Napi::Uint8Array>();
+    auto scales_js = info[2].As<Napi::Float64Array>();
+    if (trainable_js.ElementLength() != count || scales_js.ElementLength() != count)
+      throw_error(env, code::kArgument, "trainable and lrScales need one entry per parameter");
+    std::vector<bool> trainable(count);
+    std::vector<double> scales(count);
+    bool any = false;
+    for (size_t i = 0; i < count; ++i) {
+      trainable[i] = trainable_js[i] != 0;
+      scales[i] = scales_js[i];
+      any = any || trainable[i];
+    }
+    if (!any) throw_error(env, code::kArgument, "at least one parameter must be trainable");
+    auto guard = claim(env);
+    auto model = model_;
+    return run_async(env, {Value()}, [model, guard, options, trainable, scales]() -> Converter {
+      model->configure_training(options, trainable, scales);
+      return nullptr;
+    });
+  }
+
+  // trainStep(batches: Batch[], dropout: boolean): Promise<{loss, gradNorm, lr, step}>
+  Napi::Value TrainStep(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    sync_model(env);
+    if (info.Length() < 1 || !info[0].IsArray()) throw_error(env, code::kArgument, "batches must be an array");
+    auto array = info[0].As<Napi::Array>();
+    std::vector<HostBatch> batches;
+    for (uint32_t i = 0; i < array.Length(); ++i) batches.push_back(to_host_batch(array[i]));
+    const bool dropout = info.Length() < 2 || info[1].ToBoolean().Value();
+    auto guard = claim(env);
+    auto model = model_;
+    return run_async(env, {Value()}, [model, guard, batches = std::move(batches), dropout]() -> Converter {
+      const StepResult r = model->train_step(batches, dropout);
+      return [r](Napi::Env env) -> Napi::Value {
+        Napi::Object out = Napi::Object::New(env);
+        out.Set("loss", r.loss);
+        out.Set("gradNorm", r.grad_norm);
+        out.Set("lr", r.lr);
+        out.Set("step", static_cast<double>(r.step));
+        return out;
+      };
+    });
+  }
+
+  // lossAndGradients(batch, dropout): Promise<{loss, gradients: (Float32Array | null)[]}>
+  Napi::Value LossAndGradients(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    sync_model(env);
+    HostBatch batch = to_host_batch(info[0]);
+    const bool dropout = info.Length() > 1 && info[1].ToBoolean().Value();
+    auto guard = claim(env);
+    auto model = model_;
+    return run_async(env, {Value()}, [model, guard, batch = std::move(batch), dropout]() -> Converter {
+      auto g = std::make_shared<Gradients>(model->loss_and_gradients(batch, dropout));
+      return [g](Napi::Env env) -> Napi::Value {
+        Napi::Object out = Napi::Object::New(env);
+        out.Set("loss", g->loss);
+        Napi::Array grads = Napi::Array::New(env, g->grads.size());
+        for (size_t i = 0; i < g->grads.size(); ++i)
+          grads[i] = g->grads[i].defined() ? tensor_to_float32(env, g->grads[i]) : env.Null();
+        out.Set("gradients", grads);
+        return out;
+      };
+    });
+  }
+
+  // predict(batch, output: 'logits' | 'cls'): Promise<Float32Array>
+  Napi::Value Predict(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    sync_model(env);
+    HostBatch batch = to_host_batch(info[0]);
+    const std::string output = info.Length() > 1 ? string_arg(info, 1, "output") : "logits";
+    if (output != "logits" && output != "cls") throw_error(env, code::kArgument, "output must be logits or cls");
+    const PredictOutput kind = output == "cls" ? PredictOutput::kCls : PredictOutput::kLogits;
+    auto guard = claim(env);
+    auto model = model_;
+    return run_async(env, {Value()}, [model, guard, batch = std::move(batch), kind]() -> Converter {
+      auto result = model->predict(batch, kind);
+      return [result](Napi::Env env) -> Napi::Value { return tensor_to_float32(env, result); };
+    });
+  }
+
+  // dispose(): frees the engine now, or when the operation in flight finishes (it holds a reference).
+  Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    model_.reset();
+    return info.Env().Undefined();
+  }
+};
+
+Napi::FunctionReference* NativeModel::constructor = nullptr;
+
+// createModel(config, device, computeDtype, seed): Promise<NativeModel>, parameters initialised as
+// Hugging Face initialises them (the caller then loads a checkpoint over them).
+Napi::Value CreateModel(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const ModelConfig config = to_model_config(info[0]);
+  const std::string device_name = string_arg(info, 1, "device");
+  const torch::ScalarType compute = to_dtype(env, string_arg(info, 2, "dtype"));
+  if (compute == torch::kFloat16) throw_error(env, code::kArgument, "float16 compute is not supported: use bfloat16");
+  const int64_t seed = int_arg(info, 3, "seed");
+  return run_async(env, {}, [config, device_name, compute, seed]() -> Converter {
+    const torch::Device device = parse_device(device_name);
+    auto model = std::make_shared<std::shared_ptr<Model>>(
+        std::make_shared<Model>(config, device, compute, static_cast<uint64_t>(seed)));
+    return [model](Napi::Env env) -> Napi::Value {
+      auto external = Napi::External<std::shared_ptr<Model>>::New(env, model.get());
+      return NativeModel::constructor->New({external});
+    };
+  });
+}
+
+// parameterLayout(config): the parameters a model of this config has (names, shapes, kinds).
+Napi::Value ParameterLayout(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const ModelConfig config = to_model_config(info[0]);
+  return guarded(env, [&]() -> Napi::Value { return layout_to_js(env, parameter_layout(config)); });
+}
+
+}  // namespace
+
+void register_model(Napi::Env env, Napi::Object exports) {
+  Napi::Function cls = NativeModel::Define(env);
+  NativeModel::constructor = new Napi::FunctionReference(Napi::Persistent(cls));
+  exports.Set("NativeModel", cls);
+  exports.Set("createModel", Napi::Function::New(env, CreateModel, "createModel"));
+  exports.Set("parameterLayout", Napi::Function::New(env, ParameterLayout, "parameterLayout"));
+}
+
+}  // namespace healbert::js

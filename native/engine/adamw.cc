@@ -1,0 +1,140 @@
+#include "engine/adamw.h"
+
+#include <torch/version.h>
+
+#include <cmath>
+#include <map>
+#include <utility>
+
+#include "engine/errors.h"
+
+// at::_fused_adamw_ (multi-tensor CUDA kernel) is public from libtorch 2.2 on; _foreach_mul_ with a tensor
+// factor from 2.1.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 2)
+#define HEALBERT_HAS_FUSED_ADAMW 1
+#endif
+
+namespace healbert {
+
+AdamW::AdamW(std::vector<torch::Tensor> params, std::vector<ParamTraining> traits, AdamWOptions options)
+    : params_(std::move(params)), options_(options) {
+  HB_CHECK(params_.size() == traits.size(), code::kInternal, "one training trait per parameter expected");
+  torch::NoGradGuard no_grad;
+  std::map<std::pair<double, double>, size_t> group_of;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    exp_avg_.push_back(torch::zeros_like(params_[i], torch::MemoryFormat::Preserve));
+    exp_avg_sq_.push_back(torch::zeros_like(params_[i], torch::MemoryFormat::Preserve));
+    param_steps_.push_back(0);
+    const double wd = traits[i].decay ? options_.weight_decay : 0.0;
+    const auto key = std::make_pair(traits[i].lr_scale, wd);
+    auto found = group_of.find(key);
+    if (found == group_of.end()) {
+      found = group_of.emplace(key, groups_.size()).first;
+      groups_.push_back(Group{traits[i].lr_scale, wd, {}});
+    }
+    groups_[found->second].members.push_back(i);
+  }
+#ifdef HEALBERT_HAS_FUSED_ADAMW
+  bool all_cuda_fp32 = !params_.empty();
+  for (const auto& p : params_) all_cuda_fp32 = all_cuda_fp32 && p.is_cuda() && p.scalar_type() == torch::kFloat32;
+  use_fused_ = options_.allow_fused && all_cuda_fp32;
+  if (use_fused_) {
+    for (const auto& p : params_) step_tensors_.push_back(torch::zeros({}, p.options()));
+  }
+#endif
+}
+
+double AdamW::schedule(int64_t step) const {
+  const int64_t warmup = options_.warmup_steps;
+  if (step < warmup) return static_cast<double>(step) / static_cast<double>(std::max<int64_t>(1, warmup));
+  if (options_.total_steps <= 0) return 1.0;
+  const double remaining = static_cast<double>(options_.total_steps - step);
+  return std::max(0.0, remaining / static_cast<double>(std::max<int64_t>(1, options_.total_steps - warmup)));
+}
+
+torch::Tensor AdamW::clip_gradients() {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> grads;
+  for (const auto& p : params_)
+    if (p.grad().defined()) grads.push_back(p.grad());
+  if (grads.empty()) return torch::zeros({});
+  // ||g|| over all parameters = || (||g_1||, ..., ||g_n||) ||
+  auto total = torch::stack(at::_foreach_norm(grads, 2)).norm();
+  if (options_.max_grad_norm > 0) {
+    // As clip_grad_norm_: scale by min(1, max_norm / (norm + 1e-6)), without a host synchronisation.
+    auto coef = (options_.max_grad_norm / (total + 1e-6)).clamp_max(1.0);
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
+    at::_foreach_mul_(grads, coef);  // stays on the device: no synchronisation
+#else
+    at::_foreach_mul_(grads, coef.item());  // 1.13 has no tensor-scalar foreach multiply
+#endif
+  }
+  return total;
+}
+
+double AdamW::step() {
+  torch::NoGradGuard no_grad;
+  const double lr = options_.lr * schedule(steps_taken_);
+  for (const auto& group : groups_) {
+    std::vector<size_t> active;
+    for (size_t i : group.members)
+      if (params_[i].grad().defined()) active.push_back(i);
+    if (active.empty()) continue;
+    if (use_fused_) {
+      step_group_fused(group, active, lr * group.lr_scale);
+    } else {
+      step_group_foreach(group, active, lr * group.lr_scale);
+    }
+  }
+  ++steps_taken_;
+  return lr;
+}
+
+void AdamW::step_group_foreach(const Group& group, const std::vector<size_t>& active, double lr) {
+  // Parameters of one group normally share a step count; split by count so bias corrections stay exact.
+  std::map<int64_t, std::vector<size_t>> by_step;
+  for (size_t i : active) by_step[++param_steps_[i]].push_back(i);
+  const double b1 = options_.beta1, b2 = options_.beta2;
+  for (const auto& [step, members] : by_step) {
+    std::vector<torch::Tensor> p, g, m, v;
+    for (size_t i : members) {
+      p.push_back(params_[i]);
+      g.push_back(params_[i].grad());
+      m.push_back(exp_avg_[i]);
+      v.push_back(exp_avg_sq_[i]);
+    }
+    if (group.weight_decay != 0.0) at::_foreach_mul_(p, 1.0 - lr * group.weight_decay);
+    at::_foreach_mul_(m, b1);
+    at::_foreach_add_(m, g, 1.0 - b1);
+    at::_foreach_mul_(v, b2);
+    at::_foreach_addcmul_(v, g, g, 1.0 - b2);
+    const double bias1 = 1.0 - std::pow(b1, static_cast<double>(step));
+    const double bias2 = 1.0 - std::pow(b2, static_cast<double>(step));
+    auto denom = at::_foreach_sqrt(v);
+    at::_foreach_div_(denom, std::sqrt(bias2));
+    at::_foreach_add_(denom, options_.eps);
+    at::_foreach_addcdiv_(p, m, denom, -lr / bias1);
+  }
+}
+
+void AdamW::step_group_fused(const Group& group, const std::vector<size_t>& active, double lr) {
+#ifdef HEALBERT_HAS_FUSED_ADAMW
+  std::vector<torch::Tensor> p, g, m, v, steps;
+  for (size_t i : active) {
+    ++param_steps_[i];
+    p.push_back(params_[i]);
+    g.push_back(params_[i].grad());
+    m.push_back(exp_avg_[i]);
+    v.push_back(exp_avg_sq_[i]);
+    steps.push_back(step_tensors_[i]);
+  }
+  // The kernel reads the already-incremented step (torch.optim does the same increment first).
+  at::_foreach_add_(steps, 1.0);
+  at::_fused_adamw_(p, g, m, v, /*max_exp_avg_sqs=*/{}, steps, lr, options_.beta1, options_.beta2, group.weight_decay,
+                    options_.eps, /*amsgrad=*/false, /*maximize=*/false);
+#else
+  step_group_foreach(group, active, lr);
+#endif
+}
+
+}  // namespace healbert

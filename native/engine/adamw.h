@@ -1,0 +1,67 @@
+// AdamW with decoupled weight decay (torch.optim.AdamW's arithmetic), the linear warm-up/decay schedule of
+// transformers' get_linear_schedule_with_warmup, and clipping by global gradient norm
+// (torch.nn.utils.clip_grad_norm_). Multi-tensor (foreach) kernels everywhere; the fused CUDA AdamW kernel
+// where libtorch has it (2.2+).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace healbert {
+
+struct AdamWOptions {
+  double lr = 2e-5;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 0.0;
+  int64_t warmup_steps = 0;
+  int64_t total_steps = 0;     // 0: no decay after warm-up
+  double max_grad_norm = 1.0;  // <= 0: no clipping
+  bool allow_fused = true;     // use the fused CUDA kernel when available
+};
+
+struct ParamTraining {
+  bool decay = true;      // weight decay applies
+  double lr_scale = 1.0;  // multiplies the scheduled learning rate (layer-wise rates)
+};
+
+class AdamW {
+ public:
+  // `params`: the trainable leaf tensors; `traits`: one entry per param.
+  AdamW(std::vector<torch::Tensor> params, std::vector<ParamTraining> traits, AdamWOptions options);
+
+  // Learning-rate multiplier of the schedule at optimizer step `step` (0-based), as transformers computes it.
+  double schedule(int64_t step) const;
+
+  // Clips gradients in place; returns the global norm before clipping (a 0-dim device tensor).
+  torch::Tensor clip_gradients();
+
+  // One update of every parameter that has a gradient. Returns the learning rate used.
+  double step();
+
+  int64_t steps_taken() const { return steps_taken_; }
+  bool fused() const { return use_fused_; }
+
+ private:
+  struct Group {
+    double lr_scale;
+    double weight_decay;
+    std::vector<size_t> members;  // indices into params_
+  };
+  std::vector<torch::Tensor> params_;
+  std::vector<torch::Tensor> exp_avg_, exp_avg_sq_;
+  std::vector<int64_t> param_steps_;         // per-parameter step counts, as torch keeps them
+  std::vector<torch::Tensor> step_tensors_;  // the same, as float32 device scalars for the fused kernel
+  std::vector<Group> groups_;
+  AdamWOptions options_;
+  int64_t steps_taken_ = 0;
+  bool use_fused_ = false;
+
+  void step_group_foreach(const Group& group, const std::vector<size_t>& active, double lr);
+  void step_group_fused(const Group& group, const std::vector<size_t>& active, double lr);
+};
+
+}  // namespace healbert

@@ -1,0 +1,94 @@
+#include "engine/batch.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/errors.h"
+
+namespace healbert {
+
+namespace {
+
+void check_length(size_t actual, int64_t expected, const char* what) {
+  HB_CHECK(static_cast<int64_t>(actual) == expected, code::kShape, what, " has ", actual, " entries, expected ",
+           expected);
+}
+
+}  // namespace
+
+void validate_batch(const HostBatch& b, const ModelConfig& c, bool need_labels) {
+  HB_CHECK(b.batch_size >= 1, code::kShape, "batch size must be >= 1, got ", b.batch_size);
+  HB_CHECK(b.seq_len >= 1, code::kShape, "sequence length must be >= 1, got ", b.seq_len);
+  HB_CHECK(b.seq_len <= c.max_sequence_length(), code::kShape, "sequence length ", b.seq_len,
+           " exceeds the model's maximum of ", c.max_sequence_length(), " positions");
+  const int64_t n = b.batch_size * b.seq_len;
+  check_length(b.input_ids.size(), n, "inputIds");
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t id = b.input_ids[i];
+    HB_CHECK(id >= 0 && id < c.vocab_size, code::kArgument, "inputIds[", i, "] (row ", i / b.seq_len, ", position ",
+             i % b.seq_len, ") = ", id, " is outside the vocabulary [0, ", c.vocab_size, ")");
+  }
+  if (!b.attention_mask.empty()) {
+    check_length(b.attention_mask.size(), n, "attentionMask");
+    for (int64_t row = 0; row < b.batch_size; ++row) {
+      const auto* m = &b.attention_mask[row * b.seq_len];
+      HB_CHECK(std::any_of(m, m + b.seq_len, [](uint8_t v) { return v != 0; }), code::kArgument, "attentionMask row ",
+               row, " masks every position");
+    }
+  }
+  if (!b.token_type_ids.empty()) {
+    check_length(b.token_type_ids.size(), n, "tokenTypeIds");
+    const int64_t types = std::max<int64_t>(c.type_vocab_size, 1);
+    for (int64_t i = 0; i < n; ++i) {
+      const int32_t t = b.token_type_ids[i];
+      HB_CHECK(t >= 0 && t < types, code::kArgument, "tokenTypeIds[", i, "] = ", t, " is outside [0, ", types, ")");
+    }
+  }
+  if (c.head == HeadKind::kRegression) {
+    HB_CHECK(b.class_labels.empty(), code::kArgument, "this is a regression model: labels must be a Float32Array");
+    if (!b.regression_labels.empty()) {
+      check_length(b.regression_labels.size(), b.batch_size, "labels");
+      for (int64_t i = 0; i < b.batch_size; ++i)
+        HB_CHECK(std::isfinite(b.regression_labels[i]), code::kArgument, "labels[", i, "] is not finite");
+    }
+  } else {
+    HB_CHECK(b.regression_labels.empty(), code::kArgument,
+             "this is a classification model: labels must be class ids (Int32Array)");
+    if (!b.class_labels.empty()) {
+      check_length(b.class_labels.size(), b.batch_size, "labels");
+      for (int64_t i = 0; i < b.batch_size; ++i) {
+        const int32_t y = b.class_labels[i];
+        HB_CHECK(y >= 0 && y < c.num_labels, code::kArgument, "labels[", i, "] = ", y, " is outside [0, ", c.num_labels,
+                 ")");
+      }
+    }
+  }
+  HB_CHECK(!need_labels || b.has_labels(), code::kArgument, "this call needs labels");
+}
+
+DeviceBatch to_device(const HostBatch& b, const torch::Device& device) {
+  DeviceBatch out;
+  const std::vector<int64_t> shape{b.batch_size, b.seq_len};
+  auto ids = torch::from_blob(const_cast<int32_t*>(b.input_ids.data()), shape, torch::kInt32);
+  out.input_ids = ids.to(device, torch::kInt64);
+  const bool any_padding =
+      std::any_of(b.attention_mask.begin(), b.attention_mask.end(), [](uint8_t v) { return v == 0; });
+  if (any_padding) {
+    auto mask = torch::from_blob(const_cast<uint8_t*>(b.attention_mask.data()), shape, torch::kUInt8);
+    out.key_mask = mask.to(device, torch::kBool);
+  }
+  if (!b.token_type_ids.empty()) {
+    auto types = torch::from_blob(const_cast<int32_t*>(b.token_type_ids.data()), shape, torch::kInt32);
+    out.token_type_ids = types.to(device, torch::kInt64);
+  }
+  if (!b.class_labels.empty()) {
+    auto labels = torch::from_blob(const_cast<int32_t*>(b.class_labels.data()), {b.batch_size}, torch::kInt32);
+    out.labels = labels.to(device, torch::kInt64);
+  } else if (!b.regression_labels.empty()) {
+    auto labels = torch::from_blob(const_cast<float*>(b.regression_labels.data()), {b.batch_size}, torch::kFloat32);
+    out.labels = labels.to(device).clone();
+  }
+  return out;
+}
+
+}  // namespace healbert

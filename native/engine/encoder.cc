@@ -1,0 +1,131 @@
+#include "engine/encoder.h"
+
+#include "engine/errors.h"
+
+namespace healbert {
+
+namespace {
+
+torch::Tensor* slot(Weights& w, const ParamSpec& spec) {
+  const bool weight = spec.kind == ParamKind::kLinearWeight || spec.kind == ParamKind::kLayerNormWeight ||
+                      spec.kind == ParamKind::kEmbedding;
+  const std::string& comp = spec.component;
+  if (spec.layer >= 0) {
+    LayerWeights& l = w.layers.at(spec.layer);
+    if (comp == "attention.query") return weight ? &l.q_w : &l.q_b;
+    if (comp == "attention.key") return weight ? &l.k_w : &l.k_b;
+    if (comp == "attention.value") return weight ? &l.v_w : &l.v_b;
+    if (comp == "attention.output") return weight ? &l.o_w : &l.o_b;
+    if (comp == "attention.layernorm") return weight ? &l.ln1_w : &l.ln1_b;
+    if (comp == "ffn.intermediate") return weight ? &l.i_w : &l.i_b;
+    if (comp == "ffn.output") return weight ? &l.out_w : &l.out_b;
+    if (comp == "ffn.layernorm") return weight ? &l.ln2_w : &l.ln2_b;
+  }
+  if (comp == "embeddings.word") return &w.word;
+  if (comp == "embeddings.position") return &w.position;
+  if (comp == "embeddings.token_type") return &w.token_type;
+  if (comp == "embeddings.layernorm") return weight ? &w.emb_ln_w : &w.emb_ln_b;
+  if (comp == "pooler") return weight ? &w.pool_w : &w.pool_b;
+  if (comp == "classifier.dense")
+    return weight ? &w.head_w : &w.head_b;  // RoBERTa's dense, DistilBERT's pre_classifier
+  if (comp == "classifier") return weight ? &w.cls_w : &w.cls_b;
+  fail(code::kInternal, "no slot for parameter ", spec.name);
+}
+
+// (B, T, H) -> (B, NH, T, HD)
+torch::Tensor split_heads(const torch::Tensor& x, int64_t heads) {
+  return x.view({x.size(0), x.size(1), heads, x.size(2) / heads}).transpose(1, 2);
+}
+
+// (B, NH, T, HD) -> (B, T, H)
+torch::Tensor merge_heads(const torch::Tensor& x) {
+  return x.transpose(1, 2).reshape({x.size(0), x.size(2), x.size(1) * x.size(3)});
+}
+
+// Position ids, (B, T). RoBERTa counts only non-padding tokens, starting after pad_token_id.
+torch::Tensor position_ids(const ModelConfig& c, const torch::Tensor& input_ids) {
+  const int64_t seq = input_ids.size(1);
+  if (c.arch == Arch::kRoberta) {
+    auto not_pad = input_ids.ne(c.pad_token_id).to(torch::kInt64);
+    return torch::cumsum(not_pad, 1) * not_pad + c.pad_token_id;
+  }
+  return torch::arange(seq, input_ids.options()).unsqueeze(0).expand_as(input_ids);
+}
+
+torch::Tensor embeddings(const ModelConfig& c, const Weights& w, const DeviceBatch& b, const ForwardContext& ctx) {
+  // padding_idx: Hugging Face's word (and RoBERTa's position) embeddings never receive gradient at the pad row.
+  const int64_t word_pad = c.pad_token_id;
+  const int64_t pos_pad = c.arch == Arch::kRoberta ? c.pad_token_id : -1;
+  auto x = torch::embedding(w.word, b.input_ids, word_pad) +
+           torch::embedding(w.position, position_ids(c, b.input_ids), pos_pad);
+  if (w.token_type.defined()) {
+    auto types = b.token_type_ids.defined() ? b.token_type_ids : torch::zeros_like(b.input_ids);
+    x = x + torch::embedding(w.token_type, types);
+  }
+  x = layer_norm(x, w.emb_ln_w, w.emb_ln_b, c.layer_norm_eps);
+  return dropout(x, c.hidden_dropout, ctx);
+}
+
+// (B, T, H) -> (B, T, H): one post-LayerNorm transformer layer.
+torch::Tensor encoder_layer(const ModelConfig& c, const LayerWeights& l, const torch::Tensor& x,
+                            const torch::Tensor& key_mask, const ForwardContext& ctx) {
+  auto q = split_heads(linear(x, l.q_w, l.q_b, ctx), c.num_heads);
+  auto k = split_heads(linear(x, l.k_w, l.k_b, ctx), c.num_heads);
+  auto v = split_heads(linear(x, l.v_w, l.v_b, ctx), c.num_heads);
+  auto context = merge_heads(attention(q, k, v, key_mask, c.attention_dropout, ctx));
+  auto attended = linear(context, l.o_w, l.o_b, ctx);
+  // DistilBERT has no dropout on the attention output; BERT and RoBERTa do.
+  if (c.arch != Arch::kDistilBert) attended = dropout(attended, c.hidden_dropout, ctx);
+  auto h = layer_norm(attended + x, l.ln1_w, l.ln1_b, c.layer_norm_eps);
+  auto inner = activate(linear(h, l.i_w, l.i_b, ctx), c.activation);
+  auto out = dropout(linear(inner, l.out_w, l.out_b, ctx), c.hidden_dropout, ctx);
+  return layer_norm(out + h, l.ln2_w, l.ln2_b, c.layer_norm_eps);
+}
+
+// (B, H) first-token states -> (B, num_labels)
+torch::Tensor classification_head(const ModelConfig& c, const Weights& w, const torch::Tensor& first,
+                                  const ForwardContext& ctx) {
+  const double p = c.classifier_dropout;
+  switch (c.arch) {
+    case Arch::kBert: {
+      auto pooled = torch::tanh(linear(first, w.pool_w, w.pool_b, ctx));
+      return linear(dropout(pooled, p, ctx), w.cls_w, w.cls_b, ctx);
+    }
+    case Arch::kRoberta: {
+      auto h = torch::tanh(linear(dropout(first, p, ctx), w.head_w, w.head_b, ctx));
+      return linear(dropout(h, p, ctx), w.cls_w, w.cls_b, ctx);
+    }
+    case Arch::kDistilBert: {
+      auto h = torch::relu(linear(first, w.head_w, w.head_b, ctx));
+      return linear(dropout(h, p, ctx), w.cls_w, w.cls_b, ctx);
+    }
+  }
+  fail(code::kInternal, "unknown architecture");
+}
+
+}  // namespace
+
+Weights bind_weights(const ModelConfig& config, const std::vector<ParamSpec>& layout,
+                     const std::vector<torch::Tensor>& tensors) {
+  HB_CHECK(layout.size() == tensors.size(), code::kInternal, "layout and tensors differ in length");
+  Weights w;
+  w.layers.resize(config.num_layers);
+  for (size_t i = 0; i < layout.size(); ++i) *slot(w, layout[i]) = tensors[i];
+  return w;
+}
+
+ForwardResult forward(const ModelConfig& c, const Weights& w, const DeviceBatch& b, const ForwardContext& ctx) {
+  auto x = embeddings(c, w, b, ctx);  // (B, T, H) float32
+  for (const auto& layer : w.layers) x = encoder_layer(c, layer, x, b.key_mask, ctx);
+  ForwardResult result;
+  result.cls = x.select(1, 0);  // (B, H)
+  result.logits = classification_head(c, w, result.cls, ctx).to(torch::kFloat32);
+  return result;
+}
+
+torch::Tensor task_loss(const ModelConfig& c, const torch::Tensor& logits, const torch::Tensor& labels) {
+  if (c.head == HeadKind::kRegression) return torch::mse_loss(logits.squeeze(-1), labels.to(torch::kFloat32));
+  return torch::cross_entropy_loss(logits, labels);
+}
+
+}  // namespace healbert

@@ -1,0 +1,47 @@
+// The forward pass of BERT, RoBERTa and DistilBERT with their sequence-classification heads, following
+// Hugging Face transformers' semantics (post-LayerNorm encoder; heads as in *ForSequenceClassification).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <vector>
+
+#include "engine/batch.h"
+#include "engine/config.h"
+#include "engine/layout.h"
+#include "engine/ops.h"
+
+namespace healbert {
+
+struct LayerWeights {
+  torch::Tensor q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b;  // attention projections, (H, H) and (H)
+  torch::Tensor ln1_w, ln1_b;                            // after attention
+  torch::Tensor i_w, i_b;                                // (I, H), (I)
+  torch::Tensor out_w, out_b;                            // (H, I), (H)
+  torch::Tensor ln2_w, ln2_b;                            // after the FFN
+};
+
+// Handles onto the model's parameter tensors (shared storage: in-place updates show through).
+struct Weights {
+  torch::Tensor word, position, token_type;  // token_type undefined for DistilBERT
+  torch::Tensor emb_ln_w, emb_ln_b;
+  std::vector<LayerWeights> layers;
+  torch::Tensor pool_w, pool_b;  // BERT's pooler
+  torch::Tensor head_w, head_b;  // RoBERTa classifier.dense, DistilBERT pre_classifier
+  torch::Tensor cls_w, cls_b;    // the final projection to num_labels
+};
+
+Weights bind_weights(const ModelConfig& config, const std::vector<ParamSpec>& layout,
+                     const std::vector<torch::Tensor>& tensors);
+
+struct ForwardResult {
+  torch::Tensor logits;  // (B, num_labels) float32
+  torch::Tensor cls;     // (B, H) float32: the final hidden state of the first token
+};
+
+ForwardResult forward(const ModelConfig& config, const Weights& w, const DeviceBatch& batch, const ForwardContext& ctx);
+
+// Mean cross-entropy (classification) or mean squared error (regression, one output), as Hugging Face.
+torch::Tensor task_loss(const ModelConfig& config, const torch::Tensor& logits, const torch::Tensor& labels);
+
+}  // namespace healbert

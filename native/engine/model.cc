@@ -1,0 +1,205 @@
+#include "engine/model.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+
+#include "engine/errors.h"
+
+namespace healbert {
+
+namespace {
+
+at::Generator make_generator(const torch::Device& device, uint64_t seed) {
+  if (device.is_cpu()) return at::make_generator<at::CPUGeneratorImpl>(seed);
+  at::Generator gen = at::globalContext().defaultGenerator(device).clone();
+  gen.set_current_seed(seed);
+  return gen;
+}
+
+}  // namespace
+
+Model::Model(ModelConfig config, torch::Device device, torch::ScalarType compute, uint64_t seed)
+    : config_(config),
+      layout_(parameter_layout(config)),
+      device_(device),
+      compute_(compute),
+      dropout_generator_(make_generator(device, seed)),
+      step_seeds_(seed ^ 0x9E3779B97F4A7C15ULL) {
+  initialise(seed);
+  weights_ = bind_weights(config_, layout_, tensors_);
+  trainable_.assign(layout_.size(), true);
+}
+
+void Model::initialise(uint64_t seed) {
+  // Hugging Face's _init_weights: N(0, initializer_range) for Linear and Embedding weights (padding rows
+  // zero), zero biases, LayerNorm 1 and 0. Drawn on the CPU so the same seed gives the same bytes on every
+  // device; the checkpoint then overwrites whatever it has.
+  torch::NoGradGuard no_grad;
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  const double std = config_.initializer_range;
+  for (const auto& spec : layout_) {
+    torch::Tensor t;
+    switch (spec.kind) {
+      case ParamKind::kLinearWeight:
+      case ParamKind::kEmbedding:
+        t = torch::empty(spec.shape, torch::kFloat32).normal_(0.0, std, gen);
+        break;
+      case ParamKind::kBias:
+      case ParamKind::kLayerNormBias:
+        t = torch::zeros(spec.shape, torch::kFloat32);
+        break;
+      case ParamKind::kLayerNormWeight:
+        t = torch::ones(spec.shape, torch::kFloat32);
+        break;
+    }
+    if (spec.component == "embeddings.word" && config_.pad_token_id < spec.shape[0]) t[config_.pad_token_id].zero_();
+    if (spec.component == "embeddings.position" && config_.arch == Arch::kRoberta) t[config_.pad_token_id].zero_();
+    tensors_.push_back(t.to(device_).set_requires_grad(true));
+  }
+}
+
+void Model::load_from_file(const std::string& path, const std::vector<FileTensor>& entries) {
+  torch::NoGradGuard no_grad;
+  std::ifstream in(path, std::ios::binary);
+  HB_CHECK(in.good(), code::kIo, "cannot open ", path);
+  for (const auto& e : entries) {
+    HB_CHECK(e.index < layout_.size(), code::kInternal, "tensor index out of range");
+    const auto& spec = layout_[e.index];
+    auto staging = torch::empty(spec.shape, torch::TensorOptions().dtype(e.dtype));
+    HB_CHECK(static_cast<int64_t>(staging.nbytes()) == e.nbytes, code::kCheckpoint, spec.name, ": ", e.nbytes,
+             " bytes in the file, but its shape and dtype need ", staging.nbytes());
+    in.seekg(e.offset);
+    in.read(static_cast<char*>(staging.data_ptr()), e.nbytes);
+    HB_CHECK(in.gcount() == e.nbytes, code::kCheckpoint, path, " ended while reading ", spec.name,
+             " (file truncated?)");
+    tensors_[e.index].copy_(staging.to(torch::kFloat32));
+  }
+}
+
+void Model::save_to_file(const std::string& path, const std::string& header, const std::vector<size_t>& order,
+                         const std::vector<torch::ScalarType>& dtypes) {
+  HB_CHECK(order.size() == dtypes.size(), code::kInternal, "one dtype per saved tensor expected");
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  HB_CHECK(out.good(), code::kIo, "cannot write ", path);
+  const uint64_t header_len = header.size();
+  unsigned char len_bytes[8];
+  for (int i = 0; i < 8; ++i) len_bytes[i] = static_cast<unsigned char>((header_len >> (8 * i)) & 0xFF);
+  out.write(reinterpret_cast<const char*>(len_bytes), 8);
+  out.write(header.data(), static_cast<std::streamsize>(header.size()));
+  for (size_t k = 0; k < order.size(); ++k) {
+    auto cpu = tensors_.at(order[k]).detach().to(torch::kCPU, dtypes[k]).contiguous();
+    out.write(static_cast<const char*>(cpu.data_ptr()), static_cast<std::streamsize>(cpu.nbytes()));
+  }
+  out.flush();
+  HB_CHECK(out.good(), code::kIo, "writing ", path, " failed (disk full?)");
+}
+
+torch::Tensor Model::get_parameter(size_t index) const {
+  return tensors_.at(index).detach().to(torch::kCPU, torch::kFloat32).clone();
+}
+
+void Model::set_parameter(size_t index, const torch::Tensor& value) {
+  torch::NoGradGuard no_grad;
+  auto& target = tensors_.at(index);
+  HB_CHECK(value.sizes() == target.sizes(), code::kShape, layout_.at(index).name, ": expected shape ", target.sizes(),
+           ", got ", value.sizes());
+  target.copy_(value);
+}
+
+void Model::configure_training(const AdamWOptions& options, const std::vector<bool>& trainable,
+                               const std::vector<double>& lr_scales) {
+  HB_CHECK(trainable.size() == layout_.size() && lr_scales.size() == layout_.size(), code::kInternal,
+           "per-parameter settings must cover every parameter");
+  zero_grad();
+  trainable_ = trainable;
+  std::vector<torch::Tensor> params;
+  std::vector<ParamTraining> traits;
+  for (size_t i = 0; i < layout_.size(); ++i) {
+    tensors_[i].set_requires_grad(trainable[i]);
+    if (!trainable[i]) continue;
+    params.push_back(tensors_[i]);
+    traits.push_back(ParamTraining{!excluded_from_weight_decay(layout_[i].kind), lr_scales[i]});
+  }
+  optimizer_ = std::make_unique<AdamW>(params, traits, options);
+}
+
+ForwardContext Model::context(bool training) {
+  ForwardContext ctx;
+  ctx.training = training;
+  ctx.compute = compute_;
+  ctx.generator = &dropout_generator_;
+  if (training) {
+    // A fresh seed per step for our dropout masks and for the device generator that fused attention uses.
+    const uint64_t seed = step_seeds_();
+    {
+      std::lock_guard<std::mutex> lock(dropout_generator_.mutex());
+      dropout_generator_.set_current_seed(seed);
+    }
+    if (device_.is_cuda()) {
+      auto device_gen = at::globalContext().defaultGenerator(device_);
+      std::lock_guard<std::mutex> lock(device_gen.mutex());
+      device_gen.set_current_seed(seed);
+    }
+  }
+  return ctx;
+}
+
+void Model::zero_grad() {
+  for (auto& t : tensors_) t.mutable_grad().reset();  // set_to_none, as torch 2.x optimizers do
+}
+
+StepResult Model::train_step(const std::vector<HostBatch>& micro_batches, bool dropout) {
+  HB_CHECK(optimizer_ != nullptr, code::kArgument, "configure training before the first training step");
+  HB_CHECK(!micro_batches.empty(), code::kArgument, "a training step needs at least one batch");
+  for (const auto& mb : micro_batches) validate_batch(mb, config_, /*need_labels=*/true);
+  zero_grad();
+  const ForwardContext ctx = context(dropout);
+  const double scale = 1.0 / static_cast<double>(micro_batches.size());
+  torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().device(device_));
+  for (const auto& mb : micro_batches) {
+    const DeviceBatch batch = to_device(mb, device_);
+    auto result = forward(config_, weights_, batch, ctx);
+    auto loss = task_loss(config_, result.logits, batch.labels) * scale;
+    loss.backward();
+    loss_sum += loss.detach();
+  }
+  auto grad_norm = optimizer_->clip_gradients();
+  StepResult out;
+  out.lr = optimizer_->step();
+  out.step = optimizer_->steps_taken();
+  auto both = torch::stack({loss_sum.to(torch::kFloat32), grad_norm.to(loss_sum.device(), torch::kFloat32)}).cpu();
+  out.loss = both[0].item<double>();
+  out.grad_norm = both[1].item<double>();
+  return out;
+}
+
+Gradients Model::loss_and_gradients(const HostBatch& host, bool dropout) {
+  validate_batch(host, config_, /*need_labels=*/true);
+  zero_grad();
+  const DeviceBatch batch = to_device(host, device_);
+  auto result = forward(config_, weights_, batch, context(dropout));
+  auto loss = task_loss(config_, result.logits, batch.labels);
+  loss.backward();
+  Gradients out;
+  out.loss = loss.item<double>();
+  for (auto& t : tensors_) {
+    out.grads.push_back(t.grad().defined() ? t.grad().detach().to(torch::kCPU, torch::kFloat32).clone()
+                                           : torch::Tensor());
+  }
+  zero_grad();
+  return out;
+}
+
+torch::Tensor Model::predict(const HostBatch& host, PredictOutput output) {
+  validate_batch(host, config_, /*need_labels=*/false);
+  c10::InferenceMode inference;
+  const DeviceBatch batch = to_device(host, device_);
+  auto result = forward(config_, weights_, batch, context(false));
+  auto chosen = output == PredictOutput::kLogits ? result.logits : result.cls;
+  return chosen.to(torch::kCPU, torch::kFloat32).contiguous();
+}
+
+}  // namespace healbert

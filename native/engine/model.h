@@ -1,0 +1,93 @@
+// A sequence-classification model on one device: its parameters (fp32 master copies, named as in Hugging
+// Face checkpoints), its optimizer, and the batch-level operations (one call per training step, one per
+// evaluation batch). Plain libtorch: the Node binding wraps it, tests and benchmarks could use it directly.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "engine/adamw.h"
+#include "engine/batch.h"
+#include "engine/config.h"
+#include "engine/encoder.h"
+#include "engine/layout.h"
+
+namespace healbert {
+
+struct StepResult {
+  double loss = 0;       // mean over the step's examples (micro-batch losses averaged)
+  double grad_norm = 0;  // global gradient norm before clipping
+  double lr = 0;         // learning rate used
+  int64_t step = 0;      // optimizer steps taken, including this one
+};
+
+struct Gradients {
+  double loss = 0;
+  std::vector<torch::Tensor> grads;  // aligned with layout(); CPU float32; undefined where no gradient
+};
+
+// Where a tensor lives in a checkpoint file (absolute byte offset) and how it is stored.
+struct FileTensor {
+  size_t index;             // into layout()
+  torch::ScalarType dtype;  // kFloat32, kFloat16 or kBFloat16
+  int64_t offset;           // bytes from the start of the file
+  int64_t nbytes;
+};
+
+enum class PredictOutput { kLogits, kCls };
+
+class Model {
+ public:
+  Model(ModelConfig config, torch::Device device, torch::ScalarType compute, uint64_t seed);
+
+  const ModelConfig& config() const { return config_; }
+  const std::vector<ParamSpec>& layout() const { return layout_; }
+  std::vector<torch::Tensor>& tensors() { return tensors_; }
+  const torch::Device& device() const { return device_; }
+  torch::ScalarType compute_dtype() const { return compute_; }
+
+  // Copies tensors from a checkpoint file into the parameters (converting to float32).
+  void load_from_file(const std::string& path, const std::vector<FileTensor>& entries);
+  // Writes `header` (the safetensors JSON, already padded) then the listed parameters in `dtypes`.
+  void save_to_file(const std::string& path, const std::string& header, const std::vector<size_t>& order,
+                    const std::vector<torch::ScalarType>& dtypes);
+
+  torch::Tensor get_parameter(size_t index) const;  // CPU float32 copy
+  void set_parameter(size_t index, const torch::Tensor& value);
+
+  // Freezing and per-parameter optimizer settings; resets the optimizer state.
+  void configure_training(const AdamWOptions& options, const std::vector<bool>& trainable,
+                          const std::vector<double>& lr_scales);
+
+  // Forward + backward over the micro-batches (gradient accumulation), clip, one AdamW step.
+  StepResult train_step(const std::vector<HostBatch>& micro_batches, bool dropout);
+
+  // Loss and gradients for one batch, without an optimizer step (for tests and attribution).
+  Gradients loss_and_gradients(const HostBatch& batch, bool dropout);
+
+  // (B, num_labels) logits or (B, H) first-token states, CPU float32, in evaluation mode.
+  torch::Tensor predict(const HostBatch& batch, PredictOutput output);
+
+ private:
+  ModelConfig config_;
+  std::vector<ParamSpec> layout_;
+  std::vector<torch::Tensor> tensors_;
+  Weights weights_;
+  torch::Device device_;
+  torch::ScalarType compute_;
+  at::Generator dropout_generator_;
+  std::mt19937_64 step_seeds_;
+  std::unique_ptr<AdamW> optimizer_;
+  std::vector<bool> trainable_;
+
+  void initialise(uint64_t seed);
+  ForwardContext context(bool training);
+  void zero_grad();
+};
+
+}  // namespace healbert

@@ -1,0 +1,80 @@
+#include "engine/ops.h"
+
+#include <torch/version.h>
+
+#include <cmath>
+#include <limits>
+
+#include "engine/errors.h"
+
+// libtorch 2.0 added at::scaled_dot_product_attention (flash / memory-efficient kernels on CUDA).
+#if TORCH_VERSION_MAJOR >= 2
+#define HEALBERT_HAS_SDPA 1
+#endif
+
+namespace healbert {
+
+torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                     const ForwardContext& ctx) {
+  return torch::linear(x.to(ctx.compute), weight.to(ctx.compute), bias.to(ctx.compute));
+}
+
+torch::Tensor layer_norm(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias, double eps) {
+  return torch::layer_norm(x.to(torch::kFloat32), {x.size(-1)}, weight, bias, eps);
+}
+
+torch::Tensor activate(const torch::Tensor& x, Activation activation) {
+  switch (activation) {
+    case Activation::kGeluErf:
+      return torch::gelu(x);
+    case Activation::kGeluTanh:
+      return torch::gelu(x, "tanh");
+    case Activation::kRelu:
+      return torch::relu(x);
+    case Activation::kSilu:
+      return torch::silu(x);
+  }
+  fail(code::kInternal, "unknown activation");
+}
+
+torch::Tensor dropout(const torch::Tensor& x, double p, const ForwardContext& ctx) {
+  if (!ctx.training || p <= 0.0) return x;
+  HB_CHECK(ctx.generator != nullptr, code::kInternal, "dropout in training needs a generator");
+  if (p >= 1.0) return x * 0;
+  auto keep = torch::empty_like(x).bernoulli_(1.0 - p, *ctx.generator);
+  return x * keep * (1.0 / (1.0 - p));
+}
+
+bool has_fused_attention() {
+#ifdef HEALBERT_HAS_SDPA
+  return true;
+#else
+  return false;
+#endif
+}
+
+torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                        const torch::Tensor& key_mask, double dropout_p, const ForwardContext& ctx) {
+  const int64_t batch = q.size(0), seq = q.size(2);
+  const double p = ctx.training ? dropout_p : 0.0;
+#ifdef HEALBERT_HAS_SDPA
+  // SDPA draws its dropout from the device's default generator; Model seeds that generator from its own
+  // before each training step, so runs stay reproducible.
+  c10::optional<torch::Tensor> mask;
+  if (key_mask.defined()) mask = key_mask.view({batch, 1, 1, seq});
+  return at::scaled_dot_product_attention(q, k, v, mask, p, false);
+#else
+  // (B, NH, T, HD) @ (B, NH, HD, T) -> (B, NH, T, T)
+  // Scores in float32 so that the mask value (float32's lowest, as Hugging Face uses) is representable.
+  const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(3)));
+  auto scores = torch::matmul(q, k.transpose(-1, -2)).to(torch::kFloat32) * scale;
+  if (key_mask.defined()) {
+    scores = scores.masked_fill(key_mask.logical_not().view({batch, 1, 1, seq}), std::numeric_limits<float>::lowest());
+  }
+  auto probs = torch::softmax(scores, -1);
+  probs = dropout(probs, p, ctx);
+  return torch::matmul(probs.to(v.scalar_type()), v);  // (B, NH, T, HD)
+#endif
+}
+
+}  // namespace healbert

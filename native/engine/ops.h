@@ -1,0 +1,38 @@
+// The tensor building blocks of the encoder, with the precision policy in one place: matmuls run in the
+// compute dtype (float32, or bfloat16 for mixed precision, fp32 master weights cast on use as autocast
+// does), LayerNorm and softmax statistics in float32.
+#pragma once
+
+#include <torch/torch.h>
+
+#include "engine/config.h"
+
+namespace healbert {
+
+struct ForwardContext {
+  bool training = false;               // dropout on
+  at::Generator* generator = nullptr;  // dropout masks (required when training)
+  torch::ScalarType compute = torch::kFloat32;
+};
+
+// (..., in) -> (..., out), computed in ctx.compute.
+torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                     const ForwardContext& ctx);
+
+// LayerNorm over the last dimension, in float32; returns float32.
+torch::Tensor layer_norm(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias, double eps);
+
+torch::Tensor activate(const torch::Tensor& x, Activation activation);
+
+// Inverted dropout with the model's own generator, so runs are reproducible per model.
+torch::Tensor dropout(const torch::Tensor& x, double p, const ForwardContext& ctx);
+
+// Multi-head attention core. q, k, v: (B, NH, T, HD) in ctx.compute; key_mask: (B, T) bool, true where a
+// key may be attended to, or undefined for "all". Returns (B, NH, T, HD).
+torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                        const torch::Tensor& key_mask, double dropout_p, const ForwardContext& ctx);
+
+// True when this libtorch has the fused scaled-dot-product attention (2.x).
+bool has_fused_attention();
+
+}  // namespace healbert

@@ -1,0 +1,170 @@
+/**
+ * Hugging Face checkpoint folders: which weight files a folder holds, how checkpoint keys map onto the
+ * engine's parameters, and the load plan (which bytes of which file go into which parameter). Everything
+ * is validated here, before the engine reads a byte: names, shapes and dtypes against the config.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { HealbertError } from '../errors.js';
+import type { NativeParamSpec } from '../native/binding.js';
+import type { Architecture } from './config.js';
+import { readSafetensorsHeader, type TensorEntry, WEIGHT_DTYPES } from './safetensors.js';
+
+const CONVERT_HINT =
+  'healbert reads only safetensors, because unpickling a .bin file can run arbitrary code. Convert it once, ' +
+  'with PyTorch\'s safe loader: python3 -c "import torch; from safetensors.torch import save_file; ' +
+  "sd = torch.load('pytorch_model.bin', map_location='cpu', weights_only=True); " +
+  "save_file({k: v.clone().contiguous() for k, v in sd.items()}, 'model.safetensors', metadata={'format': 'pt'})\" " +
+  '(run it in the model folder), or load the model in transformers and save_pretrained(dir, safe_serialization=True).';
+
+/** The safetensors files of a model folder (one file, or the shards listed by the index). */
+export async function locateWeightFiles(dir: string): Promise<string[]> {
+  const single = join(dir, 'model.safetensors');
+  if (existsSync(single)) return [single];
+  const indexPath = join(dir, 'model.safetensors.index.json');
+  if (existsSync(indexPath)) {
+    let index: { weight_map?: Record<string, string> };
+    try {
+      index = JSON.parse(await readFile(indexPath, 'utf8'));
+    } catch (error) {
+      throw new HealbertError('ERR_CHECKPOINT', `${indexPath}: not valid JSON (${(error as Error).message})`);
+    }
+    const map = index.weight_map;
+    if (!map || typeof map !== 'object') throw new HealbertError('ERR_CHECKPOINT', `${indexPath}: no "weight_map" object`);
+    const files = [...new Set(Object.values(map))];
+    for (const file of files) {
+      if (typeof file !== 'string' || file.includes('/') || file.includes('\\')) {
+        throw new HealbertError('ERR_CHECKPOINT', `${indexPath}: weight_map names ${JSON.stringify(file)}, not a file in the folder`);
+      }
+      if (!existsSync(join(dir, file))) throw new HealbertError('ERR_CHECKPOINT', `${indexPath}: shard ${file} is missing from ${dir}`);
+    }
+    return files.map((f) => join(dir, f));
+  }
+  for (const pickle of ['pytorch_model.bin', 'pytorch_model.bin.index.json']) {
+    if (existsSync(join(dir, pickle)))
+      throw new HealbertError('ERR_CHECKPOINT', `${dir} holds ${pickle} but no model.safetensors. ${CONVERT_HINT}`);
+  }
+  for (const other of ['tf_model.h5', 'flax_model.msgpack']) {
+    if (existsSync(join(dir, other))) {
+      throw new HealbertError(
+        'ERR_CHECKPOINT',
+        `${dir} holds ${other} (TensorFlow/Flax weights); convert it to model.safetensors with transformers first`,
+      );
+    }
+  }
+  throw new HealbertError('ERR_CHECKPOINT', `${dir}: no model.safetensors or model.safetensors.index.json`);
+}
+
+const BASE_PREFIX: Record<Architecture, string> = { bert: 'bert', roberta: 'roberta', distilbert: 'distilbert' };
+const BARE_ROOTS: Record<Architecture, string[]> = {
+  bert: ['embeddings.', 'encoder.', 'pooler.'],
+  roberta: ['embeddings.', 'encoder.', 'pooler.'],
+  distilbert: ['embeddings.', 'transformer.'],
+};
+
+/** Keys of pre-training heads and buffers that a classification model does not use. */
+const IGNORED = [
+  /^cls\./,
+  /^roberta\.pooler\./,
+  /^lm_head\./,
+  /^vocab_(transform|layer_norm|projector)\./,
+  /\.position_ids$/,
+  /\.token_type_ids$/,
+  /^qa_outputs\./,
+];
+
+/**
+ * The engine's name for a checkpoint key: base models saved without their prefix ("encoder.layer.0...")
+ * get it, and TensorFlow-era LayerNorm names (gamma/beta) become weight/bias, as transformers does.
+ */
+export function canonicalName(key: string, arch: Architecture): string {
+  let name = key.replace(/LayerNorm\.gamma$/, 'LayerNorm.weight').replace(/LayerNorm\.beta$/, 'LayerNorm.bias');
+  if (BARE_ROOTS[arch].some((root) => name.startsWith(root))) name = `${BASE_PREFIX[arch]}.${name}`;
+  return name;
+}
+
+export interface LoadEntry {
+  index: number;
+  dtype: 'float32' | 'float16' | 'bfloat16';
+  offset: number;
+  nbytes: number;
+}
+
+export interface LoadPlan {
+  /** Per weight file, what to copy into which parameter. */
+  files: { path: string; entries: LoadEntry[] }[];
+  /** Parameters not in the checkpoint, left at their fresh Hugging Face initialisation (task heads, a missing pooler). */
+  initialised: string[];
+  /** Checkpoint tensors a classification model does not use (pre-training heads, buffers). */
+  ignored: string[];
+  /** Checkpoint tensors healbert does not recognise; reported, as transformers does, not loaded. */
+  unexpected: string[];
+  /** Head tensors in the checkpoint that were replaced by a fresh head (newHead, or a different label count allowed). */
+  replacedHead: string[];
+}
+
+export interface PlanOptions {
+  /** Discard the checkpoint's task head and initialise a fresh one (e.g. to fine-tune on another task). */
+  newHead?: boolean;
+}
+
+/** Matches checkpoint tensors to the engine's parameters; throws ERR_CHECKPOINT naming the first problem. */
+export async function planLoad(dir: string, arch: Architecture, layout: NativeParamSpec[], options: PlanOptions = {}): Promise<LoadPlan> {
+  const files = await locateWeightFiles(dir);
+  const indexOf = new Map(layout.map((p, i) => [p.name, i]));
+  const found = new Map<string, { entry: TensorEntry; path: string }>();
+  const plan: LoadPlan = { files: [], initialised: [], ignored: [], unexpected: [], replacedHead: [] };
+  for (const path of files) {
+    const header = await readSafetensorsHeader(path);
+    const entries: LoadEntry[] = [];
+    for (const entry of header.tensors.values()) {
+      const name = canonicalName(entry.name, arch);
+      const index = indexOf.get(name);
+      if (index === undefined) {
+        if (IGNORED.some((re) => re.test(entry.name))) plan.ignored.push(entry.name);
+        else plan.unexpected.push(entry.name);
+        continue;
+      }
+      const spec = layout[index] as NativeParamSpec;
+      if (found.has(name)) {
+        throw new HealbertError(
+          'ERR_CHECKPOINT',
+          `${path}: tensor "${entry.name}" also appears in ${found.get(name)?.path} (as "${found.get(name)?.entry.name}")`,
+        );
+      }
+      found.set(name, { entry, path });
+      if (spec.isHead && options.newHead) {
+        plan.replacedHead.push(entry.name);
+        continue;
+      }
+      const dtype = WEIGHT_DTYPES[entry.dtype];
+      if (!dtype) {
+        throw new HealbertError('ERR_CHECKPOINT', `${path}: tensor "${entry.name}" is ${entry.dtype}; weights must be F32, F16 or BF16`);
+      }
+      if (entry.shape.length !== spec.shape.length || entry.shape.some((d, i) => d !== spec.shape[i])) {
+        const hint = spec.isHead
+          ? ` The checkpoint's task head has a different number of labels; pass numLabels matching it, or newHead: true (CLI: --new-head) to start a fresh head.`
+          : ' The checkpoint does not match its config.json.';
+        throw new HealbertError(
+          'ERR_CHECKPOINT',
+          `${path}: tensor "${entry.name}" has shape [${entry.shape.join(', ')}], but the config needs [${spec.shape.join(', ')}].${hint}`,
+        );
+      }
+      entries.push({ index, dtype, offset: entry.offset, nbytes: entry.nbytes });
+    }
+    if (entries.length > 0) plan.files.push({ path, entries });
+  }
+  for (const spec of layout) {
+    if (found.has(spec.name) && !(spec.isHead && options.newHead)) continue;
+    if (spec.isHead || spec.component === 'pooler') {
+      plan.initialised.push(spec.name);
+      continue;
+    }
+    throw new HealbertError(
+      'ERR_CHECKPOINT',
+      `${files.join(', ')}: tensor "${spec.name}" (shape [${spec.shape.join(', ')}]) is missing; is this a ${arch} checkpoint matching its config.json?`,
+    );
+  }
+  return plan;
+}

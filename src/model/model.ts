@@ -1,0 +1,305 @@
+/**
+ * Model: a BERT-family sequence classifier in the native engine. Load a Hugging Face folder, predict,
+ * train one step per call, read and write parameters, save back as a Hugging Face folder.
+ *
+ * Calls are queued per model (the engine runs one operation at a time); every call returns a Promise and
+ * runs off the JavaScript thread.
+ */
+
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Batch } from '../batch.js';
+import { HealbertError } from '../errors.js';
+import { loadNative, type NativeModel, type NativeParamSpec, type NativeStepResult } from '../native/binding.js';
+import { checkBatch } from './batch-check.js';
+import { type LoadPlan, planLoad } from './checkpoint.js';
+import { type EngineConfig, engineConfig, type HeadOptions, type RawConfig, readRawConfig } from './config.js';
+import { buildHeader } from './safetensors.js';
+
+export type Device = string;
+export type ComputeDtype = 'float32' | 'bfloat16';
+
+export interface LoadOptions extends HeadOptions {
+  /** 'cpu' (default), 'cuda' or 'cuda:<index>'. */
+  device?: Device;
+  /** Compute precision: float32 (default) or bfloat16 mixed precision (float32 master weights). */
+  dtype?: ComputeDtype;
+  /** Discard the checkpoint's task head and start a fresh one. */
+  newHead?: boolean;
+  /** Seed for freshly initialised parameters and for dropout. Default 0. */
+  seed?: number;
+}
+
+export interface ParameterInfo extends NativeParamSpec {
+  index: number;
+  numel: number;
+}
+
+export interface TrainingOptions {
+  lr?: number;
+  weightDecay?: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  warmupSteps?: number;
+  /** Optimizer steps of the whole run, for the linear decay; 0 or omitted: constant after warm-up. */
+  totalSteps?: number;
+  /** Clip the global gradient norm to this; 0 disables. Default 1 (transformers' Trainer). */
+  maxGradNorm?: number;
+  /** Return false to freeze a parameter. Default: everything trains. */
+  trainable?: (p: ParameterInfo) => boolean;
+  /** Multiplier of the learning rate per parameter (layer-wise rates). Default 1. */
+  lrScale?: (p: ParameterInfo) => number;
+  /** Use the fused CUDA AdamW kernel when libtorch has it. Default true. */
+  fused?: boolean;
+}
+
+export type StepResult = NativeStepResult;
+
+export interface SaveOptions {
+  /** Storage dtype of the weights. Default float32. */
+  dtype?: 'float32' | 'float16' | 'bfloat16';
+  /** Label names for config.json's id2label. */
+  labels?: string[];
+}
+
+const ARCHITECTURE_CLASS = {
+  bert: 'BertForSequenceClassification',
+  roberta: 'RobertaForSequenceClassification',
+  distilbert: 'DistilBertForSequenceClassification',
+};
+const SAFETENSORS_DTYPE = { float32: 'F32', float16: 'F16', bfloat16: 'BF16' } as const;
+const TOKENIZER_FILES = ['vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.json', 'merges.txt'];
+
+export class Model {
+  readonly config: EngineConfig;
+  /** config.json as read (or as given), updated on save. */
+  readonly rawConfig: RawConfig;
+  /** How the checkpoint mapped onto the parameters; undefined for a model created from a config. */
+  readonly loadReport: LoadPlan | undefined;
+  /** The folder the model was loaded from, if any (tokenizer files are copied from it on save). */
+  readonly sourceDir: string | undefined;
+  readonly device: string;
+  readonly dtype: ComputeDtype;
+  private readonly native: NativeModel;
+  private readonly params: ParameterInfo[];
+  private readonly byName: Map<string, ParameterInfo>;
+  private queue: Promise<unknown> = Promise.resolve();
+  private disposed = false;
+  private configured = false;
+
+  private constructor(
+    native: NativeModel,
+    config: EngineConfig,
+    rawConfig: RawConfig,
+    loadReport: LoadPlan | undefined,
+    sourceDir: string | undefined,
+  ) {
+    this.native = native;
+    this.config = config;
+    this.rawConfig = rawConfig;
+    this.loadReport = loadReport;
+    this.sourceDir = sourceDir;
+    const info = native.info();
+    this.device = info.device;
+    this.dtype = info.computeDtype as ComputeDtype;
+    this.params = native.layout().map((p, index) => ({ ...p, index, numel: p.shape.reduce((a, b) => a * b, 1) }));
+    this.byName = new Map(this.params.map((p) => [p.name, p]));
+  }
+
+  /** Loads a Hugging Face model folder (config.json + model.safetensors or a sharded index). */
+  static async load(dir: string, options: LoadOptions = {}): Promise<Model> {
+    const raw = await readRawConfig(dir);
+    const config = engineConfig(raw, join(dir, 'config.json'), options);
+    const native = loadNative();
+    const layout = native.parameterLayout(config);
+    const plan = await planLoad(dir, config.arch, layout, options.newHead ? { newHead: true } : {});
+    const engine = await native.createModel(config, options.device ?? 'cpu', options.dtype ?? 'float32', checkSeed(options.seed));
+    try {
+      for (const file of plan.files) await engine.loadFromFile(file.path, file.entries);
+    } catch (error) {
+      engine.dispose();
+      throw error;
+    }
+    return new Model(engine, config, raw, plan, dir);
+  }
+
+  /** A model with freshly initialised weights (Hugging Face's initialisation) from a config.json object. */
+  static async fromConfig(raw: RawConfig, options: Omit<LoadOptions, 'newHead'> = {}): Promise<Model> {
+    const config = engineConfig(raw, 'config', options);
+    const engine = await loadNative().createModel(config, options.device ?? 'cpu', options.dtype ?? 'float32', checkSeed(options.seed));
+    return new Model(engine, config, raw, undefined, undefined);
+  }
+
+  /** Every parameter: Hugging Face name, shape, kind, layer, component. */
+  parameters(): ParameterInfo[] {
+    return this.params.map((p) => ({ ...p, shape: [...p.shape] }));
+  }
+
+  parameter(name: string): ParameterInfo {
+    const p = this.byName.get(name);
+    if (!p) throw new HealbertError('ERR_ARGUMENT', `no parameter named "${name}"`);
+    return p;
+  }
+
+  get numParameters(): number {
+    return this.params.reduce((sum, p) => sum + p.numel, 0);
+  }
+
+  /** Logits (B x numLabels, row-major) in evaluation mode; or the first token's final hidden state (B x H). */
+  predict(batch: Batch, options: { output?: 'logits' | 'cls' } = {}): Promise<Float32Array> {
+    checkBatch(batch, this.config, false);
+    return this.enqueue(() => this.native.predict(batch, options.output ?? 'logits'));
+  }
+
+  /** Sets up AdamW and the schedule for training; resets optimizer state. */
+  configureTraining(options: TrainingOptions = {}): Promise<void> {
+    const o = {
+      lr: options.lr ?? 2e-5,
+      beta1: options.beta1 ?? 0.9,
+      beta2: options.beta2 ?? 0.999,
+      eps: options.eps ?? 1e-8,
+      weightDecay: options.weightDecay ?? 0,
+      warmupSteps: options.warmupSteps ?? 0,
+      totalSteps: options.totalSteps ?? 0,
+      maxGradNorm: options.maxGradNorm ?? 1,
+      fused: options.fused ?? true,
+    };
+    const bad = (what: string) => {
+      throw new HealbertError('ERR_ARGUMENT', `training option ${what}`);
+    };
+    if (!(o.lr >= 0) || !Number.isFinite(o.lr)) bad(`lr must be a finite number >= 0, got ${o.lr}`);
+    if (!(o.beta1 >= 0 && o.beta1 < 1) || !(o.beta2 >= 0 && o.beta2 < 1)) bad('beta1 and beta2 must be in [0, 1)');
+    if (!(o.eps > 0)) bad(`eps must be > 0, got ${o.eps}`);
+    if (!(o.weightDecay >= 0)) bad(`weightDecay must be >= 0, got ${o.weightDecay}`);
+    if (!Number.isInteger(o.warmupSteps) || o.warmupSteps < 0) bad(`warmupSteps must be an integer >= 0, got ${o.warmupSteps}`);
+    if (!Number.isInteger(o.totalSteps) || o.totalSteps < 0) bad(`totalSteps must be an integer >= 0, got ${o.totalSteps}`);
+    if (!(o.maxGradNorm >= 0)) bad(`maxGradNorm must be >= 0, got ${o.maxGradNorm}`);
+    const trainable = new Uint8Array(this.params.map((p) => (options.trainable ? (options.trainable(p) ? 1 : 0) : 1)));
+    const scales = new Float64Array(this.params.map((p) => (options.lrScale ? options.lrScale(p) : 1)));
+    if (!trainable.some((t) => t === 1)) bad('trainable froze every parameter');
+    if (!scales.every((s) => Number.isFinite(s) && s >= 0)) bad('lrScale must return finite numbers >= 0');
+    return this.enqueue(async () => {
+      await this.native.configureTraining(o, trainable, scales);
+      this.configured = true;
+    });
+  }
+
+  /**
+   * One optimizer step: forward, backward, gradient clipping and AdamW in one native call. Several batches
+   * accumulate gradients (each micro-batch loss weighted 1/k) before the step.
+   */
+  trainStep(batch: Batch | Batch[], options: { dropout?: boolean } = {}): Promise<StepResult> {
+    const batches = Array.isArray(batch) ? batch : [batch];
+    if (batches.length === 0) throw new HealbertError('ERR_ARGUMENT', 'trainStep needs at least one batch');
+    for (const b of batches) checkBatch(b, this.config, true);
+    return this.enqueue(() => {
+      if (!this.configured) throw new HealbertError('ERR_ARGUMENT', 'call configureTraining() before trainStep()');
+      return this.native.trainStep(batches, options.dropout ?? true);
+    });
+  }
+
+  /** The loss and every parameter's gradient for one batch, without changing the model. Dropout off by default. */
+  lossAndGradients(batch: Batch, options: { dropout?: boolean } = {}): Promise<{ loss: number; gradients: Map<string, Float32Array> }> {
+    checkBatch(batch, this.config, true);
+    return this.enqueue(async () => {
+      const result = await this.native.lossAndGradients(batch, options.dropout ?? false);
+      const gradients = new Map<string, Float32Array>();
+      result.gradients.forEach((g, i) => {
+        if (g) gradients.set((this.params[i] as ParameterInfo).name, g);
+      });
+      return { loss: result.loss, gradients };
+    });
+  }
+
+  /** A copy of one parameter's values as float32 (row-major). */
+  getParameter(name: string): Promise<Float32Array> {
+    const p = this.parameter(name);
+    return this.enqueue(() => this.native.getParameter(p.index));
+  }
+
+  setParameter(name: string, value: Float32Array): Promise<void> {
+    const p = this.parameter(name);
+    if (!(value instanceof Float32Array) || value.length !== p.numel) {
+      throw new HealbertError('ERR_SHAPE', `${name}: expected a Float32Array of ${p.numel} values, got ${value?.length}`);
+    }
+    return this.enqueue(() => this.native.setParameter(p.index, value));
+  }
+
+  /**
+   * Writes a Hugging Face folder: config.json and model.safetensors (same key names as transformers), plus
+   * the tokenizer files of the folder the model came from. The weights are written to a temporary file
+   * and renamed, so a crash never leaves a half-written model.safetensors.
+   */
+  async save(dir: string, options: SaveOptions = {}): Promise<void> {
+    const dtype = options.dtype ?? 'float32';
+    if (!(dtype in SAFETENSORS_DTYPE))
+      throw new HealbertError('ERR_ARGUMENT', `save dtype must be float32, float16 or bfloat16, got ${dtype}`);
+    if (existsSync(join(dir, 'model.safetensors.index.json'))) {
+      throw new HealbertError('ERR_IO', `${dir} holds a sharded checkpoint; save into an empty folder`);
+    }
+    await mkdir(dir, { recursive: true });
+    const header = buildHeader(this.params.map((p) => ({ name: p.name, dtype: SAFETENSORS_DTYPE[dtype], shape: p.shape })));
+    const target = join(dir, 'model.safetensors');
+    const temporary = `${target}.tmp-${process.pid}`;
+    await this.enqueue(() =>
+      this.native.saveToFile(
+        temporary,
+        header,
+        this.params.map((p) => p.index),
+        this.params.map(() => dtype),
+      ),
+    ).catch(async (error) => {
+      await rm(temporary, { force: true });
+      throw error;
+    });
+    await rename(temporary, target);
+    await writeFile(join(dir, 'config.json'), `${JSON.stringify(this.savedConfig(dtype, options.labels), null, 2)}\n`);
+    if (this.sourceDir && this.sourceDir !== dir) {
+      for (const file of TOKENIZER_FILES) {
+        if (existsSync(join(this.sourceDir, file)) && !existsSync(join(dir, file)))
+          await copyFile(join(this.sourceDir, file), join(dir, file));
+      }
+    }
+  }
+
+  private savedConfig(dtype: string, labels: string[] | undefined): RawConfig {
+    const n = this.config.numLabels;
+    const existing = this.rawConfig.id2label as Record<string, string> | undefined;
+    const names =
+      labels ??
+      (existing && Object.keys(existing).length === n
+        ? Array.from({ length: n }, (_, i) => existing[String(i)] ?? `LABEL_${i}`)
+        : undefined);
+    if (names && names.length !== n) throw new HealbertError('ERR_ARGUMENT', `labels has ${names.length} names for ${n} outputs`);
+    const id2label = Object.fromEntries(Array.from({ length: n }, (_, i) => [String(i), names?.[i] ?? `LABEL_${i}`]));
+    return {
+      ...this.rawConfig,
+      architectures: [ARCHITECTURE_CLASS[this.config.arch]],
+      id2label,
+      label2id: Object.fromEntries(Object.entries(id2label).map(([k, v]) => [v, Number(k)])),
+      problem_type: this.config.head === 'regression' ? 'regression' : 'single_label_classification',
+      torch_dtype: dtype,
+    };
+  }
+
+  /** Frees the engine's memory. Operations already queued fail with ERR_DISPOSED. */
+  dispose(): void {
+    this.disposed = true;
+    this.native.dispose();
+  }
+
+  private enqueue<T>(operation: () => Promise<T>): Promise<T> {
+    if (this.disposed) return Promise.reject(new HealbertError('ERR_DISPOSED', 'this model was disposed'));
+    const result = this.queue.then(operation);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+}
+
+function checkSeed(seed: number | undefined): number {
+  const s = seed ?? 0;
+  if (!Number.isSafeInteger(s) || s < 0) throw new HealbertError('ERR_ARGUMENT', `seed must be a non-negative integer, got ${seed}`);
+  return s;
+}

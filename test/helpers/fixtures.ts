@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Batch } from '../../src/batch.js';
+import { parseHeader } from '../../src/model/safetensors.js';
+import { packageRoot } from '../../src/native/binding.js';
+
+export const fixturesDir = join(packageRoot, 'test', 'fixtures');
+export const modelFixture = (name: string) => join(fixturesDir, 'models', name);
+
+/** Reads every tensor of a small safetensors file (F32 as Float32Array, I64 as number[]), plus its metadata. */
+export function readTensors(path: string): {
+  tensors: Map<string, { shape: number[]; data: Float32Array | number[] }>;
+  metadata: Record<string, string>;
+} {
+  const bytes = readFileSync(path);
+  const headerSize = Number(bytes.readBigUInt64LE(0));
+  const header = parseHeader(path, bytes.subarray(8, 8 + headerSize), bytes.length);
+  const tensors = new Map<string, { shape: number[]; data: Float32Array | number[] }>();
+  for (const t of header.tensors.values()) {
+    const slice = bytes.subarray(t.offset, t.offset + t.nbytes);
+    const copy = new Uint8Array(slice).buffer;
+    const data = t.dtype === 'F32' ? new Float32Array(copy) : Array.from(new BigInt64Array(copy), Number);
+    tensors.set(t.name, { shape: t.shape, data });
+  }
+  return { tensors, metadata: header.metadata };
+}
+
+/** Max |a - b| over two equally long arrays. */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] as number) - (b[i] as number)));
+  return m;
+}
+
+export function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] as number));
+  return m;
+}
+
+/** A batch from a parity fixture's input tensors. */
+export function fixtureBatch(
+  tensors: Map<string, { shape: number[]; data: Float32Array | number[] }>,
+  options: { tokenTypes: boolean; regression: boolean },
+): Batch {
+  const ids = tensors.get('input_ids');
+  const mask = tensors.get('attention_mask');
+  const types = tensors.get('token_type_ids');
+  const labels = tensors.get('labels');
+  if (!ids || !mask || !types || !labels) throw new Error('fixture lacks inputs');
+  const [batchSize, seqLen] = ids.shape as [number, number];
+  return {
+    batchSize,
+    seqLen,
+    inputIds: Int32Array.from(ids.data),
+    attentionMask: Uint8Array.from(mask.data),
+    ...(options.tokenTypes ? { tokenTypeIds: Int32Array.from(types.data) } : {}),
+    labels: options.regression ? Float32Array.from(labels.data) : Int32Array.from(labels.data),
+  };
+}

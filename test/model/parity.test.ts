@@ -1,0 +1,121 @@
+/**
+ * Numerical parity with the reference implementations (test/fixtures/parity/generate.py): logits, loss,
+ * every gradient, and the parameters after three AdamW steps, for BERT, RoBERTa and DistilBERT.
+ * Each fixture file names its reference (transformers, or the independent PyTorch one); every file
+ * present is checked.
+ */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import test from 'ava';
+import { Model } from '../../src/model/model.js';
+import { fixtureBatch, fixturesDir, maxAbs, maxAbsDiff, modelFixture, readTensors } from '../helpers/fixtures.js';
+
+const parityDir = join(fixturesDir, 'parity');
+
+/**
+ * Attention key biases get no gradient in exact arithmetic (adding q.b_k to every score of a row does not
+ * change its softmax), so their reference gradients are round-off noise (~1e-9) and Adam, which divides by
+ * sqrt(v), turns that noise into updates of up to lr per step in either direction. Comparing them relatively
+ * would compare noise with noise: their gradients are checked against the model's gradient scale instead,
+ * and their parameters against the largest distance Adam can move them.
+ */
+const isKeyBias = (name: string) => /(attention\.self\.key|attention\.k_lin)\.bias$/.test(name);
+const files = readdirSync(parityDir).filter((f) => f.endsWith('.safetensors'));
+
+test('parity fixtures exist for every architecture', (t) => {
+  for (const arch of ['tiny-bert', 'tiny-bert-regression', 'tiny-roberta', 'tiny-distilbert']) {
+    t.true(
+      files.some((f) => f.startsWith(`${arch}.`)),
+      arch,
+    );
+  }
+});
+
+for (const file of files) {
+  const [name, reference] = file.split('.') as [string, string];
+  const { tensors, metadata } = readTensors(join(parityDir, file));
+  const regression = name.includes('regression');
+  const batch = fixtureBatch(tensors, { tokenTypes: name === 'tiny-bert' || regression, regression });
+  const get = (key: string) => {
+    const v = tensors.get(key);
+    if (!v) throw new Error(`${file} lacks ${key}`);
+    return v.data;
+  };
+
+  test(`${name} vs ${reference}: eval logits within 1e-4`, async (t) => {
+    const model = await Model.load(modelFixture(name));
+    try {
+      const logits = await model.predict(batch);
+      const diff = maxAbsDiff(logits, get('logits'));
+      t.log(`max |logit diff| ${diff.toExponential(2)}`);
+      t.true(diff <= 1e-4, `max abs diff ${diff}`);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  test(`${name} vs ${reference}: loss and every gradient within 1e-4 relative`, async (t) => {
+    const model = await Model.load(modelFixture(name));
+    try {
+      const { loss, gradients } = await model.lossAndGradients(batch);
+      const refLoss = get('loss')[0] as number;
+      t.true(Math.abs(loss - refLoss) <= 1e-5 * Math.max(1, Math.abs(refLoss)), `loss ${loss} vs ${refLoss}`);
+      let worst = 0;
+      let worstName = '';
+      const scale = Math.max(...model.parameters().map((p) => maxAbs(get(`grad.${p.name}`))));
+      for (const p of model.parameters()) {
+        const ref = get(`grad.${p.name}`);
+        const mine = gradients.get(p.name) ?? new Float32Array(p.numel);
+        const rel = maxAbsDiff(mine, ref) / (isKeyBias(p.name) ? scale : Math.max(maxAbs(ref), 1e-12));
+        if (rel > worst) [worst, worstName] = [rel, p.name];
+      }
+      t.log(`worst relative gradient difference ${worst.toExponential(2)} (${worstName})`);
+      t.true(worst <= 1e-4, `${worstName}: relative difference ${worst}`);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  test(`${name} vs ${reference}: parameters after ${metadata.steps} AdamW steps within 1e-5 relative`, async (t) => {
+    const adamw = JSON.parse(metadata.adamw as string) as { lr: number; betas: [number, number]; eps: number; weight_decay: number };
+    const schedule = JSON.parse(metadata.schedule as string) as { warmup_steps: number; total_steps: number };
+    const model = await Model.load(modelFixture(name));
+    try {
+      await model.configureTraining({
+        lr: adamw.lr,
+        beta1: adamw.betas[0],
+        beta2: adamw.betas[1],
+        eps: adamw.eps,
+        weightDecay: adamw.weight_decay,
+        warmupSteps: schedule.warmup_steps,
+        totalSteps: schedule.total_steps,
+        maxGradNorm: Number(metadata.max_grad_norm),
+      });
+      const losses = get('step_losses');
+      for (let s = 0; s < Number(metadata.steps); s++) {
+        const r = await model.trainStep(batch, { dropout: false });
+        t.true(
+          Math.abs(r.loss - (losses[s] as number)) <= 1e-5 * Math.max(1, Math.abs(losses[s] as number)),
+          `step ${s} loss ${r.loss} vs ${losses[s]}`,
+        );
+      }
+      let worst = 0;
+      let worstName = '';
+      const steps = Number(metadata.steps);
+      for (const p of model.parameters()) {
+        const ref = get(`after.${p.name}`);
+        const diff = maxAbsDiff(await model.getParameter(p.name), ref);
+        if (isKeyBias(p.name)) {
+          t.true(diff <= 2 * adamw.lr * steps, `${p.name}: moved ${diff} apart, more than Adam can move it`);
+          continue;
+        }
+        const rel = diff / Math.max(maxAbs(ref), 1e-12);
+        if (rel > worst) [worst, worstName] = [rel, p.name];
+      }
+      t.log(`worst relative parameter difference ${worst.toExponential(2)} (${worstName})`);
+      t.true(worst <= 1e-5, `${worstName}: relative difference ${worst}`);
+    } finally {
+      model.dispose();
+    }
+  });
+}
