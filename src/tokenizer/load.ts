@@ -1,0 +1,297 @@
+/**
+ * Reads a tokenizer from a model folder, as `AutoTokenizer.from_pretrained(folder)` would: `tokenizer.json`
+ * when present; else `vocab.txt` (BERT, DistilBERT) or `vocab.json` + `merges.txt` (RoBERTa), with the
+ * options of `tokenizer_config.json` (`do_lower_case`, `strip_accents`, `tokenize_chinese_chars`,
+ * `add_prefix_space`, special tokens, `model_max_length`).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { HealbertError } from '../errors.js';
+import type { AddedToken } from './added-tokens.js';
+import type { BertNormalizerOptions } from './bert-normalizer.js';
+import { bertTemplate, parsePostProcessor, robertaTemplate } from './load-post-processor.js';
+import { hashSpec, type TokenizerSpec } from './spec.js';
+import { Tokenizer } from './tokenizer.js';
+
+type Json = Record<string, unknown>;
+
+async function readOptional(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new HealbertError('ERR_IO', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function parseJson(text: string, path: string): Json {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object');
+    return value as Json;
+  } catch (error) {
+    throw new HealbertError('ERR_DATA', `${path}: invalid JSON: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** A special-token entry of tokenizer_config.json: a string or an AddedToken-like object. */
+function configToken(config: Json, key: string, fallback: string): string {
+  const value = config[key];
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object' && value !== null && typeof (value as Json).content === 'string') return (value as Json).content as string;
+  return fallback;
+}
+
+function bool(value: unknown, fallback: boolean): boolean {
+  return typeof value === 'boolean' ? value : fallback;
+}
+
+/** Options that override the files' own settings. */
+export interface LoadTokenizerOptions {
+  /** Force lower-casing on or off (BERT family). */
+  lowercase?: boolean;
+}
+
+export async function loadTokenizer(dir: string, options: LoadTokenizerOptions = {}): Promise<Tokenizer> {
+  return new Tokenizer(await loadTokenizerSpec(dir, options));
+}
+
+export async function loadTokenizerSpec(dir: string, options: LoadTokenizerOptions = {}): Promise<TokenizerSpec> {
+  const configPath = join(dir, 'tokenizer_config.json');
+  const configText = await readOptional(configPath);
+  const config = configText === undefined ? {} : parseJson(configText, configPath);
+  const jsonPath = join(dir, 'tokenizer.json');
+  const jsonText = await readOptional(jsonPath);
+  let spec: Omit<TokenizerSpec, 'hash'>;
+  if (jsonText !== undefined) {
+    spec = fromTokenizerJson(parseJson(jsonText, jsonPath), jsonPath, config);
+  } else {
+    const vocabTxt = await readOptional(join(dir, 'vocab.txt'));
+    if (vocabTxt !== undefined) {
+      spec = fromVocabTxt(vocabTxt, config);
+    } else {
+      const vocabJson = await readOptional(join(dir, 'vocab.json'));
+      const mergesTxt = await readOptional(join(dir, 'merges.txt'));
+      if (vocabJson === undefined || mergesTxt === undefined) {
+        throw new HealbertError('ERR_IO', `${dir}: no tokenizer found (expected tokenizer.json, vocab.txt, or vocab.json with merges.txt)`);
+      }
+      spec = fromVocabJsonAndMerges(parseJson(vocabJson, join(dir, 'vocab.json')), mergesTxt, config);
+    }
+  }
+  if (configText !== undefined) spec.files.push(configPath);
+  if (options.lowercase !== undefined && spec.normalizer !== null) {
+    spec.normalizer = { ...spec.normalizer, lowercase: options.lowercase, stripAccents: readStripAccents(config, options.lowercase) };
+  }
+  return { ...spec, files: spec.files.map((f) => (f.startsWith(dir) ? f : join(dir, f))), hash: hashSpec(spec) };
+}
+
+function readStripAccents(config: Json, lowercase: boolean): boolean {
+  return typeof config.strip_accents === 'boolean' ? config.strip_accents : lowercase;
+}
+
+/** BERT normalizer options from tokenizer_config.json over a base (the tokenizer.json's, or BERT's defaults). */
+function bertNormalizerFromConfig(config: Json, base: BertNormalizerOptions & { stripAccentsSet: boolean }): BertNormalizerOptions {
+  const lowercase = bool(config.do_lower_case, base.lowercase);
+  const stripAccents =
+    typeof config.strip_accents === 'boolean' ? config.strip_accents : base.stripAccentsSet ? base.stripAccents : lowercase;
+  return {
+    cleanText: base.cleanText,
+    handleChineseChars: bool(config.tokenize_chinese_chars, base.handleChineseChars),
+    stripAccents,
+    lowercase,
+  };
+}
+
+function modelMaxLength(config: Json): number | undefined {
+  const value = config.model_max_length;
+  // Hugging Face writes a huge sentinel (1e30) when a model has no limit.
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 && value < 1e9 ? value : undefined;
+}
+
+function fromTokenizerJson(json: Json, path: string, config: Json): Omit<TokenizerSpec, 'hash'> {
+  const fail = (what: string): never => {
+    throw new HealbertError('ERR_DATA', `${path}: ${what}`);
+  };
+  const model = (json.model ?? fail('no "model"')) as Json;
+  // Older files (bert-base-uncased's among them) leave out the model's type; Rust infers it from the fields.
+  const modelType = model.type ?? ('merges' in model ? 'BPE' : 'max_input_chars_per_word' in model ? 'WordPiece' : undefined);
+  const addedTokens: AddedToken[] = ((json.added_tokens ?? []) as Json[]).map((t) => ({
+    content: String(t.content),
+    id: Number(t.id),
+    special: bool(t.special, false),
+    lstrip: bool(t.lstrip, false),
+    rstrip: bool(t.rstrip, false),
+    singleWord: bool(t.single_word, false),
+    normalized: bool(t.normalized, true),
+  }));
+  const vocabEntries = (vocab: unknown): [string, number][] =>
+    Object.entries((vocab ?? fail('model without "vocab"')) as Record<string, number>);
+  const normalizerJson = json.normalizer as Json | null | undefined;
+  const preTokenizer = json.pre_tokenizer as Json | null | undefined;
+  const template = parsePostProcessor(json.post_processor as Json | null | undefined, path);
+  const base = { modelMaxLength: modelMaxLength(config), files: [path] };
+  if (modelType === 'WordPiece') {
+    let normalizer: BertNormalizerOptions | null = null;
+    if (normalizerJson) {
+      if (normalizerJson.type !== 'BertNormalizer')
+        fail(`unsupported normalizer '${String(normalizerJson.type)}' (healbert supports BertNormalizer)`);
+      const lowercase = bool(normalizerJson.lowercase, true);
+      const stripAccentsSet = typeof normalizerJson.strip_accents === 'boolean';
+      normalizer = bertNormalizerFromConfig(config, {
+        cleanText: bool(normalizerJson.clean_text, true),
+        handleChineseChars: bool(normalizerJson.handle_chinese_chars, true),
+        lowercase,
+        stripAccents: stripAccentsSet ? (normalizerJson.strip_accents as boolean) : lowercase,
+        stripAccentsSet,
+      });
+    }
+    if (preTokenizer && preTokenizer.type !== 'BertPreTokenizer') {
+      fail(`unsupported pre-tokenizer '${String(preTokenizer.type)}' for WordPiece (healbert supports BertPreTokenizer)`);
+    }
+    const vocab = vocabEntries(model.vocab);
+    return {
+      kind: 'wordpiece',
+      model: {
+        type: 'WordPiece',
+        vocab,
+        unkToken: String(model.unk_token ?? '[UNK]'),
+        continuingSubwordPrefix: String(model.continuing_subword_prefix ?? '##'),
+        maxInputCharsPerWord: Number(model.max_input_chars_per_word ?? 100),
+      },
+      normalizer,
+      addedTokens,
+      template,
+      ...padding(config, '[PAD]', vocab, addedTokens, path),
+      ...base,
+    };
+  }
+  if (modelType === 'BPE') {
+    if (normalizerJson)
+      fail(`unsupported normalizer '${String(normalizerJson.type)}' for BPE (healbert supports byte-level BPE without one)`);
+    if (preTokenizer?.type !== 'ByteLevel' || preTokenizer.use_regex === false) {
+      fail('unsupported pre-tokenizer for BPE (healbert supports ByteLevel with its regex, as in GPT-2 and RoBERTa)');
+    }
+    if (model.dropout !== null && model.dropout !== undefined) fail('BPE dropout is not supported');
+    const merges = ((model.merges ?? fail('BPE model without "merges"')) as (string | [string, string])[]).map((m): [string, string] =>
+      typeof m === 'string' ? splitMerge(m, path) : [m[0], m[1]],
+    );
+    const vocab = vocabEntries(model.vocab);
+    return {
+      kind: 'byte-level-bpe',
+      model: {
+        type: 'BPE',
+        vocab,
+        merges,
+        addPrefixSpace: bool(config.add_prefix_space, bool((preTokenizer as Json).add_prefix_space, false)),
+      },
+      normalizer: null,
+      addedTokens,
+      template,
+      ...padding(config, '<pad>', vocab, addedTokens, path),
+      ...base,
+    };
+  }
+  return fail(`unsupported model type '${String(modelType)}' (healbert supports WordPiece and BPE)`);
+}
+
+function splitMerge(line: string, path: string): [string, string] {
+  const space = line.indexOf(' ');
+  if (space <= 0 || space === line.length - 1) throw new HealbertError('ERR_DATA', `${path}: malformed merge '${line}'`);
+  return [line.slice(0, space), line.slice(space + 1)];
+}
+
+function padding(config: Json, fallback: string, vocab: [string, number][], added: AddedToken[], path: string) {
+  const padToken = configToken(config, 'pad_token', fallback);
+  const id = added.find((t) => t.content === padToken)?.id ?? vocab.find(([t]) => t === padToken)?.[1];
+  if (id === undefined) throw new HealbertError('ERR_DATA', `${path}: the padding token '${padToken}' is not in the vocabulary`);
+  return { padToken, padId: id };
+}
+
+function specialTokens(names: string[], vocab: Map<string, number>, lstripToken?: string): AddedToken[] {
+  const tokens: AddedToken[] = [];
+  for (const content of new Set(names)) {
+    const id = vocab.get(content);
+    if (id === undefined) continue;
+    tokens.push({ content, id, special: true, lstrip: content === lstripToken, rstrip: false, singleWord: false, normalized: false });
+  }
+  return tokens.sort((a, b) => a.id - b.id);
+}
+
+function fromVocabTxt(text: string, config: Json): Omit<TokenizerSpec, 'hash'> {
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  // Hugging Face's load_vocab: one token per line, trailing newline stripped, ids in line order.
+  const vocab: [string, number][] = lines.map((line, i) => [line.replace(/\r$/, ''), i]);
+  const map = new Map<string, number>();
+  for (const [token, id] of vocab) if (!map.has(token)) map.set(token, id);
+  const names = ['unk_token', 'sep_token', 'pad_token', 'cls_token', 'mask_token'];
+  const defaults = ['[UNK]', '[SEP]', '[PAD]', '[CLS]', '[MASK]'];
+  const [unk, sep, pad, cls, mask] = names.map((n, i) => configToken(config, n, defaults[i] as string)) as [
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  const addedTokens = specialTokens([pad, unk, cls, sep, mask], map);
+  const need = (token: string): number => {
+    const id = map.get(token);
+    if (id === undefined) throw new HealbertError('ERR_DATA', `vocab.txt: the special token '${token}' is not in the vocabulary`);
+    return id;
+  };
+  const lowercase = bool(config.do_lower_case, true);
+  return {
+    kind: 'wordpiece',
+    model: { type: 'WordPiece', vocab: [...map.entries()], unkToken: unk, continuingSubwordPrefix: '##', maxInputCharsPerWord: 100 },
+    normalizer: bertNormalizerFromConfig(config, {
+      cleanText: true,
+      handleChineseChars: true,
+      lowercase,
+      stripAccents: lowercase,
+      stripAccentsSet: false,
+    }),
+    addedTokens,
+    template: bertTemplate(need(cls), need(sep)),
+    padToken: pad,
+    padId: need(pad),
+    modelMaxLength: modelMaxLength(config),
+    files: ['vocab.txt'],
+  };
+}
+
+function fromVocabJsonAndMerges(vocabJson: Json, mergesText: string, config: Json): Omit<TokenizerSpec, 'hash'> {
+  const vocab = Object.entries(vocabJson).map(([t, id]): [string, number] => [t, Number(id)]);
+  const map = new Map(vocab);
+  const merges = mergesText
+    .split('\n')
+    .filter((line, i) => line !== '' && !(i === 0 && line.startsWith('#version')))
+    .map((line) => splitMerge(line, 'merges.txt'));
+  const names = ['bos_token', 'eos_token', 'sep_token', 'cls_token', 'unk_token', 'pad_token', 'mask_token'];
+  const defaults = ['<s>', '</s>', '</s>', '<s>', '<unk>', '<pad>', '<mask>'];
+  const [bos, eos, sep, cls, unk, pad, mask] = names.map((n, i) => configToken(config, n, defaults[i] as string)) as string[] as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  const need = (token: string): number => {
+    const id = map.get(token);
+    if (id === undefined) throw new HealbertError('ERR_DATA', `vocab.json: the special token '${token}' is not in the vocabulary`);
+    return id;
+  };
+  return {
+    kind: 'byte-level-bpe',
+    model: { type: 'BPE', vocab, merges, addPrefixSpace: bool(config.add_prefix_space, false) },
+    normalizer: null,
+    // RoBERTa's <mask> absorbs the space before it (AddedToken(lstrip=True) in RobertaTokenizer).
+    addedTokens: specialTokens([bos, pad, eos, unk, sep, cls, mask], map, mask),
+    template: robertaTemplate(need(cls), need(sep)),
+    padToken: pad,
+    padId: need(pad),
+    modelMaxLength: modelMaxLength(config),
+    files: ['vocab.json', 'merges.txt'],
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * The plain-data description of a tokenizer: everything that decides its ids, and nothing else. It is
+ * what workers receive (it survives structured cloning) and what the content hash covers.
+ */
+import { createHash } from 'node:crypto';
+import type { AddedToken } from './added-tokens.js';
+import type { BertNormalizerOptions } from './bert-normalizer.js';
+import type { Template } from './post-process.js';
+
+/** Bumped when a change in this implementation could change ids, so that cached datasets are rebuilt. */
+export const TOKENIZER_IMPLEMENTATION_VERSION = 1;
+
+export interface WordPieceModelSpec {
+  type: 'WordPiece';
+  vocab: [string, number][];
+  unkToken: string;
+  continuingSubwordPrefix: string;
+  maxInputCharsPerWord: number;
+}
+
+export interface ByteLevelBpeModelSpec {
+  type: 'BPE';
+  vocab: [string, number][];
+  merges: [string, string][];
+  addPrefixSpace: boolean;
+}
+
+export interface TokenizerSpec {
+  /** 'wordpiece' (BERT, DistilBERT) or 'byte-level-bpe' (RoBERTa). */
+  kind: 'wordpiece' | 'byte-level-bpe';
+  model: WordPieceModelSpec | ByteLevelBpeModelSpec;
+  /** BERT normalization, or null for none (RoBERTa). */
+  normalizer: BertNormalizerOptions | null;
+  addedTokens: AddedToken[];
+  template: Template;
+  padId: number;
+  padToken: string;
+  /** `model_max_length` from tokenizer_config.json, when given. */
+  modelMaxLength: number | undefined;
+  /** Files it was read from (for messages; not hashed). */
+  files: string[];
+  /** sha256 over the fields above except `files` and `hash`, plus the implementation version. */
+  hash: string;
+}
+
+export function hashSpec(spec: Omit<TokenizerSpec, 'hash' | 'files'>): string {
+  const hash = createHash('sha256');
+  hash.update(`healbert-tokenizer-v${TOKENIZER_IMPLEMENTATION_VERSION}\n`);
+  hash.update(
+    JSON.stringify({
+      kind: spec.kind,
+      normalizer: spec.normalizer,
+      addedTokens: spec.addedTokens,
+      template: spec.template,
+      padId: spec.padId,
+      padToken: spec.padToken,
+    }),
+  );
+  const { vocab, ...modelOptions } = spec.model;
+  hash.update(JSON.stringify({ ...modelOptions, merges: undefined }));
+  for (const [token, id] of vocab) hash.update(`${id}\t${token}\n`);
+  if (spec.model.type === 'BPE') for (const [a, b] of spec.model.merges) hash.update(`${a} ${b}\n`);
+  return hash.digest('hex');
+}

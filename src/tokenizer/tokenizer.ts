@@ -1,0 +1,135 @@
+/**
+ * A tokenizer built from a `TokenizerSpec` (see ./spec.ts): added tokens are split out first, then BERT
+ * normalization + WordPiece or byte-level BPE, then truncation and special tokens. Results equal Hugging
+ * Face's fast tokenizers (`BertTokenizerFast`, `RobertaTokenizerFast`); see test/tokenizer/.
+ */
+import { HealbertError } from '../errors.js';
+import { AddedTokenMatcher } from './added-tokens.js';
+import { type BertNormalizerOptions, bertWords, isChunkBoundary, preTokenizeBert } from './bert-normalizer.js';
+import { ByteLevelBpe } from './byte-level-bpe.js';
+import { applyTemplate, type Encoding, specialTokenCount, type TruncationStrategy, truncatedLengths } from './post-process.js';
+import type { TokenizerSpec } from './spec.js';
+import { WordPiece } from './wordpiece.js';
+
+export interface EncodeOptions {
+  /** Longest result, special tokens included. Omitted: no truncation. */
+  maxLength?: number;
+  /** How a pair is shortened to `maxLength` (default 'longest_first', as Hugging Face's `truncation=True`). */
+  truncation?: TruncationStrategy;
+  /** Add [CLS]/[SEP] (or <s>/</s>) (default true). */
+  addSpecialTokens?: boolean;
+}
+
+export type { Encoding };
+
+const CHUNK_CACHE_LIMIT = 500_000;
+
+export class Tokenizer {
+  readonly spec: TokenizerSpec;
+  private readonly matcher: AddedTokenMatcher;
+  private readonly wordPiece: WordPiece | undefined;
+  private readonly bpe: ByteLevelBpe | undefined;
+  private readonly normalizer: BertNormalizerOptions | null;
+  private readonly chunkCache = new Map<string, number[]>();
+  private readonly words: string[] = [];
+
+  constructor(spec: TokenizerSpec) {
+    this.spec = spec;
+    this.matcher = new AddedTokenMatcher(spec.addedTokens);
+    this.normalizer = spec.normalizer;
+    const vocab = new Map(spec.model.vocab);
+    if (spec.model.type === 'WordPiece') {
+      this.wordPiece = new WordPiece(vocab, spec.model);
+    } else {
+      this.bpe = new ByteLevelBpe(vocab, spec.model.merges, { addPrefixSpace: spec.model.addPrefixSpace });
+    }
+  }
+
+  /** A content hash of everything that decides the ids (see spec.ts). */
+  get hash(): string {
+    return this.spec.hash;
+  }
+
+  get padId(): number {
+    return this.spec.padId;
+  }
+
+  /** Number of special tokens added to one sequence, or to a pair. */
+  specialTokenCount(pair: boolean): number {
+    return specialTokenCount(pair ? this.spec.template.pair : this.spec.template.single);
+  }
+
+  /** Token ids of a text without special tokens (added tokens in the text are recognised). */
+  tokenize(text: string): number[] {
+    const out: number[] = [];
+    if (this.matcher.none(text)) {
+      this.encodeSegment(text, out);
+      return out;
+    }
+    for (const segment of this.matcher.split(text)) {
+      if ('id' in segment) out.push(segment.id);
+      else this.encodeSegment(segment.text, out);
+    }
+    return out;
+  }
+
+  encode(text: string, pair?: string, options: EncodeOptions = {}): Encoding {
+    return this.encodeIds(this.tokenize(text), pair === undefined ? undefined : this.tokenize(pair), options);
+  }
+
+  /** Truncation and special tokens over already tokenized sequences. */
+  encodeIds(a: number[], b: number[] | undefined, options: EncodeOptions = {}): Encoding {
+    const addSpecial = options.addSpecialTokens ?? true;
+    const pieces = b === undefined ? this.spec.template.single : this.spec.template.pair;
+    if (options.maxLength !== undefined) {
+      const special = addSpecial ? specialTokenCount(pieces) : 0;
+      if (!Number.isInteger(options.maxLength) || options.maxLength < special) {
+        throw new HealbertError(
+          'ERR_ARGUMENT',
+          `maxLength must be an integer >= ${special} (the special tokens), got ${options.maxLength}`,
+        );
+      }
+      const [k1, k2] = truncatedLengths(a.length, b?.length, options.maxLength - special, options.truncation ?? 'longest_first');
+      if (k1 < a.length) a = a.slice(0, k1);
+      if (b !== undefined && k2 < b.length) b = b.slice(0, k2);
+    }
+    if (!addSpecial) {
+      const inputIds = b === undefined ? a : [...a, ...b];
+      return { inputIds, tokenTypeIds: [...new Array<number>(a.length).fill(0), ...new Array<number>(b?.length ?? 0).fill(1)] };
+    }
+    return applyTemplate(pieces, a, b);
+  }
+
+  private encodeSegment(text: string, out: number[]): void {
+    if (this.bpe !== undefined) {
+      this.bpe.encode(text, out);
+      return;
+    }
+    const cleanText = this.normalizer?.cleanText ?? false;
+    let start = 0;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      const boundary = c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || (c > 0x7e && c < 0xd800 && isChunkBoundary(c, cleanText));
+      if (boundary || (c < 0x20 && !cleanText && (c === 0x0b || c === 0x0c))) {
+        if (i > start) this.encodeChunk(text.slice(start, i), out);
+        start = i + 1;
+      }
+    }
+    if (start < text.length) this.encodeChunk(start === 0 ? text : text.slice(start), out);
+  }
+
+  private encodeChunk(chunk: string, out: number[]): void {
+    let ids = this.chunkCache.get(chunk);
+    if (ids === undefined) {
+      ids = [];
+      const words = this.words;
+      words.length = 0;
+      if (this.normalizer === null) preTokenizeBert(chunk, words);
+      else bertWords(chunk, this.normalizer, words);
+      for (const word of words) (this.wordPiece as WordPiece).tokenize(word, ids);
+      if (this.chunkCache.size >= CHUNK_CACHE_LIMIT) this.chunkCache.clear();
+      this.chunkCache.set(chunk, ids);
+    }
+    for (let i = 0; i < ids.length; i++) out.push(ids[i] as number);
+  }
+}
