@@ -5,8 +5,10 @@
 import { healbertVersion } from '../version.js';
 import { type CliIO, type Command, formatError, helpText, parseCommandArgs, UsageError } from './command.js';
 import { doctorCommand } from './commands/doctor.js';
+import { inspectCommand } from './commands/inspect.js';
+import { predictCommand } from './commands/predict.js';
 
-export const commands: Command[] = [doctorCommand];
+export const commands: Command[] = [doctorCommand, inspectCommand, predictCommand];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

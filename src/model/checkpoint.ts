@@ -20,6 +20,7 @@ const CONVERT_HINT =
 
 /** The safetensors files of a model folder (one file, or the shards listed by the index). */
 export async function locateWeightFiles(dir: string): Promise<string[]> {
+  if (!existsSync(dir)) throw new HealbertError('ERR_CHECKPOINT', `${dir}: no such model folder`);
   const single = join(dir, 'model.safetensors');
   if (existsSync(single)) return [single];
   const indexPath = join(dir, 'model.safetensors.index.json');
@@ -110,8 +111,12 @@ export interface PlanOptions {
 }
 
 /** Matches checkpoint tensors to the engine's parameters; throws ERR_CHECKPOINT naming the first problem. */
-export async function planLoad(dir: string, arch: Architecture, layout: NativeParamSpec[], options: PlanOptions = {}): Promise<LoadPlan> {
-  const files = await locateWeightFiles(dir);
+export async function planLoad(
+  files: string[],
+  arch: Architecture,
+  layout: NativeParamSpec[],
+  options: PlanOptions = {},
+): Promise<LoadPlan> {
   const indexOf = new Map(layout.map((p, i) => [p.name, i]));
   const found = new Map<string, { entry: TensorEntry; path: string }>();
   const plan: LoadPlan = { files: [], initialised: [], ignored: [], unexpected: [], replacedHead: [] };

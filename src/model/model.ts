@@ -13,7 +13,7 @@ import type { Batch } from '../batch.js';
 import { HealbertError } from '../errors.js';
 import { loadNative, type NativeModel, type NativeParamSpec, type NativeStepResult } from '../native/binding.js';
 import { checkBatch } from './batch-check.js';
-import { type LoadPlan, planLoad } from './checkpoint.js';
+import { type LoadPlan, locateWeightFiles, planLoad } from './checkpoint.js';
 import { type EngineConfig, engineConfig, type HeadOptions, type RawConfig, readRawConfig } from './config.js';
 import { buildHeader } from './safetensors.js';
 
@@ -110,11 +110,12 @@ export class Model {
 
   /** Loads a Hugging Face model folder (config.json + model.safetensors or a sharded index). */
   static async load(dir: string, options: LoadOptions = {}): Promise<Model> {
+    const files = await locateWeightFiles(dir);
     const raw = await readRawConfig(dir);
     const config = engineConfig(raw, join(dir, 'config.json'), options);
     const native = loadNative();
     const layout = native.parameterLayout(config);
-    const plan = await planLoad(dir, config.arch, layout, options.newHead ? { newHead: true } : {});
+    const plan = await planLoad(files, config.arch, layout, options.newHead ? { newHead: true } : {});
     const engine = await native.createModel(config, options.device ?? 'cpu', options.dtype ?? 'float32', checkSeed(options.seed));
     try {
       for (const file of plan.files) await engine.loadFromFile(file.path, file.entries);

@@ -59,3 +59,12 @@ export function fixtureBatch(
     labels: options.regression ? Float32Array.from(labels.data) : Int32Array.from(labels.data),
   };
 }
+
+/**
+ * Attention key biases get no gradient in exact arithmetic (adding q.b_k to every score of a row does not
+ * change its softmax), so their reference gradients are round-off noise (~1e-9) and Adam, which divides by
+ * sqrt(v), turns that noise into updates of up to lr per step in either direction. Comparing them relatively
+ * would compare noise with noise: their gradients are checked against the model's gradient scale instead,
+ * and their parameters against the largest distance Adam can move them.
+ */
+export const isKeyBias = (name: string) => /(attention\.self\.key|attention\.k_lin)\.bias$/.test(name);

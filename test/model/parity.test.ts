@@ -8,18 +8,10 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { Model } from '../../src/model/model.js';
-import { fixtureBatch, fixturesDir, maxAbs, maxAbsDiff, modelFixture, readTensors } from '../helpers/fixtures.js';
+import { fixtureBatch, fixturesDir, isKeyBias, maxAbs, maxAbsDiff, modelFixture, readTensors } from '../helpers/fixtures.js';
 
 const parityDir = join(fixturesDir, 'parity');
 
-/**
- * Attention key biases get no gradient in exact arithmetic (adding q.b_k to every score of a row does not
- * change its softmax), so their reference gradients are round-off noise (~1e-9) and Adam, which divides by
- * sqrt(v), turns that noise into updates of up to lr per step in either direction. Comparing them relatively
- * would compare noise with noise: their gradients are checked against the model's gradient scale instead,
- * and their parameters against the largest distance Adam can move them.
- */
-const isKeyBias = (name: string) => /(attention\.self\.key|attention\.k_lin)\.bias$/.test(name);
 const files = readdirSync(parityDir).filter((f) => f.endsWith('.safetensors'));
 
 test('parity fixtures exist for every architecture', (t) => {

@@ -1,0 +1,76 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import test from 'ava';
+import { Model } from '../../src/model/model.js';
+import { tempDir } from '../helpers/checkpoints.js';
+import { runCli } from '../helpers/cli.js';
+import { maxAbsDiff, modelFixture } from '../helpers/fixtures.js';
+
+const tinyBert = modelFixture('tiny-bert');
+
+test('inspect shows the architecture and counts by layer', (t) => {
+  // 67x32 + 40x32 + 2x32 + 64 (embeddings) + 2 x 6,789 (layers) + 1,056 (pooler) + 99 (classifier) = 18,285
+  const r = runCli(['inspect', tinyBert]);
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stdout, /bert \(bert\): 2 layers, hidden 32, 4 heads, FFN 37/);
+  t.regex(r.stdout, /parameters: 18,285/);
+  t.regex(r.stdout, /layer 1 +6,789/);
+  const json = JSON.parse(runCli(['inspect', tinyBert, '--json']).stdout);
+  t.is(json.totalParameters, 18285);
+});
+
+test('inspect of a folder without weights fails with the reason', (t) => {
+  const r = runCli(['inspect', tempDir()]);
+  t.is(r.status, 1);
+  t.regex(r.stderr, /error \[ERR_CHECKPOINT\]: .*no model\.safetensors/);
+});
+
+test('predict writes one line of logits per input, equal to the library', async (t) => {
+  const dir = tempDir();
+  const input = join(dir, 'in.jsonl');
+  const output = join(dir, 'out.jsonl');
+  const lines = [
+    { input_ids: [2, 10, 11, 12, 3], token_type_ids: [0, 0, 0, 1, 1] },
+    { input_ids: [2, 20, 3], attention_mask: [1, 1, 1] },
+    { input_ids: [2, 30, 31, 32, 33, 34, 3] },
+  ];
+  writeFileSync(input, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n\n`);
+  const r = runCli(['predict', tinyBert, '--input', input, '--output', output, '--batch-size', '2']);
+  t.is(r.status, 0, r.stderr);
+  const results = readFileSync(output, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  t.is(results.length, 3);
+  const model = await Model.load(tinyBert);
+  for (const [i, line] of lines.entries()) {
+    const logits = await model.predict({
+      batchSize: 1,
+      seqLen: line.input_ids.length,
+      inputIds: Int32Array.from(line.input_ids),
+      ...(line.token_type_ids ? { tokenTypeIds: Int32Array.from(line.token_type_ids) } : {}),
+    });
+    t.true(maxAbsDiff(logits, results[i].logits) < 1e-5, `line ${i + 1}`);
+    t.is(results[i].prediction, [...logits].indexOf(Math.max(...logits)));
+  }
+  model.dispose();
+});
+
+test('predict names the bad input line and leaves no partial output', (t) => {
+  const dir = tempDir();
+  const input = join(dir, 'in.jsonl');
+  const output = join(dir, 'out.jsonl');
+  writeFileSync(input, '{"input_ids": [2, 3]}\n{"input_ids": [2, 500, 3]}\n');
+  const r = runCli(['predict', tinyBert, '--input', input, '--output', output]);
+  t.is(r.status, 1);
+  t.regex(r.stderr, /ERR_DATA.*in\.jsonl:2: input_ids\[1\] = 500 is outside the vocabulary/);
+  t.false(existsSync(output));
+  t.false(existsSync(`${output}.partial`));
+  writeFileSync(input, '{"input_ids": [2, 3]}\nnot json\n');
+  t.regex(runCli(['predict', tinyBert, '--input', input, '--output', output]).stderr, /in\.jsonl:2: not valid JSON/);
+  t.regex(
+    runCli(['predict', tinyBert, '--input', join(dir, 'missing.jsonl'), '--output', output]).stderr,
+    /ERR_IO.*missing\.jsonl: cannot read/,
+  );
+  t.is(runCli(['predict', tinyBert, '--input', input]).status, 2);
+});
