@@ -4,11 +4,13 @@
  */
 import { healbertVersion } from '../version.js';
 import { type CliIO, type Command, formatError, helpText, parseCommandArgs, UsageError } from './command.js';
+import { dataCommand } from './commands/data.js';
 import { doctorCommand } from './commands/doctor.js';
 import { inspectCommand } from './commands/inspect.js';
 import { predictCommand } from './commands/predict.js';
+import { tokenizeCommand } from './commands/tokenize.js';
 
-export const commands: Command[] = [doctorCommand, inspectCommand, predictCommand];
+export const commands: Command[] = [doctorCommand, inspectCommand, predictCommand, tokenizeCommand, dataCommand];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
