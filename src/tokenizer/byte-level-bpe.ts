@@ -53,10 +53,13 @@ export class ByteLevelBpe {
     }
   }
 
-  /** Appends the ids of a text segment (no added tokens inside) to `out`. */
-  encode(text: string, out: number[]): void {
+  /** Appends the ids of a text segment (no added tokens inside) to `out`, stopping at a word that reaches `limit`. */
+  encode(text: string, out: number[], limit = Number.POSITIVE_INFINITY): void {
     const input = this.options.addPrefixSpace && text !== '' && !text.startsWith(' ') ? ` ${text}` : text;
-    for (const match of input.matchAll(SPLIT)) this.encodeWord(match[0], out);
+    for (const match of input.matchAll(SPLIT)) {
+      this.encodeWord(match[0], out);
+      if (out.length >= limit) return;
+    }
   }
 
   private encodeWord(word: string, out: number[]): void {

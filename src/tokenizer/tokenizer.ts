@@ -30,7 +30,8 @@ export class Tokenizer {
   private readonly wordPiece: WordPiece | undefined;
   private readonly bpe: ByteLevelBpe | undefined;
   private readonly normalizer: BertNormalizerOptions | null;
-  private readonly chunkCache = new Map<string, number[]>();
+  /** Raw chunk (text between whitespace) -> its ids, and where each of its words ends. */
+  private readonly chunkCache = new Map<string, { ids: number[]; wordEnds: number[] }>();
   private readonly words: string[] = [];
 
   constructor(spec: TokenizerSpec) {
@@ -59,22 +60,30 @@ export class Tokenizer {
     return specialTokenCount(pair ? this.spec.template.pair : this.spec.template.single);
   }
 
-  /** Token ids of a text without special tokens (added tokens in the text are recognised). */
-  tokenize(text: string): number[] {
+  /**
+   * Token ids of a text without special tokens (added tokens in the text are recognised). With `limit`,
+   * tokenization stops after the first word (pre-token) that brings the count to `limit` or more, as
+   * Hugging Face tokenizers does when truncation is on; the result can then exceed `limit` by part of a word.
+   */
+  tokenize(text: string, limit = Number.POSITIVE_INFINITY): number[] {
     const out: number[] = [];
     if (this.matcher.none(text)) {
-      this.encodeSegment(text, out);
+      this.encodeSegment(text, out, limit);
       return out;
     }
     for (const segment of this.matcher.split(text)) {
+      if (out.length >= limit) break;
       if ('id' in segment) out.push(segment.id);
-      else this.encodeSegment(segment.text, out);
+      else this.encodeSegment(segment.text, out, limit);
     }
     return out;
   }
 
   encode(text: string, pair?: string, options: EncodeOptions = {}): Encoding {
-    return this.encodeIds(this.tokenize(text), pair === undefined ? undefined : this.tokenize(pair), options);
+    // Hugging Face stops tokenizing each sequence once it holds maxLength tokens; which of two long
+    // sequences then counts as the longer one (and keeps the odd token) depends on where that stop falls.
+    const limit = options.maxLength ?? Number.POSITIVE_INFINITY;
+    return this.encodeIds(this.tokenize(text, limit), pair === undefined ? undefined : this.tokenize(pair, limit), options);
   }
 
   /** Truncation and special tokens over already tokenized sequences. */
@@ -100,9 +109,9 @@ export class Tokenizer {
     return applyTemplate(pieces, a, b);
   }
 
-  private encodeSegment(text: string, out: number[]): void {
+  private encodeSegment(text: string, out: number[], limit: number): void {
     if (this.bpe !== undefined) {
-      this.bpe.encode(text, out);
+      this.bpe.encode(text, out, limit);
       return;
     }
     const cleanText = this.normalizer?.cleanText ?? false;
@@ -111,25 +120,41 @@ export class Tokenizer {
       const c = text.charCodeAt(i);
       const boundary = c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || (c > 0x7e && c < 0xd800 && isChunkBoundary(c, cleanText));
       if (boundary || (c < 0x20 && !cleanText && (c === 0x0b || c === 0x0c))) {
-        if (i > start) this.encodeChunk(text.slice(start, i), out);
+        if (i > start && this.encodeChunk(text.slice(start, i), out, limit)) return;
         start = i + 1;
       }
     }
-    if (start < text.length) this.encodeChunk(start === 0 ? text : text.slice(start), out);
+    if (start < text.length) this.encodeChunk(start === 0 ? text : text.slice(start), out, limit);
   }
 
-  private encodeChunk(chunk: string, out: number[]): void {
-    let ids = this.chunkCache.get(chunk);
-    if (ids === undefined) {
-      ids = [];
+  /** Appends a chunk's ids; true when `limit` was reached (at the end of a word). */
+  private encodeChunk(chunk: string, out: number[], limit: number): boolean {
+    let entry = this.chunkCache.get(chunk);
+    if (entry === undefined) {
+      const ids: number[] = [];
+      const wordEnds: number[] = [];
       const words = this.words;
       words.length = 0;
       if (this.normalizer === null) preTokenizeBert(chunk, words);
       else bertWords(chunk, this.normalizer, words);
-      for (const word of words) (this.wordPiece as WordPiece).tokenize(word, ids);
+      for (const word of words) {
+        (this.wordPiece as WordPiece).tokenize(word, ids);
+        wordEnds.push(ids.length);
+      }
+      entry = { ids, wordEnds };
       if (this.chunkCache.size >= CHUNK_CACHE_LIMIT) this.chunkCache.clear();
-      this.chunkCache.set(chunk, ids);
+      this.chunkCache.set(chunk, entry);
     }
-    for (let i = 0; i < ids.length; i++) out.push(ids[i] as number);
+    const { ids, wordEnds } = entry;
+    if (out.length + ids.length < limit) {
+      for (let i = 0; i < ids.length; i++) out.push(ids[i] as number);
+      return false;
+    }
+    let i = 0;
+    for (const end of wordEnds) {
+      for (; i < end; i++) out.push(ids[i] as number);
+      if (out.length >= limit) return true;
+    }
+    return out.length >= limit;
   }
 }
