@@ -128,6 +128,15 @@ export function declaredNumLabels(raw: RawConfig): number | undefined {
 
 export function engineConfig(raw: RawConfig, source: string, head: HeadOptions = {}): EngineConfig {
   const arch = architectureOf(raw, source);
+  if (raw.position_embedding_type !== undefined && raw.position_embedding_type !== 'absolute') {
+    throw new HealbertError(
+      'ERR_CHECKPOINT',
+      `${source}: position_embedding_type "${String(raw.position_embedding_type)}" is not supported (only absolute)`,
+    );
+  }
+  if (raw.is_decoder === true || raw.add_cross_attention === true) {
+    throw new HealbertError('ERR_CHECKPOINT', `${source}: decoder / cross-attention configurations are not supported`);
+  }
   const f = new Fields(raw, source);
   const numLabels = head.numLabels ?? declaredNumLabels(raw) ?? 2;
   if (!Number.isInteger(numLabels) || numLabels < 1) {
