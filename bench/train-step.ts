@@ -1,0 +1,59 @@
+/**
+ * healbert's training step and evaluation for bert-base shapes (random weights): one native call per step
+ * (forward, backward, clipping, AdamW). Run next to the peer (bench/peer.py) in the same session:
+ *
+ *   node --import tsx bench/train-step.ts --device cuda --dtype bfloat16 [--batch 32 --seq 128 --steps 50]
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Batch } from '../src/batch.js';
+import { Model } from '../src/model/model.js';
+import { packageRoot } from '../src/native/binding.js';
+import { flag, provenance, time, writeResult } from './common.js';
+
+const device = flag('device', 'cpu');
+const dtype = flag('dtype', device.startsWith('cuda') ? 'bfloat16' : 'float32') as 'float32' | 'bfloat16';
+const batchSize = Number(flag('batch', '32'));
+const seqLen = Number(flag('seq', '128'));
+const steps = Number(flag('steps', device.startsWith('cuda') ? '50' : '3'));
+const evalBatch = Number(flag('eval-batch', '256'));
+const evalRepeat = Number(flag('eval-steps', device.startsWith('cuda') ? '20' : '2'));
+
+function randomBatch(b: number, t: number, seed: number): Batch {
+  let s = seed;
+  const next = () => {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    return s;
+  };
+  return {
+    batchSize: b,
+    seqLen: t,
+    inputIds: Int32Array.from({ length: b * t }, () => 1000 + (next() % 29000)),
+    attentionMask: new Uint8Array(b * t).fill(1),
+    tokenTypeIds: new Int32Array(b * t),
+    labels: Int32Array.from({ length: b }, () => next() % 2),
+  };
+}
+
+const config = JSON.parse(readFileSync(join(packageRoot, 'test', 'fixtures', 'configs', 'bert-base-uncased.json'), 'utf8'));
+const model = await Model.fromConfig(config, { device, dtype, seed: 0 });
+await model.configureTraining({ lr: 2e-5, warmupSteps: 0, totalSteps: 10_000 });
+const train = randomBatch(batchSize, seqLen, 1);
+const step = await time(() => model.trainStep(train), Math.min(5, steps), steps);
+const evaluation = randomBatch(evalBatch, seqLen, 2);
+const evalTime = await time(() => model.predict(evaluation), 2, evalRepeat);
+const result = {
+  bench: 'train-step',
+  implementation: 'healbert',
+  ...provenance(device),
+  dtype,
+  shape: { model: 'bert-base-uncased (random weights)', batch: batchSize, seq: seqLen, evalBatch },
+  trainStepMs: step.medianMs,
+  trainSamplesPerSecond: (batchSize * 1000) / step.medianMs,
+  evalBatchMs: evalTime.medianMs,
+  evalSamplesPerSecond: (evalBatch * 1000) / evalTime.medianMs,
+  runs: { train: step.runs, eval: evalTime.runs },
+};
+model.dispose();
+console.log(JSON.stringify(result, null, 2));
+console.error(`results: ${writeResult(`train-step-healbert-${device.replace(':', '')}-${dtype}`, result)}`);
