@@ -154,6 +154,81 @@ AdamWOptions to_adamw_options(const Napi::Value& value) {
   return o;
 }
 
+CorruptionRequest to_corruption_request(const Napi::Value& value, size_t num_params) {
+  Napi::Env env = value.Env();
+  if (!value.IsObject()) bad(env, "corruption request must be an object");
+  const auto obj = value.As<Napi::Object>();
+  CorruptionRequest r;
+  const std::string method = string_field(obj, "method");
+  static const std::pair<const char*, CorruptionMethod> methods[] = {
+      {"reinit", CorruptionMethod::kReinit},    {"gaussian", CorruptionMethod::kGaussian},
+      {"zero", CorruptionMethod::kZero},        {"uniform", CorruptionMethod::kUniform},
+      {"scale", CorruptionMethod::kScale},      {"sign-flip", CorruptionMethod::kSignFlip},
+      {"bit-flip", CorruptionMethod::kBitFlip}, {"revert", CorruptionMethod::kRevert}};
+  bool known = false;
+  for (const auto& [name, m] : methods) {
+    if (method == name) {
+      r.method = m;
+      known = true;
+    }
+  }
+  if (!known) bad(env, "unknown corruption method '" + method + "'");
+  Napi::Value targets = obj.Get("targets");
+  if (!targets.IsArray()) bad(env, "targets must be an array of parameter indices");
+  auto array = targets.As<Napi::Array>();
+  for (uint32_t i = 0; i < array.Length(); ++i) {
+    Napi::Value v = array[i];
+    if (!v.IsNumber()) bad(env, "targets must hold numbers");
+    const int64_t index = v.As<Napi::Number>().Int64Value();
+    if (index < 0 || static_cast<size_t>(index) >= num_params) bad(env, "target index out of range");
+    r.targets.push_back(static_cast<size_t>(index));
+  }
+  r.level = number_field(obj, "level");
+  r.relative = bool_field(obj, "relative", false);
+  const std::string init = string_field(obj, "init");
+  if (init == "kaiming-sqrt5") {
+    r.init = InitVariant::kKaimingSqrt5;
+  } else if (init == "kaiming-0") {
+    r.init = InitVariant::kKaimingZero;
+  } else if (init == "bert-normal") {
+    r.init = InitVariant::kBertNormal;
+  } else {
+    bad(env, "init must be kaiming-sqrt5, kaiming-0 or bert-normal");
+  }
+  r.fraction = number_field(obj, "fraction");
+  if (!(r.fraction >= 0.0 && r.fraction <= 1.0)) bad(env, "fraction must be in [0, 1]");
+  r.exponent_bits_only = bool_field(obj, "exponentBitsOnly", false);
+  Napi::Value snapshot = obj.Get("snapshot");
+  if (snapshot.IsString()) r.snapshot = snapshot.As<Napi::String>().Utf8Value();
+  const double seed = number_field(obj, "seed");
+  if (seed < 0 || seed != static_cast<double>(static_cast<uint64_t>(seed)))
+    bad(env, "seed must be a non-negative integer");
+  r.seed = static_cast<uint64_t>(seed);
+  r.report = bool_field(obj, "exactReport", true) ? ReportLevel::kExact : ReportLevel::kNone;
+  return r;
+}
+
+Napi::Object corruption_report_to_js(Napi::Env env, const CorruptionReport& report) {
+  Napi::Object out = Napi::Object::New(env);
+  Napi::Array tensors = Napi::Array::New(env, report.tensors.size());
+  for (size_t i = 0; i < report.tensors.size(); ++i) {
+    const auto& t = report.tensors[i];
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("index", static_cast<double>(t.index));
+    o.Set("numel", static_cast<double>(t.numel));
+    o.Set("selected", static_cast<double>(t.selected));
+    o.Set("changed", static_cast<double>(t.changed));
+    o.Set("normBefore", t.norm_before);
+    o.Set("normChange", t.norm_change);
+    o.Set("nonFinite", static_cast<double>(t.non_finite));
+    o.Set("bitsFlipped", static_cast<double>(t.bits_flipped));
+    tensors[i] = o;
+  }
+  out.Set("tensors", tensors);
+  out.Set("milliseconds", report.milliseconds);
+  return out;
+}
+
 torch::ScalarType to_dtype(Napi::Env env, const std::string& name) {
   if (name == "float32") return torch::kFloat32;
   if (name == "float16") return torch::kFloat16;

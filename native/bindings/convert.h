@@ -10,6 +10,7 @@
 #include "engine/adamw.h"
 #include "engine/batch.h"
 #include "engine/config.h"
+#include "engine/corruption.h"
 #include "engine/layout.h"
 
 namespace healbert::js {
@@ -24,6 +25,9 @@ HostBatch to_host_batch(const Napi::Value& value);
 AdamWOptions to_adamw_options(const Napi::Value& value);
 torch::ScalarType to_dtype(Napi::Env env, const std::string& name);
 const char* dtype_name(torch::ScalarType dtype);
+
+CorruptionRequest to_corruption_request(const Napi::Value& value, size_t num_params);
+Napi::Object corruption_report_to_js(Napi::Env env, const CorruptionReport& report);
 
 Napi::Array layout_to_js(Napi::Env env, const std::vector<ParamSpec>& layout);
 Napi::Float32Array tensor_to_float32(Napi::Env env, const torch::Tensor& cpu_float);

@@ -10,6 +10,7 @@
 #include "bindings/async.h"
 #include "bindings/convert.h"
 #include "bindings/module.h"
+#include "engine/corruption.h"
 #include "engine/device.h"
 #include "engine/model.h"
 #include "engine/ops.h"
@@ -34,6 +35,10 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
                            InstanceMethod<&NativeModel::TrainStep>("trainStep"),
                            InstanceMethod<&NativeModel::LossAndGradients>("lossAndGradients"),
                            InstanceMethod<&NativeModel::Predict>("predict"),
+                           InstanceMethod<&NativeModel::Corrupt>("corrupt"),
+                           InstanceMethod<&NativeModel::TakeSnapshot>("takeSnapshot"),
+                           InstanceMethod<&NativeModel::DropSnapshot>("dropSnapshot"),
+                           InstanceMethod<&NativeModel::Snapshots>("snapshots"),
                            InstanceMethod<&NativeModel::Dispose>("dispose"),
                        });
   }
@@ -259,6 +264,51 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
       auto result = model->predict(batch, kind);
       return [result](Napi::Env env) -> Napi::Value { return tensor_to_float32(env, result); };
     });
+  }
+
+  // corrupt(request): Promise<{tensors: TensorReport[], milliseconds}>
+  Napi::Value Corrupt(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Model& m = sync_model(env);
+    CorruptionRequest request = to_corruption_request(info[0], m.layout().size());
+    auto guard = claim(env);
+    auto model = model_;
+    return run_async(env, {Value()}, [model, guard, request]() -> Converter {
+      auto report = std::make_shared<CorruptionReport>(corrupt(*model, request));
+      return [report](Napi::Env env) -> Napi::Value { return corruption_report_to_js(env, *report); };
+    });
+  }
+
+  Napi::Value TakeSnapshot(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    sync_model(env);
+    const std::string name = string_arg(info, 0, "name");
+    auto guard = claim(env);
+    auto model = model_;
+    return run_async(env, {Value()}, [model, guard, name]() -> Converter {
+      model->take_snapshot(name);
+      return nullptr;
+    });
+  }
+
+  Napi::Value DropSnapshot(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    sync_model(env);
+    const std::string name = string_arg(info, 0, "name");
+    auto guard = claim(env);
+    auto model = model_;
+    return run_async(env, {Value()}, [model, guard, name]() -> Converter {
+      model->drop_snapshot(name);
+      return nullptr;
+    });
+  }
+
+  Napi::Value Snapshots(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const auto names = sync_model(env).snapshot_names();
+    Napi::Array out = Napi::Array::New(env, names.size());
+    for (size_t i = 0; i < names.size(); ++i) out[i] = Napi::String::New(env, names[i]);
+    return out;
   }
 
   // dispose(): frees the engine now, or when the operation in flight finishes (it holds a reference).

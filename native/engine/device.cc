@@ -1,5 +1,7 @@
 #include "engine/device.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include "engine/errors.h"
 
 namespace healbert {
@@ -26,6 +28,13 @@ torch::Device parse_device(const std::string& name) {
   HB_CHECK(device->index() < count, code::kDevice, "device '", name, "' does not exist: ", count,
            " CUDA device(s) visible");
   return *device;
+}
+
+at::Generator make_device_generator(const torch::Device& device, uint64_t seed) {
+  if (device.is_cpu()) return at::make_generator<at::CPUGeneratorImpl>(seed);
+  at::Generator gen = at::globalContext().defaultGenerator(device).clone();
+  gen.set_current_seed(seed);
+  return gen;
 }
 
 void synchronize(const torch::Device& device) {

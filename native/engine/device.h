@@ -10,6 +10,9 @@ namespace healbert {
 // Parses and validates a device name; throws ERR_DEVICE naming what is available when it is unusable.
 torch::Device parse_device(const std::string& name);
 
+// A generator of the device's kind, seeded: CPU (mt19937) or CUDA (Philox), independent of the global one.
+at::Generator make_device_generator(const torch::Device& device, uint64_t seed);
+
 // Waits for all queued work on the device (no-op on the CPU).
 void synchronize(const torch::Device& device);
 

@@ -6,27 +6,17 @@
 #include <fstream>
 #include <mutex>
 
+#include "engine/device.h"
 #include "engine/errors.h"
 
 namespace healbert {
-
-namespace {
-
-at::Generator make_generator(const torch::Device& device, uint64_t seed) {
-  if (device.is_cpu()) return at::make_generator<at::CPUGeneratorImpl>(seed);
-  at::Generator gen = at::globalContext().defaultGenerator(device).clone();
-  gen.set_current_seed(seed);
-  return gen;
-}
-
-}  // namespace
 
 Model::Model(ModelConfig config, torch::Device device, torch::ScalarType compute, uint64_t seed)
     : config_(config),
       layout_(parameter_layout(config)),
       device_(device),
       compute_(compute),
-      dropout_generator_(make_generator(device, seed)),
+      dropout_generator_(make_device_generator(device, seed)),
       step_seeds_(seed ^ 0x9E3779B97F4A7C15ULL) {
   initialise(seed);
   weights_ = bind_weights(config_, layout_, tensors_);
@@ -200,6 +190,31 @@ torch::Tensor Model::predict(const HostBatch& host, PredictOutput output) {
   auto result = forward(config_, weights_, batch, context(false));
   auto chosen = output == PredictOutput::kLogits ? result.logits : result.cls;
   return chosen.to(torch::kCPU, torch::kFloat32).contiguous();
+}
+
+}  // namespace healbert
+
+namespace healbert {
+
+void Model::take_snapshot(const std::string& name) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> copies;
+  for (const auto& t : tensors_) copies.push_back(t.detach().clone());
+  snapshots_[name] = std::move(copies);
+}
+
+void Model::drop_snapshot(const std::string& name) { snapshots_.erase(name); }
+
+const std::vector<torch::Tensor>& Model::snapshot(const std::string& name) const {
+  auto found = snapshots_.find(name);
+  HB_CHECK(found != snapshots_.end(), code::kArgument, "no snapshot named '", name, "'");
+  return found->second;
+}
+
+std::vector<std::string> Model::snapshot_names() const {
+  std::vector<std::string> names;
+  for (const auto& entry : snapshots_) names.push_back(entry.first);
+  return names;
 }
 
 }  // namespace healbert

@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
@@ -73,6 +74,13 @@ class Model {
   // (B, num_labels) logits or (B, H) first-token states, CPU float32, in evaluation mode.
   torch::Tensor predict(const HostBatch& batch, PredictOutput output);
 
+  // Named copies of every parameter, on the model's device (e.g. the clean weights before corruption).
+  void take_snapshot(const std::string& name);
+  void drop_snapshot(const std::string& name);
+  // Throws ERR_ARGUMENT when there is no snapshot of that name.
+  const std::vector<torch::Tensor>& snapshot(const std::string& name) const;
+  std::vector<std::string> snapshot_names() const;
+
  private:
   ModelConfig config_;
   std::vector<ParamSpec> layout_;
@@ -84,6 +92,7 @@ class Model {
   std::mt19937_64 step_seeds_;
   std::unique_ptr<AdamW> optimizer_;
   std::vector<bool> trainable_;
+  std::map<std::string, std::vector<torch::Tensor>> snapshots_;
 
   void initialise(uint64_t seed);
   ForwardContext context(bool training);

@@ -4,13 +4,14 @@
  */
 import { healbertVersion } from '../version.js';
 import { type CliIO, type Command, formatError, helpText, parseCommandArgs, UsageError } from './command.js';
+import { corruptCommand } from './commands/corrupt.js';
 import { dataCommand } from './commands/data.js';
 import { doctorCommand } from './commands/doctor.js';
 import { inspectCommand } from './commands/inspect.js';
 import { predictCommand } from './commands/predict.js';
 import { tokenizeCommand } from './commands/tokenize.js';
 
-export const commands: Command[] = [doctorCommand, inspectCommand, predictCommand, tokenizeCommand, dataCommand];
+export const commands: Command[] = [doctorCommand, inspectCommand, predictCommand, corruptCommand, tokenizeCommand, dataCommand];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

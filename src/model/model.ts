@@ -11,7 +11,14 @@ import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Batch } from '../batch.js';
 import { HealbertError } from '../errors.js';
-import { loadNative, type NativeModel, type NativeParamSpec, type NativeStepResult } from '../native/binding.js';
+import {
+  loadNative,
+  type NativeCorruptionRequest,
+  type NativeModel,
+  type NativeParamSpec,
+  type NativeStepResult,
+  type NativeTensorReport,
+} from '../native/binding.js';
 import { checkBatch } from './batch-check.js';
 import { type LoadPlan, locateWeightFiles, planLoad } from './checkpoint.js';
 import { type EngineConfig, engineConfig, type HeadOptions, type RawConfig, readRawConfig } from './config.js';
@@ -283,6 +290,25 @@ export class Model {
       problem_type: this.config.head === 'regression' ? 'regression' : 'single_label_classification',
       torch_dtype: dtype,
     };
+  }
+
+  /** Keeps a copy of every parameter under `name` (on the model's device), e.g. the clean weights. */
+  snapshot(name: string): Promise<void> {
+    if (!name) throw new HealbertError('ERR_ARGUMENT', 'a snapshot needs a name');
+    return this.enqueue(() => this.native.takeSnapshot(name));
+  }
+
+  dropSnapshot(name: string): Promise<void> {
+    return this.enqueue(() => this.native.dropSnapshot(name));
+  }
+
+  snapshots(): string[] {
+    return this.native.snapshots();
+  }
+
+  /** @internal The engine call behind corrupt() (src/corruption), which validates the request first. */
+  corruptNative(request: NativeCorruptionRequest): Promise<{ tensors: NativeTensorReport[]; milliseconds: number }> {
+    return this.enqueue(() => this.native.corrupt(request));
   }
 
   /** Frees the engine's memory. Operations already queued fail with ERR_DISPOSED. */

@@ -70,6 +70,30 @@ export interface NativeStepResult {
   step: number;
 }
 
+export interface NativeCorruptionRequest {
+  method: string;
+  targets: number[];
+  level: number;
+  relative: boolean;
+  init: string;
+  fraction: number;
+  exponentBitsOnly: boolean;
+  snapshot?: string;
+  seed: number;
+  exactReport: boolean;
+}
+
+export interface NativeTensorReport {
+  index: number;
+  numel: number;
+  selected: number;
+  changed: number;
+  normBefore: number;
+  normChange: number;
+  nonFinite: number;
+  bitsFlipped: number;
+}
+
 export interface NativeModel {
   layout(): NativeParamSpec[];
   info(): { device: string; computeDtype: string; fusedAttention: boolean };
@@ -81,6 +105,10 @@ export interface NativeModel {
   trainStep(batches: NativeBatch[], dropout: boolean): Promise<NativeStepResult>;
   lossAndGradients(batch: NativeBatch, dropout: boolean): Promise<{ loss: number; gradients: (Float32Array | null)[] }>;
   predict(batch: NativeBatch, output: 'logits' | 'cls'): Promise<Float32Array>;
+  corrupt(request: NativeCorruptionRequest): Promise<{ tensors: NativeTensorReport[]; milliseconds: number }>;
+  takeSnapshot(name: string): Promise<void>;
+  dropSnapshot(name: string): Promise<void>;
+  snapshots(): string[];
   dispose(): void;
 }
 

@@ -1,0 +1,59 @@
+// In-place corruption of a model's parameters: re-initialisation, noise, zeroing, scaling, sign and bit
+// flips, reverting to a snapshot; each on a chosen set of tensors and, optionally, a seeded fraction of
+// their entries. The targets arrive resolved and validated (src/corruption/targets.ts).
+//
+// Random numbers come from flat draws over the model's whole parameter layout (in layout order), so the
+// noise a tensor receives depends only on the seed and the tensor, not on which other tensors were
+// selected: corrupting layers 0-2 and layers 0-5 with the same seed gives layers 0-2 the same noise
+// (common random numbers across experiments). The same flat buffers give the multi-tensor fast path:
+// one draw, views per tensor, foreach kernels.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/model.h"
+
+namespace healbert {
+
+enum class CorruptionMethod { kReinit, kGaussian, kZero, kUniform, kScale, kSignFlip, kBitFlip, kRevert };
+// Re-initialisation of Linear weights: PyTorch's nn.Linear default (Kaiming uniform, a = sqrt(5): bound
+// 1/sqrt(fan_in)), Kaiming uniform with a = 0 (bound sqrt(6/fan_in)), or BERT's N(0, initializer_range).
+enum class InitVariant { kKaimingSqrt5, kKaimingZero, kBertNormal };
+enum class ReportLevel { kNone, kSummary, kExact };
+
+struct CorruptionRequest {
+  CorruptionMethod method = CorruptionMethod::kGaussian;
+  std::vector<size_t> targets;  // indices into the layout
+  double level = 0.0;           // sigma (gaussian), lambda (uniform), factor (scale), rate (bit-flip)
+  bool relative = false;        // gaussian: sigma times each tensor's own std
+  InitVariant init = InitVariant::kKaimingSqrt5;
+  double fraction = 1.0;  // share of each tensor's entries affected
+  bool exponent_bits_only = false;
+  std::string snapshot;  // revert: the snapshot to restore from
+  uint64_t seed = 0;
+  ReportLevel report = ReportLevel::kExact;
+};
+
+struct TensorReport {
+  size_t index = 0;
+  int64_t numel = 0;
+  int64_t selected = 0;      // entries inside the fraction mask
+  int64_t changed = -1;      // entries whose value differs afterwards (-1: not measured)
+  double norm_before = 0;    // Frobenius norm before
+  double norm_change = 0;    // Frobenius norm of (after - before); NaN if non-finite values appeared
+  int64_t non_finite = -1;   // NaN/inf entries afterwards (-1: not measured)
+  int64_t bits_flipped = 0;  // bit-flip only
+};
+
+struct CorruptionReport {
+  std::vector<TensorReport> tensors;
+  double milliseconds = 0;  // the corruption itself, synchronised, without the report
+};
+
+CorruptionReport corrupt(Model& model, const CorruptionRequest& request);
+
+}  // namespace healbert

@@ -1,0 +1,142 @@
+/**
+ * corrupt(model, spec, {seed}): validates the spec and its targets against the model (nothing is touched
+ * when anything is wrong), corrupts in place on the model's device, and reports what changed: per tensor
+ * and per layer, entries changed and the norm of the change against the norm before.
+ */
+import { HealbertError } from '../errors.js';
+import type { Model } from '../model/model.js';
+import { type CorruptionSpec, type ResolvedCorruptionSpec, resolveCorruptionSpec } from './spec.js';
+import { resolveTargets } from './targets.js';
+
+export interface TensorChange {
+  name: string;
+  layer: number;
+  component: string;
+  numel: number;
+  /** Entries inside the seeded fraction mask. */
+  selected: number;
+  /** Entries whose value differs afterwards (null when the report was skipped). */
+  changed: number | null;
+  normBefore: number | null;
+  normChange: number | null;
+  /** normChange / normBefore. */
+  relativeChange: number | null;
+  /** NaN or infinite entries afterwards. */
+  nonFinite: number | null;
+  bitsFlipped: number;
+}
+
+export interface GroupChange extends Omit<TensorChange, 'name' | 'layer' | 'component'> {
+  /** "embeddings", "layer 3", "pooler", "head". */
+  group: string;
+  layer: number;
+  tensors: number;
+}
+
+export interface CorruptionReport {
+  spec: ResolvedCorruptionSpec;
+  seed: number;
+  device: string;
+  layers: number[];
+  tensors: TensorChange[];
+  groups: GroupChange[];
+  total: Omit<GroupChange, 'group' | 'layer'>;
+  /** The corruption itself on the device, synchronised (the report's own statistics excluded). */
+  milliseconds: number;
+}
+
+export interface CorruptOptions {
+  seed: number;
+  /** Count changed entries and norms exactly (default). Off for benchmarks: only the corruption runs. */
+  report?: boolean;
+}
+
+const finite = (x: number) => (Number.isFinite(x) ? x : null);
+
+function groupOf(layer: number, component: string): string {
+  if (layer >= 0) return `layer ${layer}`;
+  if (component.startsWith('embeddings')) return 'embeddings';
+  return component === 'pooler' ? 'pooler' : 'head';
+}
+
+function aggregate(tensors: TensorChange[]): Omit<GroupChange, 'group' | 'layer'> {
+  const sum = (f: (t: TensorChange) => number | null) => {
+    let total = 0;
+    for (const t of tensors) {
+      const v = f(t);
+      if (v === null) return null;
+      total += v;
+    }
+    return total;
+  };
+  const normBeforeSq = sum((t) => (t.normBefore === null ? null : t.normBefore ** 2));
+  const normChangeSq = sum((t) => (t.normChange === null ? null : t.normChange ** 2));
+  const normBefore = normBeforeSq === null ? null : Math.sqrt(normBeforeSq);
+  const normChange = normChangeSq === null ? null : Math.sqrt(normChangeSq);
+  return {
+    tensors: tensors.length,
+    numel: sum((t) => t.numel) ?? 0,
+    selected: sum((t) => t.selected) ?? 0,
+    changed: sum((t) => t.changed),
+    normBefore,
+    normChange,
+    relativeChange: normBefore && normChange !== null ? normChange / normBefore : null,
+    nonFinite: sum((t) => t.nonFinite),
+    bitsFlipped: sum((t) => t.bitsFlipped) ?? 0,
+  };
+}
+
+export async function corrupt(model: Model, input: CorruptionSpec | unknown, options: CorruptOptions): Promise<CorruptionReport> {
+  const spec = resolveCorruptionSpec(input);
+  const seed = options.seed;
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new HealbertError('ERR_CONFIG', `seed must be a non-negative integer, got ${seed}`);
+  const params = model.parameters();
+  const { indices, layers } = resolveTargets(spec.targets, params, model.config.numLayers);
+  if (spec.method === 'revert' && !model.snapshots().includes(spec.snapshot as string)) {
+    throw new HealbertError(
+      'ERR_CONFIG',
+      `spec.snapshot: the model has no snapshot "${spec.snapshot}" (has: ${model.snapshots().join(', ') || 'none'})`,
+    );
+  }
+  const exact = options.report ?? true;
+  const result = await model.corruptNative({
+    method: spec.method,
+    targets: indices,
+    level: spec.level,
+    relative: spec.relative,
+    init: spec.init,
+    fraction: spec.fraction,
+    exponentBitsOnly: spec.bits === 'exponent',
+    ...(spec.snapshot ? { snapshot: spec.snapshot } : {}),
+    seed,
+    exactReport: exact,
+  });
+  const tensors: TensorChange[] = result.tensors.map((t) => {
+    const p = params[t.index];
+    if (!p) throw new HealbertError('ERR_INTERNAL', `report for unknown parameter ${t.index}`);
+    return {
+      name: p.name,
+      layer: p.layer,
+      component: p.component,
+      numel: t.numel,
+      selected: exact ? t.selected : Math.round(t.numel * spec.fraction),
+      changed: exact ? t.changed : null,
+      normBefore: exact ? finite(t.normBefore) : null,
+      normChange: exact ? finite(t.normChange) : null,
+      relativeChange: exact && t.normBefore > 0 && Number.isFinite(t.normChange) ? t.normChange / t.normBefore : null,
+      nonFinite: exact ? t.nonFinite : null,
+      bitsFlipped: t.bitsFlipped,
+    };
+  });
+  const byGroup = new Map<string, TensorChange[]>();
+  for (const t of tensors) {
+    const g = groupOf(t.layer, t.component);
+    byGroup.set(g, [...(byGroup.get(g) ?? []), t]);
+  }
+  const groups = [...byGroup.entries()].map(([group, members]) => ({
+    group,
+    layer: (members[0] as TensorChange).layer >= 0 ? (members[0] as TensorChange).layer : -1,
+    ...aggregate(members),
+  }));
+  return { spec, seed, device: model.device, layers, tensors, groups, total: aggregate(tensors), milliseconds: result.milliseconds };
+}

@@ -1,0 +1,118 @@
+/**
+ * A corruption spec is data: JSON that sweeps can enumerate, validated once here against a JSON Schema
+ * (defaults filled in, unknown keys rejected, errors that name the field).
+ */
+import { Ajv, type ErrorObject } from 'ajv';
+import { HealbertError } from '../errors.js';
+
+export type CorruptionMethod = 'reinit' | 'gaussian' | 'zero' | 'uniform' | 'scale' | 'sign-flip' | 'bit-flip' | 'revert';
+export type InitVariant = 'kaiming-sqrt5' | 'kaiming-0' | 'bert-normal';
+export type LayerSelector = number | string;
+
+export interface TargetSpec {
+  /** Encoder layers: "all", "none", 3, "2-5", "bottom:3", "top:2", "bottom:0.25" (a share of the depth), or a list. */
+  layers?: LayerSelector | LayerSelector[];
+  /** Parts of each selected layer: attention, attention.query|key|value|output, attention.layernorm, ffn, ffn.intermediate, ffn.output, ffn.layernorm, layernorm. Default: all. */
+  components?: string[];
+  /** Only weights (Linear, LayerNorm and embedding weights) or only biases. Default: all. */
+  kinds?: 'all' | 'weights' | 'biases';
+  /** Whole parts outside the encoder layers: embeddings (or embeddings.word|position|token_type|layernorm), pooler, classifier. */
+  include?: string[];
+  /** Globs over Hugging Face parameter names (* matches any run of characters). */
+  names?: string[];
+}
+
+export interface CorruptionSpec {
+  method: CorruptionMethod;
+  /** The method's strength: sigma (gaussian), lambda (uniform), factor (scale), rate (bit-flip). */
+  level?: number;
+  /** gaussian: sigma is relative to each tensor's own standard deviation. */
+  relative?: boolean;
+  /** reinit: how Linear and embedding weights are drawn (biases 0, LayerNorm 1 and 0 always). */
+  init?: InitVariant;
+  /** Share of each selected tensor's entries that is corrupted (a seeded mask). */
+  fraction?: number;
+  /** bit-flip: any of the 32 bits of a float32, or only its 8 exponent bits. */
+  bits?: 'any' | 'exponent';
+  /** revert: the snapshot to restore (see Model.snapshot). */
+  snapshot?: string;
+  targets: TargetSpec;
+}
+
+/** A validated spec with every default filled in. */
+export type ResolvedCorruptionSpec = Required<Omit<CorruptionSpec, 'snapshot' | 'targets'>> & { snapshot?: string; targets: TargetSpec };
+
+const LAYER_SELECTOR = {
+  anyOf: [
+    { type: 'integer', minimum: 0 },
+    { type: 'string', minLength: 1 },
+  ],
+};
+
+export const corruptionSpecSchema = {
+  $id: 'healbert/corruption-spec',
+  type: 'object',
+  additionalProperties: false,
+  required: ['method', 'targets'],
+  properties: {
+    method: { enum: ['reinit', 'gaussian', 'zero', 'uniform', 'scale', 'sign-flip', 'bit-flip', 'revert'] },
+    level: { type: 'number' },
+    relative: { type: 'boolean', default: false },
+    init: { enum: ['kaiming-sqrt5', 'kaiming-0', 'bert-normal'], default: 'kaiming-sqrt5' },
+    fraction: { type: 'number', minimum: 0, maximum: 1, default: 1 },
+    bits: { enum: ['any', 'exponent'], default: 'any' },
+    snapshot: { type: 'string', minLength: 1 },
+    targets: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        layers: { anyOf: [LAYER_SELECTOR, { type: 'array', items: LAYER_SELECTOR }] },
+        components: { type: 'array', items: { type: 'string' } },
+        kinds: { enum: ['all', 'weights', 'biases'], default: 'all' },
+        include: { type: 'array', items: { type: 'string' } },
+        names: { type: 'array', items: { type: 'string', minLength: 1 } },
+      },
+    },
+  },
+} as const;
+
+const ajv = new Ajv({ allErrors: false, useDefaults: true, strict: true });
+const validate = ajv.compile(corruptionSpecSchema);
+
+/** "spec.targets.layers: must be ..." from an ajv error. */
+export function describeSchemaError(error: ErrorObject, root: string): string {
+  const path = `${root}${error.instancePath.replace(/\//g, '.')}`;
+  if (error.keyword === 'additionalProperties')
+    return `${path}: unknown key "${(error.params as { additionalProperty: string }).additionalProperty}"`;
+  if (error.keyword === 'enum')
+    return `${path}: must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (error.keyword === 'required') return `${path}: missing "${(error.params as { missingProperty: string }).missingProperty}"`;
+  return `${path}: ${error.message}`;
+}
+
+const LEVEL_NAME: Partial<Record<CorruptionMethod, string>> = { gaussian: 'sigma', uniform: 'lambda', scale: 'factor', 'bit-flip': 'rate' };
+
+/** Validates a spec (throws ERR_CONFIG naming the field) and returns it with defaults. `root` prefixes paths. */
+export function resolveCorruptionSpec(input: unknown, root = 'spec'): ResolvedCorruptionSpec {
+  const spec = structuredClone(input) as CorruptionSpec;
+  if (!validate(spec)) {
+    throw new HealbertError('ERR_CONFIG', describeSchemaError((validate.errors as ErrorObject[])[0] as ErrorObject, root));
+  }
+  const fail = (field: string, message: string): never => {
+    throw new HealbertError('ERR_CONFIG', `${root}.${field}: ${message}`);
+  };
+  const levelName = LEVEL_NAME[spec.method];
+  if (levelName) {
+    if (spec.level === undefined) fail('level', `${spec.method} needs a level (its ${levelName})`);
+    const level = spec.level as number;
+    if (!Number.isFinite(level)) fail('level', `${levelName} must be finite`);
+    if ((spec.method === 'gaussian' || spec.method === 'uniform') && level < 0) fail('level', `${levelName} must be >= 0, got ${level}`);
+    if (spec.method === 'bit-flip' && !(level >= 0 && level <= 1)) fail('level', `the bit-flip rate must be in [0, 1], got ${level}`);
+  } else if (spec.level !== undefined) {
+    fail('level', `${spec.method} takes no level`);
+  }
+  if (spec.relative && spec.method !== 'gaussian') fail('relative', 'only gaussian noise can be relative (uniform noise always is)');
+  if (spec.method === 'revert' && !spec.snapshot) fail('snapshot', 'revert needs the name of a snapshot');
+  if (spec.method !== 'revert' && spec.snapshot !== undefined) fail('snapshot', 'only revert uses a snapshot');
+  return { level: 0, ...spec } as ResolvedCorruptionSpec;
+}
