@@ -7,9 +7,11 @@ cd "$(dirname "$0")/.."
 [ -d node_modules ] || { echo "gpu-pack: run scripts/setup.sh first" >&2; exit 1; }
 npx tsc -p tsconfig.build.json
 mkdir -p .gpu
-# Linters and the compiler are not needed there; tsx (with esbuild) runs the tests.
+# Linters, the compiler and the tokenizer reference (data-layer tests run in CI) are not needed there;
+# tsx (with esbuild) runs the tests.
 tar -cJf .gpu/node_modules.tar.xz \
   --exclude='node_modules/@biomejs' --exclude='node_modules/clang-format' \
   --exclude='node_modules/typescript' --exclude='node_modules/prebuildify' \
+  --exclude='node_modules/tokenizers' --exclude='node_modules/@tokenizers' \
   node_modules dist
 du -h .gpu/node_modules.tar.xz
