@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
 # Benchmarks on the GPU machine, healbert next to the peer in the same run (called by gpu-check.sh).
-# Usage: scripts/gpu-bench.sh <out-dir>
+# Usage: scripts/gpu-bench.sh <out-dir>. Exits non-zero if any benchmark failed (its log says why).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export OUT=${1:-${OUT:-/tmp/healbert-gpu-out}}
 mkdir -p "$OUT"
-node --import tsx bench/train-step.ts --device cuda --dtype bfloat16 > "$OUT/train-healbert.log" 2>&1
-python3 bench/peer.py --device cuda --dtype bfloat16 > "$OUT/train-peer.log" 2>&1
-node --import tsx bench/corrupt.ts --device cuda > "$OUT/corrupt-healbert.log" 2>&1
-python3 bench/peer_corrupt.py --device cuda > "$OUT/corrupt-peer.log" 2>&1
+failed=0
+run() {  # run <log-name> <command...>
+  local log="$OUT/$1.log"; shift
+  if ! "$@" >"$log" 2>&1; then
+    failed=1
+    echo "FAILED: $* (last lines of $log):"
+    tail -n 15 "$log"
+  fi
+}
+run train-healbert node --import tsx bench/train-step.ts --device cuda --dtype bfloat16
+run train-peer python3 bench/peer.py --device cuda --dtype bfloat16
+run corrupt-healbert node --import tsx bench/corrupt.ts --device cuda
+run corrupt-peer python3 bench/peer_corrupt.py --device cuda
 node --import tsx bench/summary.ts "$OUT"
+exit $failed
