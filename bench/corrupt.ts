@@ -40,7 +40,15 @@ for (const [name, spec] of specs) {
   const withReport = await corrupt(model, spec, { seed: 99 });
   rows[rows.length - 1] = { ...rows[rows.length - 1], withExactReportMs: withReport.milliseconds };
 }
-const result = { bench: 'corrupt', implementation: 'healbert', ...provenance(device), tensors: encoder.length, parameters: bytes / 4, repeat, rows };
+const result = {
+  bench: 'corrupt',
+  implementation: 'healbert',
+  ...provenance(device),
+  tensors: encoder.length,
+  parameters: bytes / 4,
+  repeat,
+  rows,
+};
 model.dispose();
 console.log(JSON.stringify(result, null, 2));
 console.error(`results: ${writeResult(`corrupt-healbert-${device.replace(':', '')}`, result)}`);

@@ -4,14 +4,23 @@ import { join } from 'node:path';
 
 const dir = process.argv[2] ?? join(import.meta.dirname, 'results');
 const rows: string[] = ['| bench | implementation | device | metric | value |', '| --- | --- | --- | --- | --- |'];
-for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+for (const file of readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .sort()) {
   const r = JSON.parse(readFileSync(join(dir, file), 'utf8'));
   const where = `${r.deviceName ?? r.device}`;
   if (r.bench === 'train-step') {
-    rows.push(`| train step (b${r.shape.batch}, s${r.shape.seq}, ${r.dtype}) | ${r.implementation} | ${where} | ms/step | ${r.trainStepMs.toFixed(2)} |`);
-    rows.push(`| eval (b${r.shape.evalBatch}, s${r.shape.seq}, ${r.dtype}) | ${r.implementation} | ${where} | ms/batch | ${r.evalBatchMs.toFixed(2)} |`);
+    rows.push(
+      `| train step (b${r.shape.batch}, s${r.shape.seq}, ${r.dtype}) | ${r.implementation} | ${where} | ms/step | ${r.trainStepMs.toFixed(2)} |`,
+    );
+    rows.push(
+      `| eval (b${r.shape.evalBatch}, s${r.shape.seq}, ${r.dtype}) | ${r.implementation} | ${where} | ms/batch | ${r.evalBatchMs.toFixed(2)} |`,
+    );
   } else if (r.bench === 'corrupt') {
-    for (const row of r.rows) rows.push(`| corrupt 12 layers: ${row.method} | ${r.implementation} | ${where} | ms (GB/s) | ${row.medianMs.toFixed(3)} (${row.effectiveGBps.toFixed(0)}) |`);
+    for (const row of r.rows)
+      rows.push(
+        `| corrupt 12 layers: ${row.method} | ${r.implementation} | ${where} | ms (GB/s) | ${row.medianMs.toFixed(3)} (${row.effectiveGBps.toFixed(0)}) |`,
+      );
   }
 }
 console.log(rows.join('\n'));

@@ -42,7 +42,9 @@ for (const dtype of ['float32', 'bfloat16'] as const) {
     };
     const diff = maxAbsDiff(await model.predict(batch), e[dtype].logits.flat());
     const { loss } = await model.lossAndGradients(batch);
-    t.log(`${dtype}: max |logit diff| ${diff.toExponential(2)} (scale ${maxAbs(e[dtype].logits.flat()).toFixed(3)}), loss ${loss} vs ${e[dtype].loss}`);
+    t.log(
+      `${dtype}: max |logit diff| ${diff.toExponential(2)} (scale ${maxAbs(e[dtype].logits.flat()).toFixed(3)}), loss ${loss} vs ${e[dtype].loss}`,
+    );
     t.true(diff <= TOLERANCE[dtype], `logits differ by ${diff}`);
     t.true(Math.abs(loss - e[dtype].loss) <= TOLERANCE[dtype] * 2, `loss ${loss} vs ${e[dtype].loss}`);
     model.dispose();
