@@ -1,7 +1,19 @@
 /** healbert's public API. */
 export type { Batch } from './batch.js';
+export { type CorruptionReport, type CorruptOptions, corrupt, type GroupChange, type TensorChange } from './corruption/corrupt.js';
+export {
+  type CorruptionMethod,
+  type CorruptionSpec,
+  corruptionSpecSchema,
+  type InitVariant,
+  resolveCorruptionSpec,
+  type TargetSpec,
+} from './corruption/spec.js';
 export * from './data/index.js';
 export { type DoctorOptions, type DoctorReport, doctor } from './doctor.js';
 export { type ErrorCode, HealbertError, isHealbertError } from './errors.js';
+export { type EngineConfig, engineConfig, readRawConfig } from './model/config.js';
+export { inspectModel, type ModelSummary } from './model/inspect.js';
+export { type LoadOptions as ModelLoadOptions, Model, type ParameterInfo, type SaveOptions, type StepResult, type TrainingOptions } from './model/model.js';
 export * from './tokenizer/index.js';
 export { healbertVersion } from './version.js';
