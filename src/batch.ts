@@ -15,4 +15,6 @@ export interface Batch {
   tokenTypeIds?: Int32Array;
   /** (B) class ids (classification) or targets (regression, Float32Array). Required for training. */
   labels?: Int32Array | Float32Array;
+  /** (B*T) for masked-language-model training: the original token id at masked positions, -100 elsewhere. */
+  mlmLabels?: Int32Array;
 }

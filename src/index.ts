@@ -14,6 +14,13 @@ export { type DoctorOptions, type DoctorReport, doctor } from './doctor.js';
 export { type ErrorCode, HealbertError, isHealbertError } from './errors.js';
 export { type EngineConfig, engineConfig, readRawConfig } from './model/config.js';
 export { inspectModel, type ModelSummary } from './model/inspect.js';
-export { type LoadOptions as ModelLoadOptions, Model, type ParameterInfo, type SaveOptions, type StepResult, type TrainingOptions } from './model/model.js';
+export {
+  type LoadOptions as ModelLoadOptions,
+  Model,
+  type ParameterInfo,
+  type SaveOptions,
+  type StepResult,
+  type TrainingOptions,
+} from './model/model.js';
 export * from './tokenizer/index.js';
 export { healbertVersion } from './version.js';

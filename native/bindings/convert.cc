@@ -108,6 +108,8 @@ ModelConfig to_model_config(const Napi::Value& value) {
   if (c.hidden_size % c.num_heads != 0) bad(env, "config.hiddenSize must be divisible by config.numHeads");
   if (c.head == HeadKind::kRegression && c.num_labels != 1) bad(env, "a regression head has exactly one output");
   if (c.arch == Arch::kDistilBert) c.type_vocab_size = 0;
+  c.mlm_head = bool_field(obj, "mlmHead", false);
+  if (c.mlm_head && c.arch != Arch::kBert) bad(env, "an MLM head is available for BERT models only");
   return c;
 }
 
@@ -121,6 +123,7 @@ HostBatch to_host_batch(const Napi::Value& value) {
   b.input_ids = copy_typed_array<int32_t, napi_int32_array>(obj, "inputIds", "an Int32Array");
   b.attention_mask = copy_typed_array<uint8_t, napi_uint8_array>(obj, "attentionMask", "a Uint8Array");
   b.token_type_ids = copy_typed_array<int32_t, napi_int32_array>(obj, "tokenTypeIds", "an Int32Array");
+  b.mlm_labels = copy_typed_array<int32_t, napi_int32_array>(obj, "mlmLabels", "an Int32Array");
   Napi::Value labels = obj.Get("labels");
   if (labels.IsTypedArray()) {
     const auto type = labels.As<Napi::TypedArray>().TypedArrayType();
@@ -234,6 +237,16 @@ torch::ScalarType to_dtype(Napi::Env env, const std::string& name) {
   if (name == "float16") return torch::kFloat16;
   if (name == "bfloat16") return torch::kBFloat16;
   bad(env, "dtype must be float32, float16 or bfloat16, got '" + name + "'");
+}
+
+TensorSlot to_slot(Napi::Env env, const Napi::Value& value) {
+  if (value.IsUndefined()) return TensorSlot::kValue;
+  if (!value.IsString()) bad(env, "slot must be a string");
+  const std::string name = value.As<Napi::String>().Utf8Value();
+  if (name == "value") return TensorSlot::kValue;
+  if (name == "exp_avg") return TensorSlot::kExpAvg;
+  if (name == "exp_avg_sq") return TensorSlot::kExpAvgSq;
+  bad(env, "slot must be value, exp_avg or exp_avg_sq, got '" + name + "'");
 }
 
 const char* dtype_name(torch::ScalarType dtype) {

@@ -12,6 +12,7 @@
 #include "engine/config.h"
 #include "engine/corruption.h"
 #include "engine/layout.h"
+#include "engine/model.h"
 
 namespace healbert::js {
 
@@ -24,6 +25,8 @@ ModelConfig to_model_config(const Napi::Value& value);
 HostBatch to_host_batch(const Napi::Value& value);
 AdamWOptions to_adamw_options(const Napi::Value& value);
 torch::ScalarType to_dtype(Napi::Env env, const std::string& name);
+// 'value' (default when undefined), 'exp_avg' or 'exp_avg_sq'.
+TensorSlot to_slot(Napi::Env env, const Napi::Value& value);
 const char* dtype_name(torch::ScalarType dtype);
 
 CorruptionRequest to_corruption_request(const Napi::Value& value, size_t num_params);

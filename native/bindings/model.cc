@@ -35,6 +35,9 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
                            InstanceMethod<&NativeModel::TrainStep>("trainStep"),
                            InstanceMethod<&NativeModel::LossAndGradients>("lossAndGradients"),
                            InstanceMethod<&NativeModel::Predict>("predict"),
+                           InstanceMethod<&NativeModel::EvaluateMlm>("evaluateMlm"),
+                           InstanceMethod<&NativeModel::OptimizerCounters>("optimizerCounters"),
+                           InstanceMethod<&NativeModel::RestoreOptimizerCounters>("restoreOptimizerCounters"),
                            InstanceMethod<&NativeModel::Corrupt>("corrupt"),
                            InstanceMethod<&NativeModel::TakeSnapshot>("takeSnapshot"),
                            InstanceMethod<&NativeModel::DropSnapshot>("dropSnapshot"),
@@ -94,8 +97,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
       Napi::Value v = array[i];
       if (!v.IsObject()) throw_error(env, code::kArgument, "entries must hold objects");
       auto o = v.As<Napi::Object>();
-      FileTensor e{static_cast<size_t>(int_field(o, "index")), to_dtype(env, string_field(o, "dtype")),
-                   int_field(o, "offset"), int_field(o, "nbytes")};
+      FileTensor e{static_cast<size_t>(int_field(o, "index")), to_slot(env, o.Get("slot")),
+                   to_dtype(env, string_field(o, "dtype")), int_field(o, "offset"), int_field(o, "nbytes")};
       if (e.index >= count || e.offset < 0 || e.nbytes < 0) throw_error(env, code::kArgument, "entry out of range");
       entries.push_back(e);
     }
@@ -107,7 +110,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     });
   }
 
-  // saveToFile(path, header, order: number[], dtypes: string[])
+  // saveToFile(path, header, order: number[], dtypes: string[], slots?: string[])
   Napi::Value SaveToFile(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     const std::string path = string_arg(info, 0, "path");
@@ -129,10 +132,16 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
       order.push_back(index);
       dtypes.push_back(to_dtype(env, dt.As<Napi::String>().Utf8Value()));
     }
+    std::vector<TensorSlot> slots;
+    if (info.Length() > 4 && info[4].IsArray()) {
+      auto slots_js = info[4].As<Napi::Array>();
+      if (slots_js.Length() != order.size()) throw_error(env, code::kArgument, "slots and order differ in length");
+      for (uint32_t i = 0; i < slots_js.Length(); ++i) slots.push_back(to_slot(env, slots_js.Get(i)));
+    }
     auto guard = claim(env);
     auto model = model_;
-    return run_async(env, {Value()}, [model, guard, path, header, order, dtypes]() -> Converter {
-      model->save_to_file(path, header, order, dtypes);
+    return run_async(env, {Value()}, [model, guard, path, header, order, dtypes, slots]() -> Converter {
+      model->save_to_file(path, header, order, dtypes, slots);
       return nullptr;
     });
   }
@@ -263,6 +272,61 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     return run_async(env, {Value()}, [model, guard, batch = std::move(batch), kind]() -> Converter {
       auto result = model->predict(batch, kind);
       return [result](Napi::Env env) -> Napi::Value { return tensor_to_float32(env, result); };
+    });
+  }
+
+  // evaluateMlm(batch): Promise<{lossSum, correct, count}>
+  Napi::Value EvaluateMlm(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    sync_model(env);
+    HostBatch batch = to_host_batch(info[0]);
+    auto guard = claim(env);
+    auto model = model_;
+    return run_async(env, {Value()}, [model, guard, batch = std::move(batch)]() -> Converter {
+      const MlmEvaluation r = model->evaluate_mlm(batch);
+      return [r](Napi::Env env) -> Napi::Value {
+        Napi::Object out = Napi::Object::New(env);
+        out.Set("lossSum", r.loss_sum);
+        out.Set("correct", static_cast<double>(r.correct));
+        out.Set("count", static_cast<double>(r.count));
+        return out;
+      };
+    });
+  }
+
+  // optimizerCounters(): {stepsTaken, paramSteps: number[]} (one per trainable parameter, layout order)
+  Napi::Value OptimizerCounters(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Model& m = sync_model(env);
+    return guarded(env, [&]() -> Napi::Value {
+      const auto [taken, steps] = m.optimizer_counters();
+      Napi::Object out = Napi::Object::New(env);
+      out.Set("stepsTaken", static_cast<double>(taken));
+      Napi::Array arr = Napi::Array::New(env, steps.size());
+      for (size_t i = 0; i < steps.size(); ++i) arr[i] = Napi::Number::New(env, static_cast<double>(steps[i]));
+      out.Set("paramSteps", arr);
+      return out;
+    });
+  }
+
+  // restoreOptimizerCounters(stepsTaken, paramSteps: number[])
+  Napi::Value RestoreOptimizerCounters(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    sync_model(env);
+    const int64_t taken = int_arg(info, 0, "stepsTaken");
+    if (info.Length() < 2 || !info[1].IsArray()) throw_error(env, code::kArgument, "paramSteps must be an array");
+    auto arr = info[1].As<Napi::Array>();
+    std::vector<int64_t> steps;
+    for (uint32_t i = 0; i < arr.Length(); ++i) {
+      Napi::Value v = arr[i];
+      if (!v.IsNumber()) throw_error(env, code::kArgument, "paramSteps must hold numbers");
+      steps.push_back(v.As<Napi::Number>().Int64Value());
+    }
+    auto guard = claim(env);
+    auto model = model_;
+    return run_async(env, {Value()}, [model, guard, taken, steps]() -> Converter {
+      model->restore_optimizer_counters(taken, steps);
+      return nullptr;
     });
   }
 

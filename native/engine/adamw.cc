@@ -44,6 +44,15 @@ AdamW::AdamW(std::vector<torch::Tensor> params, std::vector<ParamTraining> trait
 #endif
 }
 
+void AdamW::restore_counters(int64_t steps_taken, const std::vector<int64_t>& param_steps) {
+  HB_CHECK(param_steps.size() == params_.size(), code::kArgument,
+           "one step count per trainable parameter expected, got ", param_steps.size(), " for ", params_.size());
+  torch::NoGradGuard no_grad;
+  steps_taken_ = steps_taken;
+  param_steps_ = param_steps;
+  for (size_t i = 0; i < step_tensors_.size(); ++i) step_tensors_[i].fill_(static_cast<double>(param_steps_[i]));
+}
+
 double AdamW::schedule(int64_t step) const {
   const int64_t warmup = options_.warmup_steps;
   if (step < warmup) return static_cast<double>(step) / static_cast<double>(std::max<int64_t>(1, warmup));

@@ -43,6 +43,13 @@ class AdamW {
   double step();
 
   int64_t steps_taken() const { return steps_taken_; }
+
+  // State for checkpoints, per optimizer slot (the order of `params` given to the constructor).
+  torch::Tensor& exp_avg(size_t slot) { return exp_avg_.at(slot); }
+  torch::Tensor& exp_avg_sq(size_t slot) { return exp_avg_sq_.at(slot); }
+  const std::vector<int64_t>& param_steps() const { return param_steps_; }
+  // Restores the step counters (after the moments were copied in through exp_avg / exp_avg_sq).
+  void restore_counters(int64_t steps_taken, const std::vector<int64_t>& param_steps);
   bool fused() const { return use_fused_; }
 
  private:

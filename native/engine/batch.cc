@@ -63,6 +63,20 @@ void validate_batch(const HostBatch& b, const ModelConfig& c, bool need_labels) 
       }
     }
   }
+  if (!b.mlm_labels.empty()) {
+    HB_CHECK(c.mlm_head, code::kArgument, "mlmLabels need a model with an MLM head (load it with mlmHead: true)");
+    HB_CHECK(b.class_labels.empty() && b.regression_labels.empty(), code::kArgument,
+             "a batch has either class labels or mlmLabels, not both");
+    check_length(b.mlm_labels.size(), n, "mlmLabels");
+    int64_t labelled = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      const int32_t y = b.mlm_labels[i];
+      HB_CHECK(y == -100 || (y >= 0 && y < c.vocab_size), code::kArgument, "mlmLabels[", i, "] = ", y,
+               " is neither -100 nor a token id in [0, ", c.vocab_size, ")");
+      labelled += y != -100;
+    }
+    HB_CHECK(labelled > 0, code::kArgument, "mlmLabels label no position (all -100)");
+  }
   HB_CHECK(!need_labels || b.has_labels(), code::kArgument, "this call needs labels");
 }
 
@@ -80,6 +94,10 @@ DeviceBatch to_device(const HostBatch& b, const torch::Device& device) {
   if (!b.token_type_ids.empty()) {
     auto types = torch::from_blob(const_cast<int32_t*>(b.token_type_ids.data()), shape, torch::kInt32);
     out.token_type_ids = types.to(device, torch::kInt64);
+  }
+  if (!b.mlm_labels.empty()) {
+    auto labels = torch::from_blob(const_cast<int32_t*>(b.mlm_labels.data()), shape, torch::kInt32);
+    out.mlm_labels = labels.to(device, torch::kInt64);
   }
   if (!b.class_labels.empty()) {
     auto labels = torch::from_blob(const_cast<int32_t*>(b.class_labels.data()), {b.batch_size}, torch::kInt32);

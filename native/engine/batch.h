@@ -18,7 +18,9 @@ struct HostBatch {
   std::vector<int32_t> token_type_ids;   // (B*T), empty: all zeros
   std::vector<int32_t> class_labels;     // (B) for classification
   std::vector<float> regression_labels;  // (B) for regression
-  bool has_labels() const { return !class_labels.empty() || !regression_labels.empty(); }
+  std::vector<int32_t> mlm_labels;       // (B*T) original ids at masked positions, -100 elsewhere (MLM)
+  bool has_labels() const { return !class_labels.empty() || !regression_labels.empty() || !mlm_labels.empty(); }
+  bool is_mlm() const { return !mlm_labels.empty(); }
 };
 
 struct DeviceBatch {
@@ -26,6 +28,7 @@ struct DeviceBatch {
   torch::Tensor key_mask;        // (B, T) bool, or undefined when no position is padding
   torch::Tensor token_type_ids;  // (B, T) int64, or undefined (all zeros)
   torch::Tensor labels;          // (B) int64 or float32, or undefined
+  torch::Tensor mlm_labels;      // (B, T) int64 with -100 where unlabelled, or undefined
 };
 
 // Checks the batch against the model (shapes, id ranges, label ranges) and throws ERR_SHAPE /

@@ -29,6 +29,9 @@ torch::Tensor* slot(Weights& w, const ParamSpec& spec) {
   if (comp == "classifier.dense")
     return weight ? &w.head_w : &w.head_b;  // RoBERTa's dense, DistilBERT's pre_classifier
   if (comp == "classifier") return weight ? &w.cls_w : &w.cls_b;
+  if (comp == "mlm.transform") return weight ? &w.mlm_w : &w.mlm_b;
+  if (comp == "mlm.layernorm") return weight ? &w.mlm_ln_w : &w.mlm_ln_b;
+  if (comp == "mlm.bias") return &w.mlm_bias;
   fail(code::kInternal, "no slot for parameter ", spec.name);
 }
 
@@ -114,9 +117,27 @@ Weights bind_weights(const ModelConfig& config, const std::vector<ParamSpec>& la
   return w;
 }
 
-ForwardResult forward(const ModelConfig& c, const Weights& w, const DeviceBatch& b, const ForwardContext& ctx) {
+torch::Tensor encode(const ModelConfig& c, const Weights& w, const DeviceBatch& b, const ForwardContext& ctx) {
   auto x = embeddings(c, w, b, ctx);  // (B, T, H) float32
   for (const auto& layer : w.layers) x = encoder_layer(c, layer, x, b.key_mask, ctx);
+  return x;
+}
+
+std::pair<torch::Tensor, torch::Tensor> mlm_logits(const ModelConfig& c, const Weights& w, const torch::Tensor& hidden,
+                                                   const torch::Tensor& labels, const ForwardContext& ctx) {
+  HB_CHECK(w.mlm_bias.defined(), code::kArgument, "this model has no MLM head (load it with mlmHead: true)");
+  // Only the labelled positions go through the head: the vocabulary projection dominates its cost.
+  auto flat_labels = labels.reshape({-1});
+  auto positions = flat_labels.ne(-100).nonzero().squeeze(1);                      // (N)
+  auto states = hidden.reshape({-1, hidden.size(-1)}).index_select(0, positions);  // (N, H)
+  auto h = activate(linear(states, w.mlm_w, w.mlm_b, ctx), c.activation);
+  h = layer_norm(h, w.mlm_ln_w, w.mlm_ln_b, c.layer_norm_eps);
+  auto logits = linear(h, w.word, w.mlm_bias, ctx).to(torch::kFloat32);  // (N, V): decoder tied to embeddings
+  return {logits, flat_labels.index_select(0, positions)};
+}
+
+ForwardResult forward(const ModelConfig& c, const Weights& w, const DeviceBatch& b, const ForwardContext& ctx) {
+  auto x = encode(c, w, b, ctx);
   ForwardResult result;
   result.cls = x.select(1, 0);  // (B, H)
   result.logits = classification_head(c, w, result.cls, ctx).to(torch::kFloat32);

@@ -26,9 +26,10 @@ struct Weights {
   torch::Tensor word, position, token_type;  // token_type undefined for DistilBERT
   torch::Tensor emb_ln_w, emb_ln_b;
   std::vector<LayerWeights> layers;
-  torch::Tensor pool_w, pool_b;  // BERT's pooler
-  torch::Tensor head_w, head_b;  // RoBERTa classifier.dense, DistilBERT pre_classifier
-  torch::Tensor cls_w, cls_b;    // the final projection to num_labels
+  torch::Tensor pool_w, pool_b;                              // BERT's pooler
+  torch::Tensor head_w, head_b;                              // RoBERTa classifier.dense, DistilBERT pre_classifier
+  torch::Tensor cls_w, cls_b;                                // the final projection to num_labels
+  torch::Tensor mlm_w, mlm_b, mlm_ln_w, mlm_ln_b, mlm_bias;  // BERT's MLM head, when present
 };
 
 Weights bind_weights(const ModelConfig& config, const std::vector<ParamSpec>& layout,
@@ -40,6 +41,15 @@ struct ForwardResult {
 };
 
 ForwardResult forward(const ModelConfig& config, const Weights& w, const DeviceBatch& batch, const ForwardContext& ctx);
+
+// The encoder alone: (B, T) ids -> (B, T, H) final hidden states, float32.
+torch::Tensor encode(const ModelConfig& config, const Weights& w, const DeviceBatch& batch, const ForwardContext& ctx);
+
+// MLM logits at the labelled positions: hidden (B, T, H), labels (B, T) with -100 where unlabelled
+// -> (N, V) for the N labelled positions, and their labels (N).
+std::pair<torch::Tensor, torch::Tensor> mlm_logits(const ModelConfig& config, const Weights& w,
+                                                   const torch::Tensor& hidden, const torch::Tensor& labels,
+                                                   const ForwardContext& ctx);
 
 // Mean cross-entropy (classification) or mean squared error (regression, one output), as Hugging Face.
 torch::Tensor task_loss(const ModelConfig& config, const torch::Tensor& logits, const torch::Tensor& labels);

@@ -98,6 +98,15 @@ std::vector<ParamSpec> parameter_layout(const ModelConfig& c) {
       bert_like(b, c, "bert");
       b.linear("bert.pooler.dense", h, h, -1, "pooler");
       b.linear("classifier", c.num_labels, h, -1, "classifier", true);
+      if (c.mlm_head) {
+        // BertForMaskedLM's head; its decoder weight is the word embedding matrix (tied), so only its bias
+        // is a parameter of its own.
+        b.linear("cls.predictions.transform.dense", h, h, -1, "mlm.transform", true);
+        b.layer_norm("cls.predictions.transform.LayerNorm", h, -1, "mlm.layernorm");
+        b.specs.back().is_head = true;
+        b.specs[b.specs.size() - 2].is_head = true;
+        b.specs.push_back({"cls.predictions.bias", {c.vocab_size}, ParamKind::kBias, -1, "mlm.bias", true});
+      }
       break;
     case Arch::kRoberta:
       // RobertaForSequenceClassification has no pooler: its head is dense + tanh + out_proj on <s>.

@@ -65,12 +65,12 @@ void Model::load_from_file(const std::string& path, const std::vector<FileTensor
     in.read(static_cast<char*>(staging.data_ptr()), e.nbytes);
     HB_CHECK(in.gcount() == e.nbytes, code::kCheckpoint, path, " ended while reading ", spec.name,
              " (file truncated?)");
-    tensors_[e.index].copy_(staging.to(torch::kFloat32));
+    target_of(e.index, e.slot).copy_(staging.to(torch::kFloat32));
   }
 }
 
 void Model::save_to_file(const std::string& path, const std::string& header, const std::vector<size_t>& order,
-                         const std::vector<torch::ScalarType>& dtypes) {
+                         const std::vector<torch::ScalarType>& dtypes, const std::vector<TensorSlot>& slots) {
   HB_CHECK(order.size() == dtypes.size(), code::kInternal, "one dtype per saved tensor expected");
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   HB_CHECK(out.good(), code::kIo, "cannot write ", path);
@@ -80,7 +80,8 @@ void Model::save_to_file(const std::string& path, const std::string& header, con
   out.write(reinterpret_cast<const char*>(len_bytes), 8);
   out.write(header.data(), static_cast<std::streamsize>(header.size()));
   for (size_t k = 0; k < order.size(); ++k) {
-    auto cpu = tensors_.at(order[k]).detach().to(torch::kCPU, dtypes[k]).contiguous();
+    const TensorSlot slot = slots.empty() ? TensorSlot::kValue : slots.at(k);
+    auto cpu = target_of(order[k], slot).detach().to(torch::kCPU, dtypes[k]).contiguous();
     out.write(static_cast<const char*>(cpu.data_ptr()), static_cast<std::streamsize>(cpu.nbytes()));
   }
   out.flush();
@@ -107,9 +108,11 @@ void Model::configure_training(const AdamWOptions& options, const std::vector<bo
   trainable_ = trainable;
   std::vector<torch::Tensor> params;
   std::vector<ParamTraining> traits;
+  optimizer_slot_.assign(layout_.size(), -1);
   for (size_t i = 0; i < layout_.size(); ++i) {
     tensors_[i].set_requires_grad(trainable[i]);
     if (!trainable[i]) continue;
+    optimizer_slot_[i] = static_cast<int64_t>(params.size());
     params.push_back(tensors_[i]);
     traits.push_back(ParamTraining{!excluded_from_weight_decay(layout_[i].kind), lr_scales[i]});
   }
@@ -137,6 +140,51 @@ ForwardContext Model::context(bool training) {
   return ctx;
 }
 
+torch::Tensor Model::batch_loss(const DeviceBatch& batch, bool is_mlm, const ForwardContext& ctx) {
+  if (is_mlm) {
+    auto [logits, labels] = mlm_logits(config_, weights_, encode(config_, weights_, batch, ctx), batch.mlm_labels, ctx);
+    return torch::cross_entropy_loss(logits, labels);
+  }
+  auto result = forward(config_, weights_, batch, ctx);
+  return task_loss(config_, result.logits, batch.labels);
+}
+
+MlmEvaluation Model::evaluate_mlm(const HostBatch& host) {
+  validate_batch(host, config_, /*need_labels=*/true);
+  HB_CHECK(host.is_mlm(), code::kArgument, "evaluateMlm needs a batch with mlmLabels");
+  c10::InferenceMode inference;
+  const DeviceBatch batch = to_device(host, device_);
+  const ForwardContext ctx = context(false);
+  auto [logits, labels] = mlm_logits(config_, weights_, encode(config_, weights_, batch, ctx), batch.mlm_labels, ctx);
+  auto loss = torch::cross_entropy_loss(logits, labels, {}, at::Reduction::Sum);
+  auto correct = logits.argmax(-1).eq(labels).sum();
+  auto host_values = torch::stack({loss.to(torch::kFloat64), correct.to(torch::kFloat64)}).cpu();
+  MlmEvaluation out;
+  out.loss_sum = host_values[0].item<double>();
+  out.correct = static_cast<int64_t>(host_values[1].item<double>());
+  out.count = labels.numel();
+  return out;
+}
+
+torch::Tensor& Model::target_of(size_t index, TensorSlot slot) {
+  HB_CHECK(index < tensors_.size(), code::kInternal, "tensor index out of range");
+  if (slot == TensorSlot::kValue) return tensors_[index];
+  HB_CHECK(optimizer_ != nullptr, code::kArgument, "configure training before reading or writing optimizer state");
+  const int64_t s = optimizer_slot_[index];
+  HB_CHECK(s >= 0, code::kArgument, layout_[index].name, " is frozen: it has no optimizer state");
+  return slot == TensorSlot::kExpAvg ? optimizer_->exp_avg(s) : optimizer_->exp_avg_sq(s);
+}
+
+std::pair<int64_t, std::vector<int64_t>> Model::optimizer_counters() const {
+  HB_CHECK(optimizer_ != nullptr, code::kArgument, "configure training first");
+  return {optimizer_->steps_taken(), optimizer_->param_steps()};
+}
+
+void Model::restore_optimizer_counters(int64_t steps_taken, const std::vector<int64_t>& param_steps) {
+  HB_CHECK(optimizer_ != nullptr, code::kArgument, "configure training first");
+  optimizer_->restore_counters(steps_taken, param_steps);
+}
+
 void Model::zero_grad() {
   for (auto& t : tensors_) t.mutable_grad().reset();  // set_to_none, as torch 2.x optimizers do
 }
@@ -151,8 +199,7 @@ StepResult Model::train_step(const std::vector<HostBatch>& micro_batches, bool d
   torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().device(device_));
   for (const auto& mb : micro_batches) {
     const DeviceBatch batch = to_device(mb, device_);
-    auto result = forward(config_, weights_, batch, ctx);
-    auto loss = task_loss(config_, result.logits, batch.labels) * scale;
+    auto loss = batch_loss(batch, mb.is_mlm(), ctx) * scale;
     loss.backward();
     loss_sum += loss.detach();
   }
@@ -170,8 +217,7 @@ Gradients Model::loss_and_gradients(const HostBatch& host, bool dropout) {
   validate_batch(host, config_, /*need_labels=*/true);
   zero_grad();
   const DeviceBatch batch = to_device(host, device_);
-  auto result = forward(config_, weights_, batch, context(dropout));
-  auto loss = task_loss(config_, result.logits, batch.labels);
+  auto loss = batch_loss(batch, host.is_mlm(), context(dropout));
   loss.backward();
   Gradients out;
   out.loss = loss.item<double>();

@@ -32,15 +32,25 @@ struct Gradients {
   std::vector<torch::Tensor> grads;  // aligned with layout(); CPU float32; undefined where no gradient
 };
 
+// Which tensor of a parameter a file entry holds: its value, or its AdamW moments.
+enum class TensorSlot { kValue, kExpAvg, kExpAvgSq };
+
 // Where a tensor lives in a checkpoint file (absolute byte offset) and how it is stored.
 struct FileTensor {
-  size_t index;             // into layout()
+  size_t index;  // into layout()
+  TensorSlot slot = TensorSlot::kValue;
   torch::ScalarType dtype;  // kFloat32, kFloat16 or kBFloat16
   int64_t offset;           // bytes from the start of the file
   int64_t nbytes;
 };
 
 enum class PredictOutput { kLogits, kCls };
+
+struct MlmEvaluation {
+  double loss_sum = 0;  // summed cross-entropy over the labelled positions
+  int64_t correct = 0;  // labelled positions predicted exactly
+  int64_t count = 0;    // labelled positions
+};
 
 class Model {
  public:
@@ -54,9 +64,13 @@ class Model {
 
   // Copies tensors from a checkpoint file into the parameters (converting to float32).
   void load_from_file(const std::string& path, const std::vector<FileTensor>& entries);
-  // Writes `header` (the safetensors JSON, already padded) then the listed parameters in `dtypes`.
+  // Writes `header` (the safetensors JSON, already padded) then the listed tensors in `dtypes`.
   void save_to_file(const std::string& path, const std::string& header, const std::vector<size_t>& order,
-                    const std::vector<torch::ScalarType>& dtypes);
+                    const std::vector<torch::ScalarType>& dtypes, const std::vector<TensorSlot>& slots = {});
+
+  // Optimizer counters for checkpoints: steps taken, and per trainable parameter (layout order) its steps.
+  std::pair<int64_t, std::vector<int64_t>> optimizer_counters() const;
+  void restore_optimizer_counters(int64_t steps_taken, const std::vector<int64_t>& param_steps);
 
   torch::Tensor get_parameter(size_t index) const;  // CPU float32 copy
   void set_parameter(size_t index, const torch::Tensor& value);
@@ -73,6 +87,9 @@ class Model {
 
   // (B, num_labels) logits or (B, H) first-token states, CPU float32, in evaluation mode.
   torch::Tensor predict(const HostBatch& batch, PredictOutput output);
+
+  // Masked-language-model loss and accuracy on a batch with mlm_labels, in evaluation mode.
+  MlmEvaluation evaluate_mlm(const HostBatch& batch);
 
   // Named copies of every parameter, on the model's device (e.g. the clean weights before corruption).
   void take_snapshot(const std::string& name);
@@ -92,11 +109,15 @@ class Model {
   std::mt19937_64 step_seeds_;
   std::unique_ptr<AdamW> optimizer_;
   std::vector<bool> trainable_;
+  std::vector<int64_t> optimizer_slot_;  // layout index -> AdamW slot, -1 when frozen
   std::map<std::string, std::vector<torch::Tensor>> snapshots_;
 
   void initialise(uint64_t seed);
   ForwardContext context(bool training);
+  // The training loss of one batch: classification/regression, or MLM when it carries mlm_labels.
+  torch::Tensor batch_loss(const DeviceBatch& batch, bool is_mlm, const ForwardContext& ctx);
   void zero_grad();
+  torch::Tensor& target_of(size_t index, TensorSlot slot);
 };
 
 }  // namespace healbert

@@ -28,6 +28,14 @@ export function checkBatch(batch: Batch, config: EngineConfig, needLabels: boole
     if (!(batch.tokenTypeIds instanceof Int32Array)) throw new HealbertError('ERR_ARGUMENT', 'batch.tokenTypeIds must be an Int32Array');
     if (batch.tokenTypeIds.length !== n) shape(`batch.tokenTypeIds has ${batch.tokenTypeIds.length} entries, expected ${n}`);
   }
+  if (batch.mlmLabels !== undefined) {
+    if (!config.mlmHead)
+      throw new HealbertError('ERR_ARGUMENT', 'batch.mlmLabels need a model with an MLM head (load it with mlmHead: true)');
+    if (!(batch.mlmLabels instanceof Int32Array)) throw new HealbertError('ERR_ARGUMENT', 'batch.mlmLabels must be an Int32Array');
+    if (batch.mlmLabels.length !== n) shape(`batch.mlmLabels has ${batch.mlmLabels.length} entries, expected ${n}`);
+    if (batch.labels !== undefined) throw new HealbertError('ERR_ARGUMENT', 'a batch has either labels or mlmLabels, not both');
+    return;
+  }
   if (batch.labels === undefined) {
     if (needLabels) throw new HealbertError('ERR_ARGUMENT', 'training needs batch.labels');
     return;

@@ -29,9 +29,12 @@ export interface EngineConfig {
   initializerRange: number;
   numLabels: number;
   head: HeadKind;
+  mlmHead: boolean;
 }
 
 export interface HeadOptions {
+  /** Add BERT's masked-language-model head (cls.predictions.*), for pre-training and MLM healing. */
+  mlmHead?: boolean;
   /** Number of classes; 1 means regression. Default: the checkpoint's (num_labels or id2label), else 2. */
   numLabels?: number;
   /** Force regression or classification; default: regression when numLabels is 1 (as transformers). */
@@ -147,7 +150,9 @@ export function engineConfig(raw: RawConfig, source: string, head: HeadOptions =
   if (regression && numLabels !== 1) {
     throw new HealbertError('ERR_ARGUMENT', `a regression head has one output, but numLabels is ${numLabels}`);
   }
-  const common = { numLabels, head: (regression ? 'regression' : 'classification') as HeadKind };
+  if (head.mlmHead && arch !== 'bert')
+    throw new HealbertError('ERR_ARGUMENT', `an MLM head is available for BERT models only, not ${arch}`);
+  const common = { numLabels, head: (regression ? 'regression' : 'classification') as HeadKind, mlmHead: head.mlmHead ?? false };
   const activationOf = (key: string, fallback: string): ActivationName => {
     const name = f.string(key, fallback);
     const act = ACTIVATIONS[name];

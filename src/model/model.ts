@@ -7,7 +7,7 @@
  */
 
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Batch } from '../batch.js';
 import { HealbertError } from '../errors.js';
@@ -22,7 +22,7 @@ import {
 import { checkBatch } from './batch-check.js';
 import { type LoadPlan, locateWeightFiles, planLoad } from './checkpoint.js';
 import { type EngineConfig, engineConfig, type HeadOptions, type RawConfig, readRawConfig } from './config.js';
-import { buildHeader } from './safetensors.js';
+import { buildHeader, readSafetensorsHeader } from './safetensors.js';
 
 export type Device = string;
 export type ComputeDtype = 'float32' | 'bfloat16';
@@ -69,6 +69,8 @@ export interface SaveOptions {
   dtype?: 'float32' | 'float16' | 'bfloat16';
   /** Label names for config.json's id2label. */
   labels?: string[];
+  /** config.json's "architectures" entry. Default: the *ForSequenceClassification class. */
+  architecture?: string;
 }
 
 const ARCHITECTURE_CLASS = {
@@ -95,6 +97,7 @@ export class Model {
   private queue: Promise<unknown> = Promise.resolve();
   private disposed = false;
   private configured = false;
+  private trainable: Uint8Array = new Uint8Array(0);
 
   private constructor(
     native: NativeModel,
@@ -191,6 +194,7 @@ export class Model {
     return this.enqueue(async () => {
       await this.native.configureTraining(o, trainable, scales);
       this.configured = true;
+      this.trainable = trainable;
     });
   }
 
@@ -263,7 +267,10 @@ export class Model {
       throw error;
     });
     await rename(temporary, target);
-    await writeFile(join(dir, 'config.json'), `${JSON.stringify(this.savedConfig(dtype, options.labels), null, 2)}\n`);
+    await writeFile(
+      join(dir, 'config.json'),
+      `${JSON.stringify(this.savedConfig(dtype, options.labels, options.architecture), null, 2)}\n`,
+    );
     if (this.sourceDir && this.sourceDir !== dir) {
       for (const file of TOKENIZER_FILES) {
         if (existsSync(join(this.sourceDir, file)) && !existsSync(join(dir, file)))
@@ -272,7 +279,7 @@ export class Model {
     }
   }
 
-  private savedConfig(dtype: string, labels: string[] | undefined): RawConfig {
+  private savedConfig(dtype: string, labels: string[] | undefined, architecture: string | undefined): RawConfig {
     const n = this.config.numLabels;
     const existing = this.rawConfig.id2label as Record<string, string> | undefined;
     const names =
@@ -284,7 +291,7 @@ export class Model {
     const id2label = Object.fromEntries(Array.from({ length: n }, (_, i) => [String(i), names?.[i] ?? `LABEL_${i}`]));
     return {
       ...this.rawConfig,
-      architectures: [ARCHITECTURE_CLASS[this.config.arch]],
+      architectures: [architecture ?? ARCHITECTURE_CLASS[this.config.arch]],
       id2label,
       label2id: Object.fromEntries(Object.entries(id2label).map(([k, v]) => [v, Number(k)])),
       problem_type: this.config.head === 'regression' ? 'regression' : 'single_label_classification',
@@ -309,6 +316,90 @@ export class Model {
   /** @internal The engine call behind corrupt() (src/corruption), which validates the request first. */
   corruptNative(request: NativeCorruptionRequest): Promise<{ tensors: NativeTensorReport[]; milliseconds: number }> {
     return this.enqueue(() => this.native.corrupt(request));
+  }
+
+  /** Masked-language-model loss (summed) and accuracy over a batch with mlmLabels, in evaluation mode. */
+  evaluateMlm(batch: Batch): Promise<{ lossSum: number; correct: number; count: number }> {
+    checkBatch(batch, this.config, true);
+    if (!batch.mlmLabels) throw new HealbertError('ERR_ARGUMENT', 'evaluateMlm needs batch.mlmLabels');
+    return this.enqueue(() => this.native.evaluateMlm(batch));
+  }
+
+  /**
+   * Writes the optimizer's state next to a saved model so training can resume exactly: optimizer.safetensors
+   * (AdamW moments of every trainable parameter) and training-state.json (step counters plus `extra`, e.g.
+   * a data cursor). Both are written to temporary files and renamed.
+   */
+  async saveTrainingState(dir: string, extra: Record<string, unknown> = {}): Promise<void> {
+    const trainable = this.trainableParameters();
+    const counters = this.native.optimizerCounters();
+    await mkdir(dir, { recursive: true });
+    const entries = trainable.flatMap((p) => (['exp_avg', 'exp_avg_sq'] as const).map((slot) => ({ p, slot })));
+    const header = buildHeader(entries.map(({ p, slot }) => ({ name: `${slot}/${p.name}`, dtype: 'F32' as const, shape: p.shape })));
+    const target = join(dir, 'optimizer.safetensors');
+    const temporary = `${target}.tmp-${process.pid}`;
+    await this.enqueue(() =>
+      this.native.saveToFile(
+        temporary,
+        header,
+        entries.map(({ p }) => p.index),
+        entries.map(() => 'float32'),
+        entries.map(({ slot }) => slot),
+      ),
+    );
+    const state = {
+      format: 1,
+      stepsTaken: counters.stepsTaken,
+      paramSteps: Object.fromEntries(trainable.map((p, i) => [p.name, counters.paramSteps[i]])),
+      extra,
+    };
+    const stateFile = join(dir, 'training-state.json');
+    await writeFile(`${stateFile}.tmp-${process.pid}`, `${JSON.stringify(state, null, 2)}\n`);
+    await rename(temporary, target);
+    await rename(`${stateFile}.tmp-${process.pid}`, stateFile);
+  }
+
+  /**
+   * Restores what saveTrainingState wrote, after configureTraining() with the same trainable parameters.
+   * Returns the `extra` object saved with it.
+   */
+  async loadTrainingState(dir: string): Promise<Record<string, unknown>> {
+    const stateFile = join(dir, 'training-state.json');
+    let state: { format?: number; stepsTaken: number; paramSteps: Record<string, number>; extra?: Record<string, unknown> };
+    try {
+      state = JSON.parse(await readFile(stateFile, 'utf8'));
+    } catch (error) {
+      throw new HealbertError('ERR_CHECKPOINT', `${stateFile}: cannot read (${(error as Error).message})`);
+    }
+    const trainable = this.trainableParameters();
+    const names = Object.keys(state.paramSteps ?? {});
+    if (state.format !== 1 || names.length !== trainable.length || trainable.some((p, i) => names[i] !== p.name)) {
+      throw new HealbertError('ERR_CHECKPOINT', `${stateFile}: saved for other trainable parameters than configureTraining() set up`);
+    }
+    const path = join(dir, 'optimizer.safetensors');
+    const header = await readSafetensorsHeader(path);
+    const entries = trainable.flatMap((p) =>
+      (['exp_avg', 'exp_avg_sq'] as const).map((slot) => {
+        const e = header.tensors.get(`${slot}/${p.name}`);
+        if (!e || e.dtype !== 'F32' || e.shape.join() !== p.shape.join()) {
+          throw new HealbertError('ERR_CHECKPOINT', `${path}: "${slot}/${p.name}" is missing or not F32 [${p.shape.join(', ')}]`);
+        }
+        return { index: p.index, dtype: 'float32', offset: e.offset, nbytes: e.nbytes, slot };
+      }),
+    );
+    await this.enqueue(async () => {
+      await this.native.loadFromFile(path, entries);
+      await this.native.restoreOptimizerCounters(
+        state.stepsTaken,
+        trainable.map((p) => state.paramSteps[p.name] as number),
+      );
+    });
+    return state.extra ?? {};
+  }
+
+  private trainableParameters(): ParameterInfo[] {
+    if (!this.configured) throw new HealbertError('ERR_ARGUMENT', 'call configureTraining() first');
+    return this.params.filter((p) => this.trainable[p.index] === 1);
   }
 
   /** Frees the engine's memory. Operations already queued fail with ERR_DISPOSED. */

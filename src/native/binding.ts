@@ -49,7 +49,10 @@ export interface NativeBatch {
   attentionMask?: Uint8Array;
   tokenTypeIds?: Int32Array;
   labels?: Int32Array | Float32Array;
+  mlmLabels?: Int32Array;
 }
+
+export type TensorSlot = 'value' | 'exp_avg' | 'exp_avg_sq';
 
 export interface NativeOptimizerOptions {
   lr: number;
@@ -97,8 +100,11 @@ export interface NativeTensorReport {
 export interface NativeModel {
   layout(): NativeParamSpec[];
   info(): { device: string; computeDtype: string; fusedAttention: boolean };
-  loadFromFile(path: string, entries: { index: number; dtype: string; offset: number; nbytes: number }[]): Promise<void>;
-  saveToFile(path: string, header: string, order: number[], dtypes: string[]): Promise<void>;
+  loadFromFile(path: string, entries: { index: number; dtype: string; offset: number; nbytes: number; slot?: TensorSlot }[]): Promise<void>;
+  saveToFile(path: string, header: string, order: number[], dtypes: string[], slots?: TensorSlot[]): Promise<void>;
+  evaluateMlm(batch: NativeBatch): Promise<{ lossSum: number; correct: number; count: number }>;
+  optimizerCounters(): { stepsTaken: number; paramSteps: number[] };
+  restoreOptimizerCounters(stepsTaken: number, paramSteps: number[]): Promise<void>;
   getParameter(index: number): Promise<Float32Array>;
   setParameter(index: number, value: Float32Array): Promise<void>;
   configureTraining(options: NativeOptimizerOptions, trainable: Uint8Array, lrScales: Float64Array): Promise<void>;

@@ -42,7 +42,7 @@ export function maxAbs(a: ArrayLike<number>): number {
 /** A batch from a parity fixture's input tensors. */
 export function fixtureBatch(
   tensors: Map<string, { shape: number[]; data: Float32Array | number[] }>,
-  options: { tokenTypes: boolean; regression: boolean },
+  options: { tokenTypes: boolean; regression: boolean; mlm?: boolean },
 ): Batch {
   const ids = tensors.get('input_ids');
   const mask = tensors.get('attention_mask');
@@ -56,7 +56,9 @@ export function fixtureBatch(
     inputIds: Int32Array.from(ids.data),
     attentionMask: Uint8Array.from(mask.data),
     ...(options.tokenTypes ? { tokenTypeIds: Int32Array.from(types.data) } : {}),
-    labels: options.regression ? Float32Array.from(labels.data) : Int32Array.from(labels.data),
+    ...(options.mlm
+      ? { mlmLabels: Int32Array.from(labels.data) }
+      : { labels: options.regression ? Float32Array.from(labels.data) : Int32Array.from(labels.data) }),
   };
 }
 

@@ -15,7 +15,7 @@ const parityDir = join(fixturesDir, 'parity');
 const files = readdirSync(parityDir).filter((f) => f.endsWith('.safetensors'));
 
 test('parity fixtures exist for every architecture', (t) => {
-  for (const arch of ['tiny-bert', 'tiny-bert-regression', 'tiny-roberta', 'tiny-distilbert']) {
+  for (const arch of ['tiny-bert', 'tiny-bert-regression', 'tiny-bert-mlm', 'tiny-roberta', 'tiny-distilbert']) {
     t.true(
       files.some((f) => f.startsWith(`${arch}.`)),
       arch,
@@ -27,15 +27,19 @@ for (const file of files) {
   const [name, reference] = file.split('.') as [string, string];
   const { tensors, metadata } = readTensors(join(parityDir, file));
   const regression = name.includes('regression');
-  const batch = fixtureBatch(tensors, { tokenTypes: name === 'tiny-bert' || regression, regression });
+  const mlm = name.includes('mlm');
+  const batch = fixtureBatch(tensors, { tokenTypes: name.startsWith('tiny-bert'), regression, mlm });
+  const load = () => Model.load(modelFixture(name), { mlmHead: mlm });
+  /** The parameters the reference has (an MLM model here also carries an unused pooler and classifier). */
+  const compared = (model: Model) => model.parameters().filter((p) => tensors.has(`grad.${p.name}`));
   const get = (key: string) => {
     const v = tensors.get(key);
     if (!v) throw new Error(`${file} lacks ${key}`);
     return v.data;
   };
 
-  test(`${name} vs ${reference}: eval logits within 1e-4`, async (t) => {
-    const model = await Model.load(modelFixture(name));
+  (mlm ? test.skip : test)(`${name} vs ${reference}: eval logits within 1e-4`, async (t) => {
+    const model = await load();
     try {
       const logits = await model.predict(batch);
       const diff = maxAbsDiff(logits, get('logits'));
@@ -47,15 +51,19 @@ for (const file of files) {
   });
 
   test(`${name} vs ${reference}: loss and every gradient within 1e-4 relative`, async (t) => {
-    const model = await Model.load(modelFixture(name));
+    const model = await load();
     try {
       const { loss, gradients } = await model.lossAndGradients(batch);
       const refLoss = get('loss')[0] as number;
       t.true(Math.abs(loss - refLoss) <= 1e-5 * Math.max(1, Math.abs(refLoss)), `loss ${loss} vs ${refLoss}`);
       let worst = 0;
       let worstName = '';
-      const scale = Math.max(...model.parameters().map((p) => maxAbs(get(`grad.${p.name}`))));
-      for (const p of model.parameters()) {
+      const scale = Math.max(...compared(model).map((p) => maxAbs(get(`grad.${p.name}`))));
+      t.true(
+        model.parameters().every((p) => tensors.has(`grad.${p.name}`) || !gradients.has(p.name)),
+        'parameters the reference lacks get no gradient',
+      );
+      for (const p of compared(model)) {
         const ref = get(`grad.${p.name}`);
         const mine = gradients.get(p.name) ?? new Float32Array(p.numel);
         const rel = maxAbsDiff(mine, ref) / (isKeyBias(p.name) ? scale : Math.max(maxAbs(ref), 1e-12));
@@ -71,7 +79,7 @@ for (const file of files) {
   test(`${name} vs ${reference}: parameters after ${metadata.steps} AdamW steps within 1e-5 relative`, async (t) => {
     const adamw = JSON.parse(metadata.adamw as string) as { lr: number; betas: [number, number]; eps: number; weight_decay: number };
     const schedule = JSON.parse(metadata.schedule as string) as { warmup_steps: number; total_steps: number };
-    const model = await Model.load(modelFixture(name));
+    const model = await load();
     try {
       await model.configureTraining({
         lr: adamw.lr,
@@ -94,7 +102,7 @@ for (const file of files) {
       let worst = 0;
       let worstName = '';
       const steps = Number(metadata.steps);
-      for (const p of model.parameters()) {
+      for (const p of compared(model)) {
         const ref = get(`after.${p.name}`);
         const diff = maxAbsDiff(await model.getParameter(p.name), ref);
         if (isKeyBias(p.name)) {
@@ -111,3 +119,25 @@ for (const file of files) {
     }
   });
 }
+
+test('tiny-bert-mlm: evaluateMlm gives the reference loss and accuracy at the masked positions', async (t) => {
+  const file = files.find((f) => f.startsWith('tiny-bert-mlm.'));
+  if (!file) return t.fail('no MLM fixture');
+  const { tensors } = readTensors(join(parityDir, file));
+  const batch = fixtureBatch(tensors, { tokenTypes: true, regression: false, mlm: true });
+  const model = await Model.load(modelFixture('tiny-bert-mlm'), { mlmHead: true });
+  const r = await model.evaluateMlm(batch);
+  const labels = batch.mlmLabels as Int32Array;
+  const logits = tensors.get('logits')?.data as Float32Array;
+  const vocab = 67;
+  let correct = 0;
+  labels.forEach((y, i) => {
+    if (y === -100) return;
+    const row = logits.subarray(i * vocab, (i + 1) * vocab);
+    if (row.indexOf(Math.max(...row)) === y) correct++;
+  });
+  t.is(r.count, 5);
+  t.is(r.correct, correct);
+  t.true(Math.abs(r.lossSum / r.count - (tensors.get('loss')?.data[0] as number)) < 1e-5);
+  model.dispose();
+});

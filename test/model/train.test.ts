@@ -207,3 +207,25 @@ test('bfloat16 mixed precision runs and stays close to float32', async (t) => {
   f32.dispose();
   bf16.dispose();
 });
+
+test('training resumes exactly from a saved model plus its training state', async (t) => {
+  const dir = tempDir();
+  const options = { lr: 1e-3, weightDecay: 0.01, warmupSteps: 1, totalSteps: 6 };
+  const a = await Model.load(tinyBert);
+  await a.configureTraining(options);
+  for (let i = 0; i < 2; i++) await a.trainStep(batch, { dropout: false });
+  await a.save(dir);
+  await a.saveTrainingState(dir, { cursor: 17 });
+  for (let i = 0; i < 2; i++) await a.trainStep(batch, { dropout: false });
+  const b = await Model.load(dir);
+  await b.configureTraining(options);
+  t.deepEqual(await b.loadTrainingState(dir), { cursor: 17 });
+  const results = [];
+  for (let i = 0; i < 2; i++) results.push(await b.trainStep(batch, { dropout: false }));
+  t.is(results[1]?.step, 4);
+  for (const p of a.parameters()) t.deepEqual(await b.getParameter(p.name), await a.getParameter(p.name), p.name);
+  const frozen = await Model.load(dir);
+  await frozen.configureTraining({ ...options, trainable: (p) => p.layer !== 0 });
+  await t.throwsAsync(frozen.loadTrainingState(dir), { message: /other trainable parameters/ });
+  for (const m of [a, b, frozen]) m.dispose();
+});
