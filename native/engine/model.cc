@@ -17,7 +17,7 @@ Model::Model(ModelConfig config, torch::Device device, torch::ScalarType compute
       device_(device),
       compute_(compute),
       dropout_generator_(make_device_generator(device, seed)),
-      step_seeds_(seed ^ 0x9E3779B97F4A7C15ULL) {
+      seed_(seed) {
   initialise(seed);
   weights_ = bind_weights(config_, layout_, tensors_);
   trainable_.assign(layout_.size(), true);
@@ -125,8 +125,14 @@ ForwardContext Model::context(bool training) {
   ctx.compute = compute_;
   ctx.generator = &dropout_generator_;
   if (training) {
-    // A fresh seed per step for our dropout masks and for the device generator that fused attention uses.
-    const uint64_t seed = step_seeds_();
+    // A fresh seed per optimizer step, derived from (model seed, steps taken): the same at that step whether
+    // the run was interrupted and resumed or not. It seeds our dropout masks and the device generator that
+    // fused attention draws from.
+    uint64_t z =
+        seed_ + 0x9E3779B97F4A7C15ULL * static_cast<uint64_t>((optimizer_ ? optimizer_->steps_taken() : 0) + 1);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    const uint64_t seed = z ^ (z >> 31);
     {
       std::lock_guard<std::mutex> lock(dropout_generator_.mutex());
       dropout_generator_.set_current_seed(seed);

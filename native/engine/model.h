@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -106,7 +105,7 @@ class Model {
   torch::Device device_;
   torch::ScalarType compute_;
   at::Generator dropout_generator_;
-  std::mt19937_64 step_seeds_;
+  uint64_t seed_;
   std::unique_ptr<AdamW> optimizer_;
   std::vector<bool> trainable_;
   std::vector<int64_t> optimizer_slot_;  // layout index -> AdamW slot, -1 when frozen

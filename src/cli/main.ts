@@ -9,9 +9,18 @@ import { dataCommand } from './commands/data.js';
 import { doctorCommand } from './commands/doctor.js';
 import { inspectCommand } from './commands/inspect.js';
 import { predictCommand } from './commands/predict.js';
+import { pretrainCommand } from './commands/pretrain.js';
 import { tokenizeCommand } from './commands/tokenize.js';
 
-export const commands: Command[] = [doctorCommand, inspectCommand, predictCommand, corruptCommand, tokenizeCommand, dataCommand];
+export const commands: Command[] = [
+  doctorCommand,
+  inspectCommand,
+  predictCommand,
+  corruptCommand,
+  tokenizeCommand,
+  dataCommand,
+  pretrainCommand,
+];
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -71,6 +71,8 @@ export interface SaveOptions {
   labels?: string[];
   /** config.json's "architectures" entry. Default: the *ForSequenceClassification class. */
   architecture?: string;
+  /** Parameters to leave out (e.g. an untrained pooler and classifier in a BertForMaskedLM folder). */
+  skip?: (p: ParameterInfo) => boolean;
 }
 
 const ARCHITECTURE_CLASS = {
@@ -252,15 +254,16 @@ export class Model {
       throw new HealbertError('ERR_IO', `${dir} holds a sharded checkpoint; save into an empty folder`);
     }
     await mkdir(dir, { recursive: true });
-    const header = buildHeader(this.params.map((p) => ({ name: p.name, dtype: SAFETENSORS_DTYPE[dtype], shape: p.shape })));
+    const saved = options.skip ? this.params.filter((p) => !options.skip?.(p)) : this.params;
+    const header = buildHeader(saved.map((p) => ({ name: p.name, dtype: SAFETENSORS_DTYPE[dtype], shape: p.shape })));
     const target = join(dir, 'model.safetensors');
     const temporary = `${target}.tmp-${process.pid}`;
     await this.enqueue(() =>
       this.native.saveToFile(
         temporary,
         header,
-        this.params.map((p) => p.index),
-        this.params.map(() => dtype),
+        saved.map((p) => p.index),
+        saved.map(() => dtype),
       ),
     ).catch(async (error) => {
       await rm(temporary, { force: true });

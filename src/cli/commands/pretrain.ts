@@ -1,0 +1,115 @@
+import { type PretrainEvent, pretrain } from '../../pretrain/pretrain.js';
+import { type Command, numberOption, stringOption, UsageError } from '../command.js';
+
+function describe(e: PretrainEvent): string {
+  switch (e.type) {
+    case 'corpus':
+      return `corpus: ${e.documents} documents (${e.heldOutDocuments.length} held out), ${e.sequences} training sequences, ${e.trainTokens} tokens${e.cached ? ' (cached)' : ''}`;
+    case 'resume':
+      return `resuming from ${e.checkpoint} at step ${e.step}`;
+    case 'step':
+      return `step ${e.step}/${e.steps}  loss ${e.loss.toFixed(4)}  lr ${e.lr.toExponential(2)}  ${e.tokens} tokens  ${e.seconds.toFixed(0)} s`;
+    case 'eval':
+      return `eval at step ${e.step}: held-out MLM loss ${e.loss.toFixed(4)}, accuracy ${(100 * e.accuracy).toFixed(2)}% (${e.count} tokens)`;
+    case 'checkpoint':
+      return `checkpoint ${e.dir}`;
+    case 'stopped':
+      return `stopped at step ${e.step}; run the same command again to resume`;
+    case 'done':
+      return `done: ${e.step} steps; model in ${e.dir}`;
+  }
+}
+
+export const pretrainCommand: Command = {
+  name: 'pretrain',
+  summary: 'Pre-train a BERT with masked-language modelling on plain text (from scratch, or continuing a checkpoint).',
+  description:
+    'Writes checkpoints to --out as it goes and resumes from the latest when run again with the same options.\n' +
+    'The final model (a Hugging Face BertForMaskedLM folder with the tokenizer) goes to <out>/model.',
+  options: {
+    corpus: { type: 'string', valueName: 'paths', description: '.txt files or folders, comma-separated (required)' },
+    tokenizer: { type: 'string', valueName: 'dir', description: 'folder with vocab.txt or tokenizer.json (required)' },
+    out: { type: 'string', valueName: 'dir', description: 'output folder (required)' },
+    init: { type: 'string', valueName: 'model-dir', description: 'continue pre-training this BERT checkpoint' },
+    layers: { type: 'string', valueName: 'n', description: 'from scratch: encoder layers', defaultText: '4' },
+    hidden: { type: 'string', valueName: 'n', description: 'from scratch: hidden size', defaultText: '256' },
+    heads: { type: 'string', valueName: 'n', description: 'from scratch: attention heads', defaultText: '4' },
+    intermediate: { type: 'string', valueName: 'n', description: 'from scratch: FFN size', defaultText: '4 x hidden' },
+    steps: { type: 'string', valueName: 'n', description: 'optimizer steps (required)' },
+    'batch-size': { type: 'string', valueName: 'n', description: 'sequences per step', defaultText: '32' },
+    'max-length': { type: 'string', valueName: 'n', description: 'tokens per packed sequence', defaultText: '128' },
+    lr: { type: 'string', valueName: 'x', description: 'peak learning rate', defaultText: '5e-4' },
+    warmup: { type: 'string', valueName: 'n', description: 'warm-up steps', defaultText: '6% of steps' },
+    'eval-every': { type: 'string', valueName: 'n', description: 'steps between held-out evaluations', defaultText: '200' },
+    'checkpoint-every': { type: 'string', valueName: 'n', description: 'steps between checkpoints', defaultText: '500' },
+    'hold-out': { type: 'string', valueName: 'share', description: 'share of documents held out for evaluation', defaultText: '0.02' },
+    seed: { type: 'string', valueName: 'n', description: 'random seed', defaultText: '0' },
+    device: { type: 'string', valueName: 'device', description: "'cpu', 'cuda' or 'cuda:<n>'", defaultText: 'cpu' },
+    dtype: { type: 'string', valueName: 'dtype', description: 'float32 or bfloat16 compute', defaultText: 'float32' },
+    'save-dtype': {
+      type: 'string',
+      valueName: 'dtype',
+      description: 'storage of the final model: float32, float16, bfloat16',
+      defaultText: 'float32',
+    },
+    json: { type: 'boolean', description: 'print events as JSON lines' },
+  },
+  examples: [
+    'healbert pretrain --corpus ./corpus --tokenizer ./bert-base-uncased --out ./mini-bert --layers 4 --hidden 256 --heads 4 --steps 20000',
+    'healbert pretrain --corpus ./corpus --tokenizer ./bert-base-uncased --init ./corrupted-bert --out ./mlm-healed --steps 500 --lr 1e-4',
+  ],
+  async run({ values, io, signal }) {
+    const required = (name: string) => {
+      const v = stringOption(values, name);
+      if (!v) throw new UsageError(`--${name} is required`);
+      return v;
+    };
+    const int = (name: string, fallback: number, min = 1) => numberOption(values, name, { min, integer: true }) ?? fallback;
+    const steps = numberOption(values, 'steps', { min: 1, integer: true });
+    if (steps === undefined) throw new UsageError('--steps is required');
+    const dtype = stringOption(values, 'dtype') ?? 'float32';
+    if (dtype !== 'float32' && dtype !== 'bfloat16') throw new UsageError(`--dtype must be float32 or bfloat16, got '${dtype}'`);
+    const saveDtype = stringOption(values, 'save-dtype') ?? 'float32';
+    if (!['float32', 'float16', 'bfloat16'].includes(saveDtype))
+      throw new UsageError(`--save-dtype must be float32, float16 or bfloat16, got '${saveDtype}'`);
+    const init = stringOption(values, 'init');
+    const hidden = int('hidden', 256);
+    const intermediate = numberOption(values, 'intermediate', { min: 1, integer: true });
+    const tty = io.stderr.isTTY === true && !values.json;
+    const summary = await pretrain({
+      corpus: required('corpus')
+        .split(',')
+        .map((s) => s.trim()),
+      tokenizer: required('tokenizer'),
+      out: required('out'),
+      ...(init
+        ? { init }
+        : { architecture: { layers: int('layers', 4), hidden, heads: int('heads', 4), ...(intermediate ? { intermediate } : {}) } }),
+      steps,
+      batchSize: int('batch-size', 32),
+      maxLength: int('max-length', 128, 8),
+      lr: numberOption(values, 'lr', { min: 0 }) ?? 5e-4,
+      warmupSteps: numberOption(values, 'warmup', { min: 0, integer: true }) ?? Math.round(0.06 * steps),
+      evalEvery: int('eval-every', 200),
+      checkpointEvery: int('checkpoint-every', 500),
+      holdOut: numberOption(values, 'hold-out', { min: 0.001, max: 0.49 }) ?? 0.02,
+      seed: numberOption(values, 'seed', { min: 0, integer: true }) ?? 0,
+      device: stringOption(values, 'device') ?? 'cpu',
+      dtype,
+      saveDtype: saveDtype as 'float32',
+      signal,
+      command: `healbert pretrain ${process.argv.slice(3).join(' ')}`,
+      onEvent: (e) => {
+        if (values.json) io.stdout.write(`${JSON.stringify(e)}\n`);
+        else if (tty && e.type === 'step') io.stderr.write(`\r${describe(e)}   `);
+        else io.stderr.write(`${tty ? '\n' : ''}${describe(e)}\n`);
+      },
+    });
+    if (!values.json) {
+      io.stdout.write(
+        `pre-trained ${summary.steps} steps on ${summary.tokensSeen} tokens in ${summary.seconds.toFixed(0)} s; held-out MLM loss ${summary.finalEval.loss.toFixed(4)}, accuracy ${(100 * summary.finalEval.accuracy).toFixed(2)}%\n`,
+      );
+    }
+    return 0;
+  },
+};

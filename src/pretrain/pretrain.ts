@@ -1,0 +1,323 @@
+/**
+ * Masked-language-model pre-training of a BERT, from scratch or continuing a checkpoint: packed corpus,
+ * dynamic masking, AdamW with warm-up and linear decay, held-out MLM loss and accuracy as it goes,
+ * checkpoints written atomically and resumed exactly (weights, AdamW moments, step and data cursor).
+ *
+ * Output folder: checkpoint-<step>/ (the latest two kept) and `latest` naming the newest; log.jsonl (one
+ * event per line); model/ (the final model, a Hugging Face BertForMaskedLM folder with the tokenizer);
+ * summary.json.
+ */
+import { existsSync } from 'node:fs';
+import { appendFile, copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { batchOrder } from '../data/batches.js';
+import { defaultCacheDir } from '../data/tokenize-split.js';
+import { HealbertError } from '../errors.js';
+import type { RawConfig } from '../model/config.js';
+import { type ComputeDtype, Model } from '../model/model.js';
+import { loadTokenizer } from '../tokenizer/load.js';
+import { maskedBatch } from './masking.js';
+import { type PackedCorpus, packCorpus } from './pack.js';
+
+export interface PretrainOptions {
+  corpus: string[];
+  /** A folder with the tokenizer (vocab.txt / tokenizer.json). */
+  tokenizer: string;
+  out: string;
+  /** Continue pre-training this checkpoint (MLM head loaded or initialised); else build `architecture`. */
+  init?: string;
+  architecture?: { layers: number; hidden: number; heads: number; intermediate?: number; maxPositions?: number };
+  steps: number;
+  batchSize: number;
+  maxLength: number;
+  lr: number;
+  warmupSteps: number;
+  weightDecay?: number;
+  seed: number;
+  holdOut?: number;
+  evalEvery: number;
+  evalSequences?: number;
+  checkpointEvery: number;
+  logEvery?: number;
+  device?: string;
+  dtype?: ComputeDtype;
+  saveDtype?: 'float32' | 'float16' | 'bfloat16';
+  cacheDir?: string | false;
+  signal?: AbortSignal;
+  onEvent?: (event: PretrainEvent) => void;
+  /** Recorded in summary.json: how the run was started. */
+  command?: string;
+}
+
+export type PretrainEvent =
+  | {
+      type: 'corpus';
+      documents: number;
+      heldOutDocuments: string[];
+      sequences: number;
+      heldOutSequences: number;
+      trainTokens: number;
+      cached: boolean;
+    }
+  | { type: 'resume'; step: number; checkpoint: string }
+  | { type: 'step'; step: number; steps: number; loss: number; lr: number; tokens: number; seconds: number }
+  | { type: 'eval'; step: number; loss: number; accuracy: number; count: number }
+  | { type: 'checkpoint'; step: number; dir: string }
+  | { type: 'stopped'; step: number }
+  | { type: 'done'; step: number; dir: string };
+
+export interface PretrainSummary {
+  steps: number;
+  tokensSeen: number;
+  sequencesSeen: number;
+  finalEval: { loss: number; accuracy: number; count: number };
+  seconds: number;
+  corpus: { files: number; documents: number; heldOutDocuments: string[]; sentences: number; trainTokens: number; trainSequences: number };
+  options: Record<string, unknown>;
+  command?: string;
+}
+
+interface Cursor {
+  step: number;
+  tokensSeen: number;
+  sequencesSeen: number;
+  seconds: number;
+}
+
+function bertConfig(vocabSize: number, a: NonNullable<PretrainOptions['architecture']>, padId: number): RawConfig {
+  return {
+    model_type: 'bert',
+    architectures: ['BertForMaskedLM'],
+    vocab_size: vocabSize,
+    hidden_size: a.hidden,
+    num_hidden_layers: a.layers,
+    num_attention_heads: a.heads,
+    intermediate_size: a.intermediate ?? 4 * a.hidden,
+    max_position_embeddings: a.maxPositions ?? 512,
+    type_vocab_size: 2,
+    hidden_act: 'gelu',
+    hidden_dropout_prob: 0.1,
+    attention_probs_dropout_prob: 0.1,
+    layer_norm_eps: 1e-12,
+    initializer_range: 0.02,
+    pad_token_id: padId,
+    position_embedding_type: 'absolute',
+  };
+}
+
+/** Held-out MLM loss (mean over masked tokens) and accuracy, on a fixed set of sequences and masks. */
+async function evaluate(model: Model, corpus: PackedCorpus, options: PretrainOptions) {
+  const n = Math.min(options.evalSequences ?? 512, corpus.heldOut.size);
+  let lossSum = 0;
+  let correct = 0;
+  let count = 0;
+  for (let start = 0; start < n; start += options.batchSize) {
+    const indices = Array.from({ length: Math.min(options.batchSize, n - start) }, (_, k) => start + k);
+    const batch = maskedBatch(corpus.heldOut, indices, corpus.specials, { seed: options.seed + 1_000_003, stream: start });
+    const r = await model.evaluateMlm(batch);
+    lossSum += r.lossSum;
+    correct += r.correct;
+    count += r.count;
+  }
+  return { loss: lossSum / count, accuracy: correct / count, count };
+}
+
+async function latestCheckpoint(out: string): Promise<string | undefined> {
+  const pointer = join(out, 'latest');
+  if (!existsSync(pointer)) return undefined;
+  const name = (await readFile(pointer, 'utf8')).trim();
+  return existsSync(join(out, name, 'training-state.json')) ? join(out, name) : undefined;
+}
+
+/** BertForMaskedLM has no pooler and no classifier: the ones a model carries here are untrained. */
+const notInMaskedLm = (p: { component: string }) => p.component === 'pooler' || p.component.startsWith('classifier');
+
+async function writeCheckpoint(model: Model, out: string, cursor: Cursor, saveDtype: PretrainOptions['saveDtype']): Promise<string> {
+  const name = `checkpoint-${cursor.step}`;
+  const dir = join(out, name);
+  await rm(dir, { recursive: true, force: true });
+  // float32 weights in checkpoints: resuming must continue from exactly the trained values.
+  await model.save(dir, { architecture: 'BertForMaskedLM', dtype: 'float32' });
+  await model.saveTrainingState(dir, { ...cursor, saveDtype });
+  await writeFile(join(out, 'latest.tmp'), `${name}\n`);
+  await rename(join(out, 'latest.tmp'), join(out, 'latest'));
+  // Keep the newest two: the one just written and the previous, in case this one is ever unreadable.
+  const steps = (await readdir(out))
+    .map((f) => /^checkpoint-(\d+)$/.exec(f))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => Number(m[1]))
+    .sort((a, b) => b - a);
+  for (const old of steps.slice(2)) await rm(join(out, `checkpoint-${old}`), { recursive: true, force: true });
+  return dir;
+}
+
+export async function pretrain(options: PretrainOptions): Promise<PretrainSummary> {
+  const emit = options.onEvent ?? (() => undefined);
+  for (const [name, value, min] of [
+    ['steps', options.steps, 1],
+    ['batchSize', options.batchSize, 1],
+    ['evalEvery', options.evalEvery, 1],
+    ['checkpointEvery', options.checkpointEvery, 1],
+    ['warmupSteps', options.warmupSteps, 0],
+  ] as const) {
+    if (!Number.isInteger(value) || value < min)
+      throw new HealbertError('ERR_ARGUMENT', `${name} must be an integer >= ${min}, got ${value}`);
+  }
+  await mkdir(options.out, { recursive: true });
+  const log = join(options.out, 'log.jsonl');
+  const record = async (event: PretrainEvent) => {
+    emit(event);
+    await appendFile(log, `${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`);
+  };
+  const tokenizer = await loadTokenizer(options.tokenizer);
+  const cacheDir = options.cacheDir ?? (await defaultCacheDir(options.out));
+  const corpus = await packCorpus(tokenizer, options.corpus, { maxLength: options.maxLength, holdOut: options.holdOut ?? 0.02, cacheDir });
+  await record({
+    type: 'corpus',
+    documents: corpus.documents,
+    heldOutDocuments: corpus.heldOutDocuments,
+    sequences: corpus.train.size,
+    heldOutSequences: corpus.heldOut.size,
+    trainTokens: corpus.trainTokens,
+    cached: corpus.cached,
+  });
+
+  const resumeFrom = await latestCheckpoint(options.out);
+  const device = options.device ?? 'cpu';
+  const dtype = options.dtype ?? 'float32';
+  let model: Model;
+  if (resumeFrom) {
+    model = await Model.load(resumeFrom, { device, dtype, mlmHead: true, seed: options.seed });
+  } else if (options.init) {
+    model = await Model.load(options.init, { device, dtype, mlmHead: true, seed: options.seed });
+  } else {
+    if (!options.architecture)
+      throw new HealbertError('ERR_ARGUMENT', 'pre-training from scratch needs an architecture (layers, hidden, heads)');
+    model = await Model.fromConfig(bertConfig(corpus.specials.vocabSize, options.architecture, corpus.specials.pad), {
+      device,
+      dtype,
+      mlmHead: true,
+      seed: options.seed,
+    });
+  }
+  if (model.config.vocabSize < corpus.specials.vocabSize) {
+    model.dispose();
+    throw new HealbertError(
+      'ERR_ARGUMENT',
+      `the model's vocabulary (${model.config.vocabSize}) is smaller than the tokenizer's (${corpus.specials.vocabSize})`,
+    );
+  }
+  try {
+    await model.configureTraining({
+      lr: options.lr,
+      warmupSteps: options.warmupSteps,
+      totalSteps: options.steps,
+      weightDecay: options.weightDecay ?? 0.01,
+      maxGradNorm: 1,
+    });
+    let cursor: Cursor = { step: 0, tokensSeen: 0, sequencesSeen: 0, seconds: 0 };
+    if (resumeFrom) {
+      cursor = (await model.loadTrainingState(resumeFrom)) as unknown as Cursor;
+      await record({ type: 'resume', step: cursor.step, checkpoint: resumeFrom });
+    }
+    const perEpoch = Math.floor(corpus.train.size / options.batchSize);
+    if (perEpoch === 0)
+      throw new HealbertError(
+        'ERR_DATA',
+        `the corpus has ${corpus.train.size} training sequences, fewer than one batch of ${options.batchSize}`,
+      );
+    let epoch = -1;
+    let order: Int32Array[] = [];
+    const started = process.hrtime.bigint();
+    const elapsed = () => cursor.seconds + Number(process.hrtime.bigint() - started) / 1e9;
+    let lossSum = 0;
+    let lossCount = 0;
+    const logEvery = options.logEvery ?? 10;
+    let finalEval = { loss: Number.NaN, accuracy: Number.NaN, count: 0 };
+    while (cursor.step < options.steps) {
+      if (options.signal?.aborted) {
+        await writeCheckpoint(model, options.out, { ...cursor, seconds: elapsed() }, options.saveDtype);
+        await record({ type: 'stopped', step: cursor.step });
+        throw new HealbertError('ERR_ARGUMENT', `pre-training interrupted at step ${cursor.step}; run the same command again to resume`);
+      }
+      const e = Math.floor(cursor.step / perEpoch);
+      if (e !== epoch) {
+        epoch = e;
+        order = batchOrder(corpus.train, { batchSize: options.batchSize, seed: options.seed, epoch, dropLast: true });
+      }
+      const indices = order[cursor.step % perEpoch] as Int32Array;
+      const batch = maskedBatch(corpus.train, indices, corpus.specials, { seed: options.seed, stream: cursor.step });
+      const r = await model.trainStep(batch);
+      cursor.step += 1;
+      cursor.sequencesSeen += batch.batchSize;
+      cursor.tokensSeen += (batch.attentionMask as Uint8Array).reduce((s, x) => s + x, 0);
+      lossSum += r.loss;
+      lossCount += 1;
+      if (cursor.step % logEvery === 0 || cursor.step === options.steps) {
+        await record({
+          type: 'step',
+          step: cursor.step,
+          steps: options.steps,
+          loss: lossSum / lossCount,
+          lr: r.lr,
+          tokens: cursor.tokensSeen,
+          seconds: elapsed(),
+        });
+        lossSum = 0;
+        lossCount = 0;
+      }
+      if (cursor.step % options.evalEvery === 0 || cursor.step === options.steps) {
+        finalEval = await evaluate(model, corpus, options);
+        await record({ type: 'eval', step: cursor.step, ...finalEval });
+      }
+      if (cursor.step % options.checkpointEvery === 0 && cursor.step < options.steps) {
+        const dir = await writeCheckpoint(model, options.out, { ...cursor, seconds: elapsed() }, options.saveDtype);
+        await record({ type: 'checkpoint', step: cursor.step, dir });
+      }
+    }
+    if (Number.isNaN(finalEval.loss)) finalEval = await evaluate(model, corpus, options);
+    // A checkpoint at the end too: running again with more steps continues from here.
+    await writeCheckpoint(model, options.out, { ...cursor, seconds: elapsed() }, options.saveDtype);
+    const final = join(options.out, 'model');
+    await rm(final, { recursive: true, force: true });
+    await model.save(final, { architecture: 'BertForMaskedLM', dtype: options.saveDtype ?? 'float32', skip: notInMaskedLm });
+    for (const file of ['vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) {
+      if (existsSync(join(options.tokenizer, file)) && !existsSync(join(final, file)))
+        await copyFile(join(options.tokenizer, file), join(final, file));
+    }
+    const summary: PretrainSummary = {
+      steps: cursor.step,
+      tokensSeen: cursor.tokensSeen,
+      sequencesSeen: cursor.sequencesSeen,
+      finalEval,
+      seconds: elapsed(),
+      corpus: {
+        files: corpus.files.length,
+        documents: corpus.documents,
+        heldOutDocuments: corpus.heldOutDocuments,
+        sentences: corpus.sentences,
+        trainTokens: corpus.trainTokens,
+        trainSequences: corpus.train.size,
+      },
+      options: {
+        steps: options.steps,
+        batchSize: options.batchSize,
+        maxLength: options.maxLength,
+        lr: options.lr,
+        warmupSteps: options.warmupSteps,
+        weightDecay: options.weightDecay ?? 0.01,
+        seed: options.seed,
+        device,
+        dtype,
+        architecture: options.architecture,
+        init: options.init,
+      },
+      ...(options.command ? { command: options.command } : {}),
+    };
+    await writeFile(join(options.out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    await record({ type: 'done', step: cursor.step, dir: final });
+    return summary;
+  } finally {
+    model.dispose();
+  }
+}
