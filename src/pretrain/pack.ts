@@ -139,7 +139,7 @@ export async function packCorpus(tokenizer: Tokenizer, paths: string[], options:
   if (trainSequences.length === 0 || heldOutSequences.length === 0) {
     throw new HealbertError(
       'ERR_DATA',
-      `the corpus (${files.length} files) is too small to hold out every ${every}th document for evaluation`,
+      `the corpus (${files.length} files) is too small to hold out one document in every ${every} for evaluation`,
     );
   }
   const train = dataset(trainSequences, tokenizer, options.maxLength);
