@@ -1,0 +1,132 @@
+/**
+ * Per condition (all seeds of one configuration): the quantities' means and bootstrap intervals over the
+ * seeds whose cell is done, and the count of every other state. Diverged, failed, running and pending
+ * cells are counted and shown, never averaged in: a condition with any of them is marked incomplete.
+ */
+import type { CellConfig, Protocol } from '../sweep/types.js';
+import { conditionKey } from './keys.js';
+import type { CellStatus } from './load.js';
+import type { CellMeasures } from './quantities.js';
+import { type BootstrapOptions, bootstrapInterval, deriveSeed, type Interval, mean, type Summary, summarize } from './stats.js';
+
+export type StatusCounts = Record<CellStatus, number>;
+
+export const emptyCounts = (): StatusCounts => ({ done: 0, diverged: 0, failed: 0, running: 0, pending: 0 });
+
+export interface CurveSummary {
+  epoch: number;
+  summary: Summary;
+}
+
+export interface GroupSummary {
+  key: string;
+  /** Unique within an analysis: the corruption label (or "clean"), prefixed by model/task/protocol when the sweep has several. */
+  label: string;
+  model: string;
+  task: string;
+  protocol: Protocol;
+  metric: string | null;
+  config: CellConfig;
+  counts: StatusCounts;
+  /** Seeds with a done cell whose quantities could be computed. */
+  seeds: number[];
+  /** Every cell done and measured. */
+  complete: boolean;
+  cleanScore: Summary;
+  damage: Summary;
+  recovered: Summary;
+  residualGap: Summary;
+  /** (mean damage - mean gap) / mean damage over the same seeds, with a bootstrap over seeds; null below minDamage. */
+  recoveryRatio: { value: number | null; ci: Interval | null; n: number };
+  curve: CurveSummary[];
+}
+
+const values = (cells: readonly CellMeasures[], f: (c: CellMeasures) => number | null) =>
+  cells.map(f).filter((v): v is number => v !== null);
+
+function curveOf(cells: readonly CellMeasures[], options: BootstrapOptions): CurveSummary[] {
+  const byEpoch = new Map<number, number[]>();
+  for (const c of cells) for (const p of c.curve) byEpoch.set(p.epoch, [...(byEpoch.get(p.epoch) ?? []), p.value]);
+  return [...byEpoch.entries()].sort(([a], [b]) => a - b).map(([epoch, v]) => ({ epoch, summary: summarize(v, options) }));
+}
+
+function ratioOf(cells: readonly CellMeasures[], minDamage: number, options: BootstrapOptions): GroupSummary['recoveryRatio'] {
+  const pairs = cells.filter((c) => c.damage !== null && c.residualGap !== null) as (CellMeasures & {
+    damage: number;
+    residualGap: number;
+  })[];
+  const ratio = (sample: readonly number[]) => {
+    const d = mean(sample.map((i) => (pairs[i] as { damage: number }).damage));
+    const g = mean(sample.map((i) => (pairs[i] as { residualGap: number }).residualGap));
+    return Math.abs(d) >= minDamage ? (d - g) / d : Number.NaN;
+  };
+  const all = pairs.map((_, i) => i);
+  const value = pairs.length ? ratio(all) : Number.NaN;
+  if (!Number.isFinite(value)) return { value: null, ci: null, n: pairs.length };
+  const ci = bootstrapInterval(all, options, ratio);
+  return { value, ci: ci && Number.isFinite(ci.low) && Number.isFinite(ci.high) ? ci : null, n: pairs.length };
+}
+
+export interface GroupOptions extends BootstrapOptions {
+  minDamage?: number;
+}
+
+export function summarizeGroups(measures: readonly CellMeasures[], options: GroupOptions = {}): GroupSummary[] {
+  const byKey = new Map<string, CellMeasures[]>();
+  for (const m of measures) {
+    const key = conditionKey(m.config);
+    byKey.set(key, [...(byKey.get(key) ?? []), m]);
+  }
+  const several = (f: (c: CellConfig) => string) => new Set(measures.map((m) => f(m.config))).size > 1;
+  const prefix = [several((c) => c.model.name), several((c) => c.task.name), several((c) => c.protocol)];
+  const groups: GroupSummary[] = [];
+  for (const [key, cells] of byKey) {
+    const config = (cells[0] as CellMeasures).config;
+    const counts = emptyCounts();
+    for (const c of cells) counts[c.status]++;
+    const measured = cells.filter((c) => c.status === 'done' && c.recovered !== null);
+    const bootstrap = { ...options, seed: deriveSeed(options.seed ?? 0, key) };
+    const parts = [prefix[0] ? config.model.name : '', prefix[1] ? config.task.name : '', prefix[2] ? config.protocol : ''].filter(Boolean);
+    const label = [...parts, config.corruption?.label ?? 'clean'].join(' / ');
+    groups.push({
+      key,
+      label,
+      model: config.model.name,
+      task: config.task.name,
+      protocol: config.protocol,
+      metric: cells.find((c) => c.metric)?.metric ?? null,
+      config,
+      counts,
+      seeds: [...new Set(measured.map((c) => c.seed))].sort((a, b) => a - b),
+      complete: measured.length === cells.length,
+      cleanScore: summarize(
+        values(measured, (c) => c.cleanScore),
+        bootstrap,
+      ),
+      damage: summarize(
+        values(measured, (c) => c.damage),
+        bootstrap,
+      ),
+      recovered: summarize(
+        values(measured, (c) => c.recovered),
+        bootstrap,
+      ),
+      residualGap: summarize(
+        values(measured, (c) => c.residualGap),
+        bootstrap,
+      ),
+      recoveryRatio: ratioOf(measured, options.minDamage ?? 0.01, bootstrap),
+      curve: curveOf(measured, bootstrap),
+    });
+  }
+  // Labels must be unique: conditions that differ in something the label does not show get #2, #3 ...
+  const seen = new Map<string, number>();
+  for (const g of groups) {
+    const n = (seen.get(g.label) ?? 0) + 1;
+    seen.set(g.label, n);
+    if (n > 1) g.label = `${g.label} #${n}`;
+  }
+  return groups.sort(
+    (a, b) => Number(a.config.corruption !== null) - Number(b.config.corruption !== null) || a.label.localeCompare(b.label),
+  );
+}

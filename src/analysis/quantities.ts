@@ -1,0 +1,154 @@
+/**
+ * Per-cell quantities: how much a corruption damaged the model, how much fine-tuning gave back.
+ *
+ * pretrained protocol (corrupt the pretrained model, then fine-tune it):
+ *   clean score     = the clean cell's final (fine-tuned) score
+ *   damage          = clean cell's linear-probe score - corrupted cell's linear-probe score (before fine-tuning)
+ *   recovered score = the corrupted cell's final score
+ *   residual gap    = clean final - corrupted final
+ * finetuned protocol (corrupt a fine-tuned task model, then heal it by further fine-tuning):
+ *   clean score     = beforeCorruption (the task model's score)
+ *   damage          = beforeCorruption - afterCorruption
+ *   recovered score = final
+ *   residual gap    = beforeCorruption - final
+ * recovery ratio = (damage - residual gap) / damage: the share of the damage that fine-tuning healed;
+ * undefined when |damage| < minDamage (nothing to heal: the ratio would be noise over noise). Under the
+ * pretrained protocol damage is measured with a probe and the gap after fine-tuning, so the ratio
+ * compares two scales; it is 1 when the gap closes and 0 when fine-tuning closes nothing.
+ * All scores are the result's primary metric. Only `done` cells have quantities; a diverged or failed
+ * cell (or one whose clean baseline is not done) has none, and says why.
+ */
+import type { CellConfig, CellResult, MetricValues } from '../sweep/types.js';
+import { baselineKey } from './keys.js';
+import type { CellStatus, SweepCell } from './load.js';
+
+export interface CurvePoint {
+  epoch: number;
+  value: number;
+}
+
+export interface CellMeasures {
+  id: string;
+  status: CellStatus;
+  config: CellConfig;
+  seed: number;
+  /** corruption label, or "clean". */
+  label: string;
+  metric: string | null;
+  baselineId: string | null;
+  /** Why quantities are missing (diverged, failed, in flight, baseline missing ...). */
+  note: string | null;
+  cleanScore: number | null;
+  /** The score before fine-tuning: probe of the clean model (pretrained) or beforeCorruption (finetuned). */
+  cleanBefore: number | null;
+  /** The corrupted model's score before fine-tuning: its probe (pretrained) or afterCorruption (finetuned). */
+  corruptedBefore: number | null;
+  damage: number | null;
+  recovered: number | null;
+  residualGap: number | null;
+  recoveryRatio: number | null;
+  /** Primary metric after each epoch of (re)training; finetuned cells start at epoch 0 = right after corruption. */
+  curve: CurvePoint[];
+}
+
+export interface MeasureOptions {
+  /** Below this |damage| the recovery ratio is undefined (default 0.01, one point of accuracy). */
+  minDamage?: number;
+}
+
+const pick = (values: MetricValues | undefined, metric: string): number | null => {
+  const v = values?.[metric];
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+};
+
+function curveOf(result: CellResult, metric: string): CurvePoint[] {
+  const points: CurvePoint[] = [];
+  const after = result.config.protocol === 'finetuned' ? pick(result.scores.afterCorruption, metric) : null;
+  if (after !== null) points.push({ epoch: 0, value: after });
+  for (const e of result.scores.epochs) {
+    const v = pick(e.metrics, metric);
+    if (v !== null) points.push({ epoch: e.epoch, value: v });
+  }
+  return points;
+}
+
+const empty = (cell: SweepCell, note: string | null) => ({
+  id: cell.id,
+  status: cell.status,
+  config: cell.config,
+  seed: cell.config.seed,
+  label: cell.config.corruption?.label ?? 'clean',
+  metric: cell.result?.primaryMetric ?? null,
+  baselineId: cell.result?.baselineId ?? null,
+  note,
+  cleanScore: null,
+  cleanBefore: null,
+  corruptedBefore: null,
+  damage: null,
+  recovered: null,
+  residualGap: null,
+  recoveryRatio: null,
+  curve: cell.result?.primaryMetric ? curveOf(cell.result, cell.result.primaryMetric) : [],
+});
+
+const difference = (a: number | null, b: number | null) => (a === null || b === null ? null : a - b);
+
+/** The quantities of every cell, each corrupted cell paired with its clean baseline (same config, same seed). */
+export function measureCells(cells: readonly SweepCell[], options: MeasureOptions = {}): CellMeasures[] {
+  const minDamage = options.minDamage ?? 0.01;
+  const byId = new Map(cells.map((c) => [c.id, c]));
+  const cleanByKey = new Map<string, SweepCell>();
+  for (const c of cells) if (c.config.corruption === null) cleanByKey.set(baselineKey(c.config), c);
+
+  return cells.map((cell): CellMeasures => {
+    const result = cell.result;
+    if (cell.status === 'running') return empty(cell, 'in flight');
+    if (cell.status === 'pending') return empty(cell, 'not started');
+    if (!result) return empty(cell, 'no result');
+    if (cell.status !== 'done') {
+      const where = result.error?.step !== undefined ? ` at step ${result.error.step}` : '';
+      return { ...empty(cell, `${cell.status}${where}${result.error ? `: ${result.error.code}` : ''}`) };
+    }
+    const metric = result.primaryMetric;
+    const final = pick(result.scores.final, metric);
+    if (final === null) return empty(cell, `no final ${metric}`);
+    const finetuned = cell.config.protocol === 'finetuned';
+    let cleanScore: number | null;
+    let cleanBefore: number | null;
+    let corruptedBefore: number | null;
+    let note: string | null = null;
+    if (cell.config.corruption === null) {
+      cleanScore = finetuned ? (pick(result.scores.beforeCorruption, metric) ?? final) : final;
+      cleanBefore = finetuned ? cleanScore : pick(result.scores.probe, metric);
+      corruptedBefore = cleanBefore;
+    } else if (finetuned && pick(result.scores.beforeCorruption, metric) !== null) {
+      cleanScore = pick(result.scores.beforeCorruption, metric);
+      cleanBefore = cleanScore;
+      corruptedBefore = pick(result.scores.afterCorruption, metric);
+      if (corruptedBefore === null) note = `no afterCorruption ${metric}`;
+    } else {
+      const baseline = (result.baselineId ? byId.get(result.baselineId) : undefined) ?? cleanByKey.get(baselineKey(cell.config));
+      if (!baseline) return empty(cell, 'clean baseline missing');
+      if (baseline.status !== 'done' || !baseline.result) return empty(cell, `clean baseline ${baseline.status}`);
+      const b = baseline.result;
+      cleanScore = finetuned ? (pick(b.scores.beforeCorruption, metric) ?? pick(b.scores.final, metric)) : pick(b.scores.final, metric);
+      cleanBefore = finetuned ? cleanScore : pick(b.scores.probe, metric);
+      corruptedBefore = finetuned ? pick(result.scores.afterCorruption, metric) : pick(result.scores.probe, metric);
+      if (cleanScore === null) return empty(cell, `clean baseline has no ${metric}`);
+      if (corruptedBefore === null || cleanBefore === null) note = finetuned ? `no afterCorruption ${metric}` : `no probe ${metric}`;
+    }
+    const damage = difference(cleanBefore, corruptedBefore);
+    const residualGap = difference(cleanScore, final);
+    const recoveryRatio = damage !== null && residualGap !== null && Math.abs(damage) >= minDamage ? (damage - residualGap) / damage : null;
+    return {
+      ...empty(cell, note),
+      cleanScore,
+      cleanBefore,
+      corruptedBefore,
+      damage,
+      recovered: final,
+      residualGap,
+      recoveryRatio,
+    };
+  });
+}
