@@ -10,6 +10,7 @@ import { doctorCommand } from './commands/doctor.js';
 import { inspectCommand } from './commands/inspect.js';
 import { predictCommand } from './commands/predict.js';
 import { pretrainCommand } from './commands/pretrain.js';
+import { reportCommand } from './commands/report.js';
 import { tokenizeCommand } from './commands/tokenize.js';
 
 export const commands: Command[] = [
@@ -20,6 +21,7 @@ export const commands: Command[] = [
   tokenizeCommand,
   dataCommand,
   pretrainCommand,
+  reportCommand,
 ];
 
 function overview(): string {

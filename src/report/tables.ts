@@ -1,0 +1,120 @@
+/** The analysis as tables: one per kind of result, each also the data behind a figure (figures.ts filters them). */
+import type { Analysis } from '../analysis/analyze.js';
+import type { Table } from './table.js';
+import { countColumns, summaryCells, summaryColumns } from './table-columns.js';
+import {
+  bottomTopTable,
+  doseResponseTable,
+  fitsTable,
+  interactionsTable,
+  layerDoseTable,
+  shapleyTable,
+  trendsTable,
+} from './tables-layers.js';
+
+export function statusTable(a: Analysis): Table {
+  return { id: 'status', title: 'Cells by state', columns: countColumns, rows: [{ ...a.counts }] };
+}
+
+export function groupsTable(a: Analysis): Table {
+  return {
+    id: 'groups',
+    title: 'Conditions (means over done seeds)',
+    columns: [
+      { key: 'label', title: 'condition' },
+      { key: 'metric', title: 'metric' },
+      ...countColumns,
+      { key: 'complete', title: 'complete' },
+      ...summaryColumns('clean', 'clean score'),
+      ...summaryColumns('damage', 'damage'),
+      ...summaryColumns('recovered', 'recovered'),
+      ...summaryColumns('gap', 'residual gap'),
+      { key: 'ratio', title: 'recovery ratio', kind: 'num' },
+      { key: 'ratio_low', title: 'CI low', kind: 'num' },
+      { key: 'ratio_high', title: 'CI high', kind: 'num' },
+    ],
+    rows: a.groups.map((g) => ({
+      label: g.label,
+      metric: g.metric,
+      ...g.counts,
+      complete: g.complete,
+      ...summaryCells('clean', g.cleanScore),
+      ...summaryCells('damage', g.damage),
+      ...summaryCells('recovered', g.recovered),
+      ...summaryCells('gap', g.residualGap),
+      ratio: g.recoveryRatio.value,
+      ratio_low: g.recoveryRatio.ci?.low ?? null,
+      ratio_high: g.recoveryRatio.ci?.high ?? null,
+    })),
+  };
+}
+
+export function cellsTable(a: Analysis): Table {
+  return {
+    id: 'cells',
+    title: 'Every cell',
+    columns: [
+      { key: 'id', title: 'id' },
+      { key: 'label', title: 'corruption' },
+      { key: 'seed', title: 'seed', kind: 'int' },
+      { key: 'status', title: 'status' },
+      { key: 'note', title: 'note' },
+      { key: 'clean', title: 'clean score', kind: 'num' },
+      { key: 'damage', title: 'damage', kind: 'num' },
+      { key: 'recovered', title: 'recovered', kind: 'num' },
+      { key: 'gap', title: 'residual gap', kind: 'num' },
+      { key: 'ratio', title: 'recovery ratio', kind: 'num' },
+    ],
+    rows: a.cells.map((c) => ({
+      id: c.id,
+      label: c.label,
+      seed: c.seed,
+      status: c.status,
+      note: c.note,
+      clean: c.cleanScore,
+      damage: c.damage,
+      recovered: c.recovered,
+      gap: c.residualGap,
+      ratio: c.recoveryRatio,
+    })),
+  };
+}
+
+export function curvesTable(a: Analysis): Table {
+  return {
+    id: 'curves',
+    title: 'Recovery curves (primary metric after each epoch)',
+    columns: [
+      { key: 'condition', title: 'condition' },
+      { key: 'method', title: 'method' },
+      { key: 'epoch', title: 'epoch', kind: 'int' },
+      ...summaryColumns('score', 'score'),
+    ],
+    rows: a.groups.flatMap((g) =>
+      g.curve.map((p) => ({
+        condition: g.label,
+        method: g.config.corruption?.method ?? 'clean',
+        setting: `${g.model}|${g.task}|${g.protocol}`,
+        epoch: p.epoch,
+        ...summaryCells('score', p.summary),
+      })),
+    ),
+  };
+}
+
+/** Every table of an analysis, in report order. */
+export function allTables(a: Analysis): Table[] {
+  return [
+    statusTable(a),
+    groupsTable(a),
+    curvesTable(a),
+    layerDoseTable(a),
+    bottomTopTable(a),
+    shapleyTable(a),
+    interactionsTable(a),
+    doseResponseTable(a),
+    fitsTable(a),
+    trendsTable(a),
+    cellsTable(a),
+  ];
+}
