@@ -11,6 +11,8 @@ import { inspectCommand } from './commands/inspect.js';
 import { predictCommand } from './commands/predict.js';
 import { pretrainCommand } from './commands/pretrain.js';
 import { reportCommand } from './commands/report.js';
+import { sweepCommand } from './commands/sweep.js';
+import { exportCommand, runCommand, statusCommand } from './commands/sweep-tools.js';
 import { tokenizeCommand } from './commands/tokenize.js';
 
 export const commands: Command[] = [
@@ -21,6 +23,10 @@ export const commands: Command[] = [
   tokenizeCommand,
   dataCommand,
   pretrainCommand,
+  sweepCommand,
+  runCommand,
+  statusCommand,
+  exportCommand,
   reportCommand,
 ];
 

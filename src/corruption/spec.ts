@@ -81,7 +81,8 @@ const validate = ajv.compile(corruptionSpecSchema);
 
 /** "spec.targets.layers: must be ..." from an ajv error. */
 export function describeSchemaError(error: ErrorObject, root: string): string {
-  const path = `${root}${error.instancePath.replace(/\//g, '.')}`;
+  // JSON pointer (/corruptions/0/targets) to a path as written in code (corruptions[0].targets).
+  const path = `${root}${error.instancePath.replace(/\/(\d+)/g, '[$1]').replace(/\//g, '.')}`;
   if (error.keyword === 'additionalProperties')
     return `${path}: unknown key "${(error.params as { additionalProperty: string }).additionalProperty}"`;
   if (error.keyword === 'enum')
@@ -108,7 +109,8 @@ export function resolveCorruptionSpec(input: unknown, root = 'spec'): ResolvedCo
     if (!Number.isFinite(level)) fail('level', `${levelName} must be finite`);
     if ((spec.method === 'gaussian' || spec.method === 'uniform') && level < 0) fail('level', `${levelName} must be >= 0, got ${level}`);
     if (spec.method === 'bit-flip' && !(level >= 0 && level <= 1)) fail('level', `the bit-flip rate must be in [0, 1], got ${level}`);
-  } else if (spec.level !== undefined) {
+  } else if (spec.level !== undefined && spec.level !== 0) {
+    // (0 is what a resolved spec carries for these methods, so resolving is idempotent)
     fail('level', `${spec.method} takes no level`);
   }
   if (spec.relative && spec.method !== 'gaussian') fail('relative', 'only gaussian noise can be relative (uniform noise always is)');

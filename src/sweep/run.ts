@@ -1,0 +1,292 @@
+/**
+ * runSweep: expands a spec into cells and runs those not yet finished, resumable at any moment.
+ *
+ * Workers pull cells through lock files (store.ts), so any number of processes on any number of machines
+ * can share one results folder: `devices` starts one worker process per GPU, `workers` several CPU worker
+ * processes, and `shard` gives each of N machines a deterministic share. A cell that a worker was running
+ * when it died is redone by the next worker that finds its lock stale.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { availableParallelism, hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { HealbertError } from '../errors.js';
+import { loadNative, packageRoot } from '../native/binding.js';
+import { healbertVersion } from '../version.js';
+import { type CellEvent, runCell } from './cell.js';
+import type { CellData } from './data.js';
+import { expandSweep, shardCells } from './expand.js';
+import { checkSweepWorld, type ResolvedSweepSpec, readSweepSpec, resolveSweepSpec } from './spec.js';
+import { claimCell, initSweepDir, isFinished, isLocked, readResult, rebuildIndex, writeResult } from './store.js';
+import type { CellConfig, CellResult } from './types.js';
+
+export type SweepEvent =
+  | CellEvent
+  | { type: 'sweep-start'; name: string; dir: string; total: number; finished: number; todo: number; worker: string }
+  | { type: 'cell-start'; id: string; label: string; worker: string }
+  | {
+      type: 'cell-end';
+      id: string;
+      label: string;
+      status: CellResult['status'];
+      metric: string;
+      score: number | null;
+      seconds: number;
+      error?: string;
+    }
+  | { type: 'waiting'; blocked: number }
+  | { type: 'sweep-end'; total: number; done: number; diverged: number; failed: number; remaining: number; seconds: number };
+
+export interface SweepOptions {
+  /** The results folder. */
+  out: string;
+  /** Relative paths in an in-memory spec are resolved against this folder (default: the working dir). */
+  baseDir?: string;
+  /** One worker process per device, e.g. ['cuda:0', 'cuda:1']. */
+  devices?: string[];
+  /** CPU worker processes (default 1, in this process). */
+  workers?: number;
+  /** This machine's share: cells i, i+N, i+2N, ... of the id-ordered list. */
+  shard?: { index: number; count: number };
+  signal?: AbortSignal;
+  onEvent?: (event: SweepEvent) => void;
+  /** A lock without a heartbeat for this long is taken over (default 2 minutes). */
+  staleAfterMs?: number;
+  /** How often a worker waiting for locked cells looks again (default 2 s). */
+  pollMs?: number;
+  /** How to start a worker process: the command and arguments before `sweep <dir> ...`. Default: this CLI. */
+  workerCommand?: string[];
+}
+
+export interface SweepSummary {
+  dir: string;
+  total: number;
+  done: number;
+  diverged: number;
+  failed: number;
+  remaining: number;
+}
+
+export const cellLabel = (config: CellConfig) =>
+  `${config.model.name}/${config.task.name} ${config.corruption ? config.corruption.label : 'clean'} seed ${config.seed}`;
+
+/** A spec from a file, a sweep folder (its spec.json: resume), or an object. */
+export async function loadSpec(input: unknown, baseDir?: string): Promise<{ spec: ResolvedSweepSpec; dirSpec: boolean }> {
+  if (typeof input === 'string') {
+    const path = existsSync(join(input, 'spec.json')) ? join(input, 'spec.json') : input;
+    const { spec, baseDir: fileDir } = await readSweepSpec(path);
+    return { spec: resolveSweepSpec(spec, fileDir), dirSpec: path !== input };
+  }
+  return { spec: resolveSweepSpec(input, baseDir ?? process.cwd()), dirSpec: false };
+}
+
+async function summarize(dir: string, cells: { id: string }[]): Promise<SweepSummary> {
+  const summary: SweepSummary = { dir, total: cells.length, done: 0, diverged: 0, failed: 0, remaining: 0 };
+  for (const cell of cells) {
+    const r = await readResult(dir, cell.id);
+    if (!r) summary.remaining += 1;
+    else if (r.status === 'done') summary.done += 1;
+    else if (r.status === 'diverged') summary.diverged += 1;
+    else summary.failed += 1;
+  }
+  return summary;
+}
+
+export async function runSweep(input: unknown, options: SweepOptions): Promise<SweepSummary> {
+  const emit = options.onEvent ?? (() => undefined);
+  const { spec } = await loadSpec(input, options.baseDir);
+  const expanded = expandSweep(spec);
+  await checkSweepWorld(spec, expanded.corruptions);
+  const dir = resolve(options.out);
+  await initSweepDir(dir, spec, expanded.cells);
+  const mine = shardCells(expanded.cells, options.shard);
+  const started = process.hrtime.bigint();
+  const devices = options.devices ?? [];
+  const workers = devices.length > 1 ? devices.length : Math.max(1, options.workers ?? 1);
+  if (workers > 1) {
+    await runWorkerProcesses(dir, devices, workers, options, emit);
+  } else {
+    await workLoop(dir, spec, expanded.cells, mine, devices[0] ?? spec.device, options, emit);
+  }
+  await rebuildIndex(dir);
+  const summary = await summarize(dir, mine);
+  emit({ type: 'sweep-end', ...summary, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
+  return summary;
+}
+
+async function workLoop(
+  dir: string,
+  spec: ResolvedSweepSpec,
+  all: ReturnType<typeof expandSweep>['cells'],
+  mine: ReturnType<typeof expandSweep>['cells'],
+  device: string,
+  options: SweepOptions,
+  emit: (e: SweepEvent) => void,
+): Promise<void> {
+  const worker = `${device}`;
+  const byId = new Map(all.map((c) => [c.id, c]));
+  const staleAfterMs = options.staleAfterMs ?? 120_000;
+  const dataCache = new Map<string, Promise<CellData>>();
+  // A cell that fails is retried by the next run, not again in this one.
+  const attempted = new Set<string>();
+  const finished = async (id: string) => attempted.has(id) || isFinished(await readResult(dir, id));
+  let finishedCount = 0;
+  for (const c of mine) if (await finished(c.id)) finishedCount += 1;
+  emit({
+    type: 'sweep-start',
+    name: spec.name,
+    dir,
+    total: mine.length,
+    finished: finishedCount,
+    todo: mine.length - finishedCount,
+    worker,
+  });
+  for (;;) {
+    if (options.signal?.aborted) throw new HealbertError('ERR_ARGUMENT', 'sweep interrupted; run it again to resume');
+    const pending = [];
+    for (const c of mine) if (!(await finished(c.id))) pending.push(c);
+    if (pending.length === 0) return;
+    // Clean cells first; a finetuned-protocol cell waits for its baseline, which any worker may run.
+    const candidates: typeof pending = [];
+    let blocked = 0;
+    for (const c of [...pending.filter((c) => !c.baselineId), ...pending.filter((c) => c.baselineId)]) {
+      if (c.config.protocol === 'finetuned' && c.baselineId) {
+        const baseline = await readResult(dir, c.baselineId);
+        if (!baseline || (baseline.status === 'failed' && !attempted.has(c.baselineId))) {
+          const b = byId.get(c.baselineId);
+          if (b && !candidates.includes(b)) candidates.push(b);
+          blocked += 1;
+          continue;
+        }
+      }
+      candidates.push(c);
+    }
+    let ran = false;
+    for (const cell of candidates) {
+      if (await finished(cell.id)) continue;
+      const lock = await claimCell(dir, cell.id, { staleAfterMs });
+      if (!lock) continue;
+      attempted.add(cell.id);
+      try {
+        if (isFinished(await readResult(dir, cell.id))) continue; // finished by another worker between our checks
+        const label = cellLabel(cell.config);
+        emit({ type: 'cell-start', id: cell.id, label, worker });
+        let result: CellResult;
+        const baseline = cell.baselineId ? await readResult(dir, cell.baselineId) : undefined;
+        if (cell.config.protocol === 'finetuned' && baseline && baseline.status !== 'done') {
+          result = {
+            ...(await runCellSkeleton(cell, device)),
+            status: 'failed',
+            error: { code: 'ERR_BASELINE', message: `its clean baseline ${cell.baselineId} ${baseline.status}` },
+          };
+        } else {
+          result = await runCell(cell.config, {
+            dir,
+            id: cell.id,
+            baselineId: cell.baselineId,
+            device,
+            signal: options.signal,
+            onEvent: emit,
+            dataCache,
+          });
+        }
+        await writeResult(dir, result);
+        const metric = result.primaryMetric;
+        const score = result.scores.final?.[metric] ?? null;
+        emit({
+          type: 'cell-end',
+          id: cell.id,
+          label,
+          status: result.status,
+          metric,
+          score,
+          seconds: result.timings.total ?? 0,
+          ...(result.error ? { error: `${result.error.code}: ${result.error.message.split('\n')[0]}` } : {}),
+        });
+        ran = true;
+      } finally {
+        await lock.release();
+      }
+      break; // re-read the state: another worker may have finished cells meanwhile
+    }
+    if (!ran) {
+      const lockedElsewhere = [];
+      for (const c of pending) if (await isLocked(dir, c.id, staleAfterMs)) lockedElsewhere.push(c);
+      if (lockedElsewhere.length === 0 && blocked === 0) return; // nothing runnable and nothing to wait for
+      emit({ type: 'waiting', blocked: lockedElsewhere.length + blocked });
+      await new Promise((r) => setTimeout(r, options.pollMs ?? 2000));
+    }
+  }
+}
+
+/** A result frame for a cell that could not run (its baseline failed). */
+async function runCellSkeleton(cell: { id: string; config: CellConfig; baselineId: string | null }, device: string): Promise<CellResult> {
+  const now = new Date().toISOString();
+  return {
+    format: 1,
+    id: cell.id,
+    status: 'failed',
+    config: cell.config,
+    baselineId: cell.baselineId,
+    primaryMetric: '',
+    scores: { epochs: [] },
+    timings: { total: 0 },
+    device,
+    versions: { healbert: healbertVersion, libtorch: loadNative().runtimeInfo().torchVersion, node: process.version },
+    worker: { host: hostname(), pid: process.pid },
+    startedAt: now,
+    finishedAt: now,
+  };
+}
+
+/** Starts one `healbert sweep <dir>` worker process per device (or CPU worker) and relays their events. */
+async function runWorkerProcesses(
+  dir: string,
+  devices: string[],
+  workers: number,
+  options: SweepOptions,
+  emit: (e: SweepEvent) => void,
+): Promise<void> {
+  const command = options.workerCommand ?? [
+    process.execPath,
+    ...process.execArgv,
+    process.argv[1] ?? join(packageRoot, 'bin', 'healbert.js'),
+  ];
+  const threads = Math.max(1, Math.floor(availableParallelism() / (devices.length > 1 ? 1 : workers)));
+  const processes: ReturnType<typeof spawn>[] = [];
+  const children = Array.from({ length: workers }, (_, i) => {
+    const device = devices[i] ?? 'cpu';
+    const args = [...command.slice(1), 'sweep', dir, '--device', device, '--json'];
+    if (options.shard) args.push('--shard', `${options.shard.index}/${options.shard.count}`);
+    const child = spawn(command[0] as string, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...(device === 'cpu' ? { HEALBERT_THREADS: String(threads) } : {}) },
+    });
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      try {
+        const event = JSON.parse(line) as SweepEvent;
+        if (event.type !== 'sweep-end' && event.type !== 'sweep-start') emit(event);
+      } catch {
+        // not an event line
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => process.stderr.write(`[worker ${i} ${device}] ${chunk}`));
+    processes.push(child);
+    return new Promise<number>((resolveExit) => child.on('exit', (code) => resolveExit(code ?? 1))).then((code) => ({ code, device }));
+  });
+  // On abort, workers finish nothing more: they stop after their current step and leave no result for
+  // the cell in flight (it is redone on the next run).
+  const stop = () => {
+    for (const child of processes) child.kill('SIGTERM');
+  };
+  options.signal?.addEventListener('abort', stop);
+  const exits = await Promise.all(children);
+  const failed = exits.filter((e) => e.code !== 0);
+  if (options.signal?.aborted) throw new HealbertError('ERR_ARGUMENT', 'sweep interrupted; run it again to resume');
+  if (failed.length)
+    throw new HealbertError(
+      'ERR_INTERNAL',
+      `worker processes exited with errors: ${failed.map((f) => `${f.device} (status ${f.code})`).join(', ')}`,
+    );
+}

@@ -1,0 +1,164 @@
+/**
+ * The shapes of a sweep: the spec a user writes, the cells it expands into, and the results on disk.
+ * The results format is the contract between sweeps (src/sweep) and analysis (src/analysis).
+ *
+ * A sweep folder:
+ *   spec.json                 the resolved spec (defaults filled in)
+ *   cells/<id>/config.json    a cell's resolved configuration
+ *   cells/<id>/result.json    written once, atomically, when the cell ends (done, diverged or failed)
+ *   cells/<id>/lock           held while a worker runs the cell (its heartbeat is the file's mtime)
+ *   cells/<id>/model/         finetuned protocol, clean baselines only: the fine-tuned task model
+ *   index.jsonl               one line per finished cell (rebuilt from the results; read by analysis)
+ */
+import type { CorruptionSpec, ResolvedCorruptionSpec } from '../corruption/spec.js';
+
+export type Protocol = 'pretrained' | 'finetuned';
+
+/** The fine-tuning recipe (transformers' run_glue defaults). */
+export interface Recipe {
+  lr: number;
+  batchSize: number;
+  epochs: number;
+  maxLength: number;
+  /** Share of the optimizer steps spent warming up. */
+  warmupRatio: number;
+  weightDecay: number;
+  maxGradNorm: number;
+  /** Evaluation batch size. */
+  evalBatchSize: number;
+}
+
+/** The linear probe on frozen first-token features that measures damage before fine-tuning. */
+export interface ProbeRecipe {
+  epochs: number;
+  lr: number;
+  batchSize: number;
+  /** L2 penalty on the probe's weights. */
+  l2: number;
+}
+
+export interface Recovery {
+  /** Fine-tune only the corrupted parameters and the task head. */
+  freezeUncorrupted: boolean;
+  /** Layer-wise learning-rate decay: layer l gets lr * decay^(L-1-l), embeddings decay^L; 1 = off. */
+  layerDecay: number;
+  /** Learning-rate multiplier for corrupted parameters. */
+  corruptedLrMultiplier: number;
+  /** Masked-language-model steps on `mlmCorpus` before fine-tuning (BERT only); 0 = off. */
+  mlmSteps: number;
+  mlmCorpus?: string;
+  mlmLr: number;
+  /** finetuned protocol: epochs of continued fine-tuning that heal the corrupted task model. */
+  healEpochs: number;
+}
+
+export interface ModelRef {
+  name: string;
+  path: string;
+}
+
+export interface TaskRef {
+  name: string;
+  data: string;
+  /** Use this many training examples, a fixed subset (drawn with `subsetSeed`, the same for every cell). */
+  trainExamples?: number;
+  subsetSeed: number;
+  /** Evaluation split (GLUE: dev; MNLI: dev_matched). */
+  evalSplit: string;
+  /** Evaluate on this many examples of it, a fixed subset (for quick runs); default all. */
+  evalExamples?: number;
+}
+
+/** One experiment: everything that decides its result. Its id is a hash of this object. */
+export interface CellConfig {
+  protocol: Protocol;
+  model: ModelRef;
+  task: TaskRef;
+  /** null: the clean baseline. */
+  corruption: (ResolvedCorruptionSpec & { label: string }) | null;
+  seed: number;
+  recipe: Recipe;
+  probe: ProbeRecipe;
+  recovery: Recovery;
+  device: string;
+  dtype: 'float32' | 'bfloat16';
+}
+
+export type MetricValues = Record<string, number>;
+
+export interface EpochRecord {
+  epoch: number;
+  /** Optimizer steps so far. */
+  step: number;
+  trainLoss: number;
+  metrics: MetricValues;
+  seconds: number;
+}
+
+export interface CellResult {
+  format: 1;
+  id: string;
+  status: 'done' | 'diverged' | 'failed';
+  config: CellConfig;
+  /** The clean cell this one is compared with (null for a clean cell). */
+  baselineId: string | null;
+  /** The task's main metric (the first of its metric list). */
+  primaryMetric: string;
+  scores: {
+    /** pretrained protocol: linear-probe score on frozen features (after corruption, for corrupted cells). */
+    probe?: MetricValues;
+    /** finetuned protocol: the task model's score before corruption (the baseline's final score). */
+    beforeCorruption?: MetricValues;
+    /** finetuned protocol: right after corruption, before healing. */
+    afterCorruption?: MetricValues;
+    /** Evaluation after every epoch of (re)training: the recovery curve. */
+    epochs: EpochRecord[];
+    /** After the last epoch (missing when the cell diverged or failed before it). */
+    final?: MetricValues;
+  };
+  corruption?: {
+    tensors: number;
+    entries: number;
+    changed: number | null;
+    relativeChange: number | null;
+    nonFinite: number | null;
+    /** Per layer (and embeddings/pooler/head) as in CorruptionReport.groups. */
+    groups: { group: string; layer: number; entries: number; changed: number | null; relativeChange: number | null }[];
+  };
+  /** Why the cell diverged (first non-finite loss) or failed (the error). */
+  error?: { code: string; message: string; step?: number };
+  timings: Record<string, number>;
+  device: string;
+  versions: { healbert: string; libtorch: string; node: string };
+  worker: { host: string; pid: number };
+  startedAt: string;
+  finishedAt: string;
+}
+
+/** The user-facing spec (JSON or YAML); resolved with defaults by resolveSweepSpec. */
+export interface SweepSpec {
+  name?: string;
+  protocol?: Protocol;
+  models: (string | Partial<ModelRef>)[];
+  tasks: (string | Partial<TaskRef>)[];
+  /** Corruptions to compare with the clean model; each may vary fields over a grid (or zipped). */
+  corruptions?: CorruptionEntry[];
+  seeds?: number[];
+  recipe?: Partial<Recipe>;
+  probe?: Partial<ProbeRecipe>;
+  recovery?: Partial<Recovery>;
+  device?: string;
+  dtype?: 'float32' | 'bfloat16';
+  /** Instead of the grid: exactly these cells (e.g. the cells a Shapley estimate needs). */
+  cells?: { model?: string; task?: string; corruption: CorruptionEntry | null; seed: number }[];
+}
+
+export type CorruptionEntry = Omit<CorruptionSpec, 'level'> & {
+  level?: number;
+  /** A name for reports; default derived from the method, targets and level. */
+  label?: string;
+  /** Dotted paths in this entry and the values they take, e.g. {"level": [0.1, 1], "targets.layers": ["bottom:2", "top:2"]}. */
+  vary?: Record<string, unknown[]>;
+  /** Vary the paths together (zip, all lists equally long) instead of over their grid. */
+  zip?: boolean;
+};

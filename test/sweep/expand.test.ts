@@ -1,0 +1,126 @@
+import test from 'ava';
+import { autoLabel, canonicalJson, cellId, expandCorruption, expandSweep, shardCells } from '../../src/sweep/expand.js';
+import { resolveSweepSpec } from '../../src/sweep/spec.js';
+
+const base = { models: ['/m/bert'], tasks: [{ name: 'sst2', data: '/glue' }] };
+
+test('canonical JSON sorts keys at every level, so ids do not depend on key order', (t) => {
+  t.is(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: null } }), '{"a":{"c":null,"d":[1,{"x":1,"y":2}]},"b":1}');
+});
+
+test('vary expands a grid, zip pairs lists, labels say what varied', (t) => {
+  const grid = expandCorruption(
+    { method: 'gaussian', targets: {}, vary: { level: [0.1, 1], 'targets.layers': ['bottom:2', 'top:2'] } },
+    'spec.corruptions[0]',
+  );
+  t.deepEqual(
+    grid.map((c) => c.spec.label),
+    ['gaussian 0.1 bottom:2', 'gaussian 0.1 top:2', 'gaussian 1 bottom:2', 'gaussian 1 top:2'],
+  );
+  const zipped = expandCorruption(
+    { method: 'gaussian', label: 'g', targets: {}, zip: true, vary: { level: [0.1, 1], 'targets.layers': ['bottom:2', 'top:2'] } },
+    'x',
+  );
+  t.deepEqual(
+    zipped.map((c) => c.spec.label),
+    ['g 0.1 bottom:2', 'g 1 top:2'],
+  );
+  t.throws(
+    () =>
+      expandCorruption(
+        { method: 'gaussian', targets: {}, zip: true, vary: { level: [0.1], 'targets.layers': ['a', 'b'] } },
+        'spec.corruptions[1]',
+      ),
+    {
+      message: /spec\.corruptions\[1\]\.vary: zipped lists must be equally long/,
+    },
+  );
+  t.throws(() => expandCorruption({ method: 'gaussian', targets: {}, vary: { level: [-1] } }, 'spec.corruptions[2]'), {
+    message: /spec\.corruptions\[2\]\.level: sigma must be >= 0/,
+  });
+  t.is(
+    autoLabel({
+      method: 'reinit',
+      level: 0,
+      relative: false,
+      init: 'kaiming-0',
+      fraction: 0.5,
+      bits: 'any',
+      targets: { layers: 'top:3', kinds: 'weights' },
+    }),
+    'reinit kaiming-0 p=0.5 top:3 weights',
+  );
+});
+
+test('the grid crosses models, tasks, seeds and corruptions, with one clean baseline per (model, task, seed)', (t) => {
+  const spec = resolveSweepSpec(
+    { ...base, seeds: [0, 1, 2], corruptions: [{ method: 'reinit', targets: {}, vary: { 'targets.layers': ['bottom:1', 'top:1'] } }] },
+    '/',
+  );
+  const { cells } = expandSweep(spec);
+  t.is(cells.length, 3 * (1 + 2));
+  const clean = cells.filter((c) => c.config.corruption === null);
+  t.is(clean.length, 3);
+  for (const c of cells.filter((c) => c.config.corruption)) {
+    const baseline = cells.find((b) => b.id === c.baselineId);
+    t.truthy(baseline);
+    t.is(baseline?.config.seed, c.config.seed);
+  }
+  t.is(new Set(cells.map((c) => c.id)).size, cells.length);
+  t.deepEqual(
+    expandSweep(spec).cells.map((c) => c.id),
+    cells.map((c) => c.id),
+    'deterministic ids',
+  );
+});
+
+test('clean baselines use plain fine-tuning even when the corrupted cells use a recovery strategy', (t) => {
+  const spec = resolveSweepSpec(
+    { ...base, recovery: { freezeUncorrupted: true }, corruptions: [{ method: 'zero', targets: { layers: 0 } }] },
+    '/',
+  );
+  const { cells } = expandSweep(spec);
+  t.false(cells.find((c) => !c.config.corruption)?.config.recovery.freezeUncorrupted);
+  t.true(cells.find((c) => c.config.corruption)?.config.recovery.freezeUncorrupted);
+});
+
+test('an explicit cell list adds the baselines it needs', (t) => {
+  const spec = resolveSweepSpec({ ...base, cells: [{ corruption: { method: 'zero', targets: { layers: 1 } }, seed: 4 }] }, '/');
+  const { cells } = expandSweep(spec);
+  t.is(cells.length, 2);
+  t.truthy(cells.find((c) => c.config.corruption === null && c.config.seed === 4));
+});
+
+test('shards partition the cells deterministically', (t) => {
+  const cells = Array.from({ length: 10 }, (_, i) => ({ id: String(i) }));
+  const parts = [0, 1, 2].map((index) => shardCells(cells, { index, count: 3 }));
+  t.deepEqual(
+    parts
+      .flat()
+      .map((c) => c.id)
+      .sort(),
+    cells.map((c) => c.id).sort(),
+  );
+  t.is(new Set(parts.flat().map((c) => c.id)).size, 10);
+  t.is(cellId(expandSweep(resolveSweepSpec(base, '/')).cells[0]?.config as never).length, 16);
+});
+
+test('bad specs fail with the path of the offending field', (t) => {
+  const bad = (spec: unknown) => {
+    try {
+      resolveSweepSpec(spec, '/');
+      return 'ok';
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+  t.is(bad({ ...base, seedz: [1] }), 'spec: unknown key "seedz"');
+  t.is(bad({ ...base, recipe: { lr: 2e-5, epoch: 3 } }), 'spec.recipe: unknown key "epoch"');
+  t.regex(bad({ ...base, tasks: [{ name: 'sst3', data: '/g' }] }), /^spec\.tasks\[0\]\.name: unknown task 'sst3'/);
+  t.regex(bad({ models: ['/m'], tasks: ['sst2'] }), /^spec\.tasks\[0\]\.data: the data folder is required/);
+  t.regex(
+    bad({ ...base, tasks: [{ name: 'mnli', data: '/g', evalSplit: 'dev_x' }] }),
+    /^spec\.tasks\[0\]\.evalSplit: task 'mnli' has no split 'dev_x'/,
+  );
+  t.is(bad({ ...base, corruptions: [{ method: 'gaussian', targets: {}, sigma: 1 }] }), 'spec.corruptions[0]: unknown key "sigma"');
+});
