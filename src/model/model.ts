@@ -384,7 +384,7 @@ export class Model {
     const entries = trainable.flatMap((p) =>
       (['exp_avg', 'exp_avg_sq'] as const).map((slot) => {
         const e = header.tensors.get(`${slot}/${p.name}`);
-        if (!e || e.dtype !== 'F32' || e.shape.join() !== p.shape.join()) {
+        if (e?.dtype !== 'F32' || e.shape.join() !== p.shape.join()) {
           throw new HealbertError('ERR_CHECKPOINT', `${path}: "${slot}/${p.name}" is missing or not F32 [${p.shape.join(', ')}]`);
         }
         return { index: p.index, dtype: 'float32', offset: e.offset, nbytes: e.nbytes, slot };

@@ -53,7 +53,9 @@ function dataset(sequences: number[][], tokenizer: Tokenizer, maxLength: number)
     offsets[i + 1] = (offsets[i] as number) + s.length;
   });
   const ids = new Int32Array(offsets[sequences.length] as number);
-  sequences.forEach((s, i) => ids.set(s, offsets[i] as number));
+  sequences.forEach((s, i) => {
+    ids.set(s, offsets[i] as number);
+  });
   return {
     size: sequences.length,
     ids,

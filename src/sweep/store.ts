@@ -5,7 +5,7 @@
  * (same host: its pid is gone; any host: no heartbeat for `staleAfterMs`) is taken over.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { HealbertError } from '../errors.js';

@@ -34,8 +34,11 @@ export async function outputs(
     const { labels: _, ...inputs } = batch;
     const out = await model.predict(inputs, { output });
     width = out.length / indices.length;
-    values ??= new Float32Array(d.size * width);
-    indices.forEach((example, row) => values?.set(out.subarray(row * width, (row + 1) * width), example * width));
+    const target = values ?? new Float32Array(d.size * width);
+    values = target;
+    indices.forEach((example, row) => {
+      target.set(out.subarray(row * width, (row + 1) * width), example * width);
+    });
   }
   return { values: values ?? new Float32Array(0), width };
 }
