@@ -1,6 +1,6 @@
 /** healbert's public API. */
-export type { Batch } from './batch.js';
 export * from './analysis/index.js';
+export type { Batch } from './batch.js';
 export { type CorruptionReport, type CorruptOptions, corrupt, type GroupChange, type TensorChange } from './corruption/corrupt.js';
 export {
   type CorruptionMethod,

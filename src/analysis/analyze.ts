@@ -3,6 +3,7 @@
  * against its clean baseline, and summarizes by condition, layer set, dose and layer. Deterministic given
  * options.seed (all bootstrap and permutation draws derive from it).
  */
+import { basename, resolve } from 'node:path';
 import { HealbertError } from '../errors.js';
 import { type BottomTopRow, bottomTopRows } from './bottom-top.js';
 import { buildContexts } from './contexts.js';
@@ -40,6 +41,8 @@ export interface AnalyzeOptions {
 }
 
 export interface Analysis {
+  /** The sweep's name (spec.json), else its folder's name. */
+  name: string;
   dir: string;
   source: 'index.jsonl' | 'result.json';
   options: Required<Omit<AnalyzeOptions, 'numLayers' | 'shapley'>> & {
@@ -145,6 +148,7 @@ export async function analyze(resultsDir: string, options: AnalyzeOptions = {}):
     );
 
   return {
+    name: typeof sweep.spec?.name === 'string' ? sweep.spec.name : basename(resolve(resultsDir)),
     dir: resultsDir,
     source: sweep.source,
     options: resolved,

@@ -43,7 +43,7 @@ export function pointsWithBars(
     },
     {
       transform: [{ filter: 'isValid(datum.low)' }],
-      mark: { type: 'errorbar', ticks: true },
+      mark: { type: 'errorbar', ticks: true, size: 8 },
       encoding: { x, y: { field: 'low', type: 'quantitative', title: y.title }, y2: { field: 'high' }, color, ...extra },
     },
   ];

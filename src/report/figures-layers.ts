@@ -6,7 +6,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { Analysis } from '../analysis/analyze.js';
 import { type Figure, interval, num, pointsWithBars, quantityName, slug, text } from './figure-parts.js';
-import { type Cell, formatCell } from './table.js';
+import type { Cell } from './table.js';
 
 export function heatmapsFigures(a: Analysis): Figure[] {
   const figures: Figure[] = [];
@@ -17,7 +17,8 @@ export function heatmapsFigures(a: Analysis): Figure[] {
     const doseName = rows[0]?.doseName ?? 'level';
     const data = rows.map((r, i): Record<string, Cell> => {
       const excluded = r.counts.diverged + r.counts.failed + r.counts.running + r.counts.pending;
-      const value = r.residualGap.mean === null ? 'no data' : r.residualGap.mean.toFixed(3);
+      // (no "-0.000": a gap that rounds to zero prints as 0.000)
+      const value = r.residualGap.mean === null ? 'no data' : (Math.abs(r.residualGap.mean) < 5e-4 ? 0 : r.residualGap.mean).toFixed(3);
       return {
         layers: r.layers,
         k: r.k,
@@ -33,7 +34,10 @@ export function heatmapsFigures(a: Analysis): Figure[] {
       };
     });
     const y = { field: 'layers', type: 'ordinal', title: 'corrupted layers', sort: { field: 'order', op: 'min' } };
-    const x = { field: 'dose_label', type: 'ordinal', title: doseName, sort: { field: 'dose', op: 'min' } };
+    const x = { field: 'dose_label', type: 'ordinal', title: doseName, sort: { field: 'dose', op: 'min' }, axis: { labelAngle: 0 } };
+    const means = data.map((d) => d.mean).filter((m): m is number => typeof m === 'number');
+    // Labels turn white on the darker half of the colour scale.
+    const dark = means.length ? Math.min(...means) + 0.55 * (Math.max(...means) - Math.min(...means)) : 0;
     figures.push({
       id: `heatmap-${slug(context)}`,
       kind: 'heatmap',
@@ -55,6 +59,7 @@ export function heatmapsFigures(a: Analysis): Figure[] {
         data: { values: data },
         width: { step: 84 },
         height: { step: 36 },
+        config: { axis: { grid: false } },
         layer: [
           { mark: { type: 'rect', fill: '#e6e6e6' }, encoding: { x, y } },
           {
@@ -62,7 +67,15 @@ export function heatmapsFigures(a: Analysis): Figure[] {
             mark: 'rect',
             encoding: { x, y, color: { field: 'mean', type: 'quantitative', title: 'residual gap', scale: { scheme: 'orangered' } } },
           },
-          { mark: { type: 'text', lineBreak: '\n', fontSize: 9 }, encoding: { x, y, text: { field: 'label' } } },
+          {
+            mark: { type: 'text', lineBreak: '\n', fontSize: 9 },
+            encoding: {
+              x,
+              y,
+              text: { field: 'label' },
+              color: { condition: { test: `isValid(datum.mean) && datum.mean > ${dark}`, value: 'white' }, value: 'black' },
+            },
+          },
         ],
       } as TopLevelSpec,
     });
@@ -111,7 +124,7 @@ export function sensitivityFigures(a: Analysis): Figure[] {
           layer: pointsWithBars(
             { field: 'layer', type: 'ordinal', title: 'layer' },
             { field: 'quantity', type: 'nominal' },
-            { title: 'score points lost' },
+            { title: 'score lost' },
           ),
         },
       } as TopLevelSpec,
@@ -174,7 +187,7 @@ export function bottomTopFigures(a: Analysis): Figure[] {
         spec: {
           width: 200,
           height: 180,
-          layer: pointsWithBars(x, color, { extra: { xOffset: { field: 'side' } }, lines: false, title: 'score points lost' }),
+          layer: pointsWithBars(x, color, { extra: { xOffset: { field: 'side' } }, lines: false, title: 'score lost' }),
         },
       } as TopLevelSpec,
     });
@@ -243,8 +256,8 @@ export function shapleyFigures(a: Analysis): Figure[] {
             },
             {
               transform: [{ filter: 'isValid(datum.low)' }],
-              mark: { type: 'errorbar', ticks: true },
-              encoding: { x, y: { field: 'low', type: 'quantitative' }, y2: { field: 'high' } },
+              mark: { type: 'errorbar', ticks: true, size: 8 },
+              encoding: { x, y: { field: 'low', type: 'quantitative', title: 'Shapley value' }, y2: { field: 'high' } },
             },
           ],
         },
@@ -261,6 +274,9 @@ export function interactionsFigures(a: Analysis): Figure[] {
     const kind = all.some((r) => r.kind === 'shapley-index') ? 'shapley-index' : 'pair';
     const chosen = all.filter((r) => r.kind === kind);
     const first = chosen[0] as (typeof chosen)[number];
+    // Colour by the share of the largest |interaction| of the same quantity, so damage and gap panels both use the scale.
+    const largest = new Map<string, number>();
+    for (const r of chosen) largest.set(r.quantity, Math.max(largest.get(r.quantity) ?? 0, Math.abs(r.value.mean ?? 0)));
     const rows = chosen.map(
       (r): Record<string, Cell> => ({
         i: r.i,
@@ -270,11 +286,12 @@ export function interactionsFigures(a: Analysis): Figure[] {
         low: r.value.ci?.low ?? null,
         high: r.value.ci?.high ?? null,
         n: r.value.n,
-        label: formatCell(r.value.mean, 'num'),
+        relative: r.value.mean === null ? null : r.value.mean / (largest.get(r.quantity) || 1),
+        label: r.value.mean === null ? '' : Number(r.value.mean.toPrecision(2)).toString(),
       }),
     );
     const id = `interactions-${slug(first.context)}-${slug(String(first.dose))}`;
-    const x = { field: 'j', type: 'ordinal', title: 'layer j' };
+    const x = { field: 'j', type: 'ordinal', title: 'layer j', axis: { labelAngle: 0 } };
     const y = { field: 'i', type: 'ordinal', title: 'layer i' };
     figures.push({
       id,
@@ -293,8 +310,9 @@ export function interactionsFigures(a: Analysis): Figure[] {
       spec: {
         data: { values: rows },
         facet: { column: { field: 'quantity', type: 'nominal', title: null } },
+        config: { axis: { grid: false } },
         spec: {
-          width: { step: 48 },
+          width: { step: 72 },
           height: { step: 36 },
           layer: [
             {
@@ -303,14 +321,22 @@ export function interactionsFigures(a: Analysis): Figure[] {
                 x,
                 y,
                 color: {
-                  field: 'mean',
+                  field: 'relative',
                   type: 'quantitative',
-                  title: 'interaction',
-                  scale: { scheme: 'redblue', reverse: true, domainMid: 0 },
+                  title: 'share of largest',
+                  scale: { scheme: 'redblue', reverse: true, domain: [-1, 1] },
                 },
               },
             },
-            { mark: { type: 'text', fontSize: 9 }, encoding: { x, y, text: { field: 'label' } } },
+            {
+              mark: { type: 'text', fontSize: 10 },
+              encoding: {
+                x,
+                y,
+                text: { field: 'label' },
+                color: { condition: { test: 'abs(datum.relative) > 0.6', value: 'white' }, value: 'black' },
+              },
+            },
           ],
         },
       } as TopLevelSpec,

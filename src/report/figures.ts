@@ -39,7 +39,7 @@ function curves(a: Analysis): Figure[] {
       const color = {
         field: 'condition',
         type: 'nominal',
-        legend: { labelLimit: 260 },
+        legend: { labelLimit: 260, symbolOpacity: 1, symbolType: 'stroke', symbolStrokeWidth: 3 },
         scale: { scheme: conditions > 10 ? 'category20' : 'tableau10' },
       };
       figures.push({
@@ -61,7 +61,12 @@ function curves(a: Analysis): Figure[] {
             {
               transform: [{ filter: 'isValid(datum.low)' }],
               mark: { type: 'area', opacity: 0.12 },
-              encoding: { x, y: { field: 'low', type: 'quantitative' }, y2: { field: 'high' }, color },
+              encoding: {
+                x,
+                y: { field: 'low', type: 'quantitative' },
+                y2: { field: 'high' },
+                color,
+              },
             },
             {
               mark: { type: 'line', point: true },
@@ -144,7 +149,7 @@ function doseResponse(a: Analysis): Figure[] {
             },
             {
               transform: [{ filter: "datum.type === 'point' && isValid(datum.low)" }],
-              mark: { type: 'errorbar', ticks: true },
+              mark: { type: 'errorbar', ticks: true, size: 8 },
               encoding: { x, y: { field: 'low', type: 'quantitative', title: 'score' }, y2: { field: 'high' }, color },
             },
           ],

@@ -34,12 +34,12 @@ function dataBlock(table: Table, filename: string): string {
 
 export function renderHtml(analysis: Analysis, figures: readonly RenderedFigure[], tables: readonly Table[]): string {
   const a = analysis;
-  const title = `healbert report: ${a.dir}`;
+  const title = `healbert report: ${a.name}`;
   const parts: string[] = [];
   parts.push(`<h1>${htmlEscape(title)}</h1>`);
   const depths = a.depths.map((d) => `${htmlEscape(d.model)}: ${d.layers ?? '?'} layers (${d.source})`).join('; ');
   parts.push(
-    `<p class="meta">Results read from <code>${a.source}</code>; ${a.cells.length} cells: ${a.counts.done} done, ${a.counts.diverged} diverged, ${a.counts.failed} failed, ${a.counts.running} running, ${a.counts.pending} not started. ${depths}. Intervals: ${Math.round(a.options.level * 100)}% percentile bootstrap over seeds, ${a.options.resamples} resamples, seed ${a.options.seed}. healbert ${healbertVersion}.</p>`,
+    `<p class="meta">Results read from <code>${htmlEscape(a.dir)}/${a.source === 'index.jsonl' ? 'index.jsonl' : 'cells/*/result.json'}</code>; ${a.cells.length} cells: ${a.counts.done} done, ${a.counts.diverged} diverged, ${a.counts.failed} failed, ${a.counts.running} running, ${a.counts.pending} not started. ${depths}. Intervals: ${Math.round(a.options.level * 100)}% percentile bootstrap over seeds, ${a.options.resamples} resamples, seed ${a.options.seed}. healbert ${healbertVersion}.</p>`,
   );
   if (a.warnings.length)
     parts.push(

@@ -10,9 +10,9 @@ export function renderMarkdown(
   tables: readonly Table[],
   options: { figureDir?: string | null } = {},
 ): string {
-  const out: string[] = [`# healbert report: ${a.dir}`, ''];
+  const out: string[] = [`# healbert report: ${a.name}`, ''];
   out.push(
-    `Results read from \`${a.source}\`; ${a.cells.length} cells: ${a.counts.done} done, ${a.counts.diverged} diverged, ${a.counts.failed} failed, ${a.counts.running} running, ${a.counts.pending} not started. Intervals: ${Math.round(a.options.level * 100)}% percentile bootstrap over seeds (${a.options.resamples} resamples, seed ${a.options.seed}). healbert ${healbertVersion}.`,
+    `Results read from \`${a.dir}/${a.source === 'index.jsonl' ? 'index.jsonl' : 'cells/*/result.json'}\`; ${a.cells.length} cells: ${a.counts.done} done, ${a.counts.diverged} diverged, ${a.counts.failed} failed, ${a.counts.running} running, ${a.counts.pending} not started. Intervals: ${Math.round(a.options.level * 100)}% percentile bootstrap over seeds (${a.options.resamples} resamples, seed ${a.options.seed}). healbert ${healbertVersion}.`,
     '',
   );
   if (a.warnings.length) out.push('**Read before the numbers:**', '', ...a.warnings.map((w) => `- ${w}`), '');

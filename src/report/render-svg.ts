@@ -11,6 +11,7 @@ const CONFIG = {
   font: FONT,
   background: 'white',
   axis: { labelFontSize: 10, titleFontSize: 11, grid: true, gridColor: '#eee' },
+  axisX: { labelAngle: 0 },
   legend: { labelFontSize: 10, titleFontSize: 11 },
   header: { labelFontSize: 11, titleFontSize: 11 },
   view: { stroke: '#ccc' },
