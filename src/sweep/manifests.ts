@@ -49,6 +49,8 @@ export function slurmArray(o: ManifestOptions): string {
     ...(o.partition ? [`#SBATCH --partition=${o.partition}`] : []),
     '# One array task per shard; all of them write into the same results folder, which must be shared.',
     '# Resubmitting the script resumes: finished cells are skipped, interrupted ones redone.',
+    '# Slurm opens the --output files before the script runs, so the results folder must exist first:',
+    `#   mkdir -p ${quote(o.out)} && sbatch <this script>`,
     'set -euo pipefail',
     `${o.command ?? 'healbert'} sweep ${quote(o.spec)} --out ${quote(o.out)} --shard "\${SLURM_ARRAY_TASK_ID}/${o.shards}" --device ${device} --no-progress`,
     '',
