@@ -52,6 +52,8 @@ export function slurmArray(o: ManifestOptions): string {
     '# Slurm opens the --output files before the script runs, so the results folder must exist first:',
     `#   mkdir -p ${quote(o.out)} && sbatch <this script>`,
     'set -euo pipefail',
+    '# libtorch would otherwise use every core of the node in every task.',
+    'export HEALBERT_THREADS="${SLURM_CPUS_PER_TASK:-1}"',
     `${o.command ?? 'healbert'} sweep ${quote(o.spec)} --out ${quote(o.out)} --shard "\${SLURM_ARRAY_TASK_ID}/${o.shards}" --device ${device} --no-progress`,
     '',
   ].join('\n');
