@@ -18,5 +18,7 @@ run train-healbert node --import tsx bench/train-step.ts --device cuda --dtype b
 run train-peer python3 bench/peer.py --device cuda --dtype bfloat16
 run corrupt-healbert node --import tsx bench/corrupt.ts --device cuda
 run corrupt-peer python3 bench/peer_corrupt.py --device cuda
+run sweep-healbert node --import tsx bench/sweep-cell.ts --device cuda --glue "${GLUE:-../shared/data/glue}"
+run sweep-peer python3 bench/peer_cell.py --device cuda --glue "${GLUE:-../shared/data/glue}" --work "$OUT/sweep-cell"
 node --import tsx bench/summary.ts "$OUT"
 exit $failed

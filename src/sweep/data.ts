@@ -37,14 +37,19 @@ export function subsetDataset(d: TokenizedDataset, indices: ArrayLike<number>): 
   return { ...d, size: indices.length, ids, typeIds, offsets, labels };
 }
 
-/** The first n examples after a seeded shuffle: the same subset for every cell with the same task entry. */
-export function fixedSubset(d: TokenizedDataset, n: number, seed: number): TokenizedDataset {
-  if (n >= d.size) return d;
+/** Which n of `size` examples a fixed subset keeps: the first n after a seeded shuffle, in file order. */
+export function subsetIndices(size: number, n: number, seed: number): Int32Array {
+  if (n >= size) return Int32Array.from({ length: size }, (_, i) => i);
   const order = shuffleInPlace(
-    Int32Array.from({ length: d.size }, (_, i) => i),
+    Int32Array.from({ length: size }, (_, i) => i),
     seededRandom(seed, 0x5eed),
   );
-  return subsetDataset(d, order.subarray(0, n).sort());
+  return order.subarray(0, n).sort();
+}
+
+/** The same subset for every cell with the same task entry. */
+export function fixedSubset(d: TokenizedDataset, n: number, seed: number): TokenizedDataset {
+  return n >= d.size ? d : subsetDataset(d, subsetIndices(d.size, n, seed));
 }
 
 export async function loadCellData(config: CellConfig): Promise<CellData> {
