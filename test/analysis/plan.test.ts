@@ -5,6 +5,8 @@ import test from 'ava';
 import { analyze } from '../../src/analysis/analyze.js';
 import { planShapleyCells } from '../../src/analysis/plan.js';
 import { planShapleySweep } from '../../src/analysis/plan-from-sweep.js';
+import { expandSweep } from '../../src/sweep/expand.js';
+import { loadSpec } from '../../src/sweep/run.js';
 import { writeGameSweep, writeSyntheticSweep } from './helpers/synthetic-sweep.js';
 
 const dirs: string[] = [];
@@ -80,7 +82,21 @@ test('a plan from a sweep folder takes its models, tasks, seeds and depth', asyn
   const spec = await planShapleySweep(dir, { corruption: { method: 'gaussian', level: 0.1, relative: true, targets: {} } });
   t.is(spec.name, 'synthetic-shapley');
   t.is(spec.cells?.length, 5 * 8);
-  t.deepEqual(spec.tasks, ['sst2']);
+  t.deepEqual(
+    spec.tasks?.map((task) => (typeof task === 'string' ? task : task.name)),
+    ['sst2'],
+  );
   t.is(spec.cells?.[0]?.model, 'tiny-synthetic');
   t.false('corruptions' in spec);
+});
+
+test('the sweeps module accepts a Shapley plan as it is and expands it into exactly the planned cells', async (t) => {
+  const dir = tempDir();
+  writeSyntheticSweep(dir, { clean: true });
+  const plan = await planShapleySweep(dir, { corruption: { method: 'reinit', targets: {} }, seeds: [1, 2] });
+  const { spec } = await loadSpec(JSON.parse(JSON.stringify(plan)));
+  const expanded = expandSweep(spec);
+  t.is(expanded.cells.length, 2 * 8);
+  const labels = expanded.cells.map((c) => c.config.corruption?.label ?? 'clean');
+  t.true(labels.includes('reinit layers 0,2'));
 });

@@ -88,8 +88,18 @@ export const reportCommand: Command = {
     alpha: { type: 'string', valueName: 'p', description: 'significance level of tests and power warnings', defaultText: '0.05' },
     'min-damage': { type: 'string', valueName: 'x', description: 'below this damage the recovery ratio is undefined', defaultText: '0.01' },
     'num-layers': { type: 'string', valueName: 'n', description: "the model's encoder layers, when its config.json is not readable" },
-    permutations: { type: 'string', valueName: 'n', description: 'Monte-Carlo Shapley: permutations the plan sampled', defaultText: '32' },
-    'permutation-seed': { type: 'string', valueName: 'n', description: 'Monte-Carlo Shapley: seed of the plan', defaultText: '0' },
+    permutations: {
+      type: 'string',
+      valueName: 'n',
+      description:
+        "Monte-Carlo Shapley: permutations sampled (with --plan-shapley: sample instead of all subsets; else: the plan's count, default 32)",
+    },
+    'permutation-seed': {
+      type: 'string',
+      valueName: 'n',
+      description: 'Monte-Carlo Shapley: seed of the sampled permutations',
+      defaultText: '0',
+    },
     'plan-shapley': {
       type: 'string',
       valueName: 'file.json',

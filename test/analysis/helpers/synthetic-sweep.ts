@@ -148,15 +148,11 @@ export function writeSyntheticSweep(dir: string, options: SyntheticOptions = {})
   const modelPath = join(dir, 'model');
   mkdirSync(modelPath, { recursive: true });
   writeFileSync(join(modelPath, 'config.json'), JSON.stringify({ model_type: 'bert', num_hidden_layers: TRUTH.layers }));
+  // As the sweeps module writes it: the resolved spec, with models and tasks as objects.
+  const { model, task } = configOf(protocol, modelPath, null, 0);
   writeFileSync(
     join(dir, 'spec.json'),
-    JSON.stringify({
-      name: 'synthetic',
-      protocol,
-      models: [{ name: 'tiny-synthetic', path: modelPath }],
-      tasks: ['sst2'],
-      seeds: TRUTH.seeds,
-    }),
+    JSON.stringify({ name: 'synthetic', protocol, models: [model], tasks: [task], seeds: TRUTH.seeds }),
   );
   const ids = new Map<string, string>();
   const results: CellResult[] = [];
