@@ -6,6 +6,7 @@ import { healbertVersion } from '../version.js';
 import { type CliIO, type Command, formatError, helpText, parseCommandArgs, UsageError } from './command.js';
 import { corruptCommand } from './commands/corrupt.js';
 import { dataCommand } from './commands/data.js';
+import { demoCommand } from './commands/demo.js';
 import { doctorCommand } from './commands/doctor.js';
 import { inspectCommand } from './commands/inspect.js';
 import { predictCommand } from './commands/predict.js';
@@ -16,6 +17,7 @@ import { exportCommand, runCommand, statusCommand } from './commands/sweep-tools
 import { tokenizeCommand } from './commands/tokenize.js';
 
 export const commands: Command[] = [
+  demoCommand,
   doctorCommand,
   inspectCommand,
   predictCommand,

@@ -1,0 +1,75 @@
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { analyze } from '../../analysis/analyze.js';
+import { bundledData, bundledModel, demoSpec } from '../../demo/spec.js';
+import { demoSummary } from '../../demo/summary.js';
+import { HealbertError } from '../../errors.js';
+import { writeReport } from '../../report/render.js';
+import { runSweep } from '../../sweep/run.js';
+import { modelParameters } from '../../sweep/spec.js';
+import { type Command, numberOption, stringOption } from '../command.js';
+import { sweepReporter } from '../sweep-progress.js';
+
+export const demoCommand: Command = {
+  name: 'demo',
+  summary: "Reproduce the paper's experiment: corrupt, measure, fine-tune and compare on SST-2, then write the report.",
+  description:
+    'By default: the bundled mini-BERT (models/mini-bert) on the committed SST-2 slice (2,000 training rows, the full dev set),\n' +
+    'bottom-k vs top-k re-initialisation and Gaussian noise at three levels, 3 seeds, on the CPU (2 worker processes).\n' +
+    'With --model <dir> --device cuda --data <glue>: the full-size version (all of SST-2 train, more layer sets, levels, seeds).\n' +
+    'Rerunning resumes: finished cells are kept.',
+  options: {
+    model: { type: 'string', valueName: 'dir', description: 'a BERT-family model folder', defaultText: 'models/mini-bert' },
+    data: { type: 'string', valueName: 'dir', description: 'GLUE root with SST-2', defaultText: 'demo/data' },
+    device: { type: 'string', valueName: 'device', description: "'cpu' or 'cuda[:n]'", defaultText: 'cpu' },
+    out: { type: 'string', valueName: 'dir', description: 'results and report folder', defaultText: './healbert-demo' },
+    seeds: { type: 'string', valueName: 'n', description: 'seeds per condition', defaultText: '3 (cpu), 5 (cuda)' },
+    'train-examples': { type: 'string', valueName: 'n', description: 'training rows used', defaultText: '2000 (cpu), all (cuda)' },
+    epochs: { type: 'string', valueName: 'n', description: 'fine-tuning epochs', defaultText: '3' },
+    workers: { type: 'string', valueName: 'n', description: 'CPU worker processes', defaultText: '2' },
+    json: { type: 'boolean', description: 'print sweep events as JSON lines' },
+  },
+  examples: ['healbert demo', 'healbert demo --model ./bert-base-uncased --device cuda --data ./glue --out ./demo-full'],
+  async run({ values, io, signal }) {
+    const model = resolve(stringOption(values, 'model') ?? bundledModel);
+    const data = resolve(stringOption(values, 'data') ?? bundledData);
+    if (!existsSync(join(model, 'config.json'))) throw new HealbertError('ERR_CONFIG', `--model: ${model} has no config.json`);
+    const device = stringOption(values, 'device') ?? 'cpu';
+    const out = resolve(stringOption(values, 'out') ?? 'healbert-demo');
+    const { numLayers } = await modelParameters(model);
+    const seeds = numberOption(values, 'seeds', { min: 1, max: 100, integer: true });
+    const trainExamples = numberOption(values, 'train-examples', { min: 8, integer: true });
+    const epochs = numberOption(values, 'epochs', { min: 1, integer: true });
+    const spec = demoSpec({
+      model,
+      data,
+      device,
+      layers: numLayers,
+      ...(seeds ? { seeds } : {}),
+      ...(trainExamples ? { trainExamples } : {}),
+      ...(epochs ? { epochs } : {}),
+    });
+    const started = Date.now();
+    const mode = values.json ? 'json' : io.stderr.isTTY ? 'tty' : 'plain';
+    const workers = device === 'cpu' ? (numberOption(values, 'workers', { min: 1, max: 64, integer: true }) ?? 2) : 1;
+    const summary = await runSweep(spec, {
+      out,
+      workers,
+      ...(device === 'cpu' ? {} : { devices: [device] }),
+      signal,
+      onEvent: sweepReporter(io, mode),
+    });
+    const analysis = await analyze(out);
+    const reportDir = join(out, 'report');
+    await writeReport(analysis, reportDir, 'html');
+    const text = demoSummary(analysis);
+    await writeFile(join(out, 'summary.txt'), text);
+    io.stdout.write(`\n${text}\n`);
+    io.stdout.write(`Report: ${join(reportDir, 'report.html')}  (Markdown: report.md, tables: csv/)\n`);
+    io.stdout.write(
+      `Cells: ${summary.done} done, ${summary.diverged} diverged, ${summary.failed} failed; ${((Date.now() - started) / 60000).toFixed(1)} min\n`,
+    );
+    return summary.failed > 0 ? 1 : 0;
+  },
+};

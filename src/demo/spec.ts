@@ -1,0 +1,59 @@
+/**
+ * The demo's sweep: the paper's questions on one model and SST-2. On the CPU with the bundled mini-BERT
+ * it is sized to finish in minutes on two cores; with --device cuda and a real checkpoint it runs the
+ * full-size version (the whole training set, more layer sets, levels and seeds).
+ */
+import { join } from 'node:path';
+import { packageRoot } from '../native/binding.js';
+import type { SweepSpec } from '../sweep/types.js';
+
+export const bundledModel = join(packageRoot, 'models', 'mini-bert');
+export const bundledData = join(packageRoot, 'demo', 'data');
+
+export interface DemoOptions {
+  model: string;
+  data: string;
+  device: string;
+  /** Encoder layers of the model (decides the layer sets). */
+  layers: number;
+  seeds?: number;
+  trainExamples?: number;
+  epochs?: number;
+}
+
+/** k values for bottom-k / top-k: 1, 2, a quarter and half of the depth (distinct, below the depth). */
+export function layerCounts(depth: number, full: boolean): number[] {
+  const ks = full ? [1, 2, Math.round(depth / 4), Math.round(depth / 2)] : [1, 2];
+  return [...new Set(ks)].filter((k) => k >= 1 && k < depth).sort((a, b) => a - b);
+}
+
+export function demoSpec(o: DemoOptions): SweepSpec {
+  const full = o.device.startsWith('cuda');
+  const ks = layerCounts(o.layers, full);
+  const trainExamples = o.trainExamples ?? (full ? undefined : 2000);
+  return {
+    name: full ? 'healing-demo-full' : 'healing-demo',
+    protocol: 'pretrained',
+    models: [{ name: 'model', path: o.model }],
+    tasks: [{ name: 'sst2', data: o.data, ...(trainExamples ? { trainExamples } : {}) }],
+    corruptions: [
+      // The paper's protocol: re-initialise whole layers as fresh layers, bottom or top of the encoder.
+      { method: 'reinit', label: 'reinit', targets: {}, vary: { 'targets.layers': ks.flatMap((k) => [`bottom:${k}`, `top:${k}`]) } },
+      // Gaussian noise relative to each tensor's std, in every layer, at increasing levels.
+      {
+        method: 'gaussian',
+        relative: true,
+        label: 'gaussian',
+        targets: { layers: 'all' },
+        vary: { level: full ? [0.25, 0.5, 1, 2] : [0.25, 0.5, 1] },
+      },
+    ],
+    seeds: Array.from({ length: o.seeds ?? (full ? 5 : 3) }, (_, i) => i),
+    // Small models need a larger learning rate than bert-base's 2e-5.
+    recipe: full
+      ? { epochs: o.epochs ?? 3, lr: 2e-5, batchSize: 32, maxLength: 128 }
+      : { epochs: o.epochs ?? 3, lr: 1e-4, batchSize: 32, maxLength: 64 },
+    device: o.device,
+    ...(full ? { dtype: 'bfloat16' as const } : {}),
+  };
+}
