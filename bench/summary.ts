@@ -17,7 +17,9 @@ for (const file of readdirSync(dir)
       `| eval (b${r.shape.evalBatch}, s${r.shape.seq}, ${r.dtype}) | ${r.implementation} | ${where} | ms/batch | ${r.evalBatchMs.toFixed(2)} |`,
     );
   } else if (r.bench === 'sweep-cell') {
-    rows.push(`| sweep cell (bert-base, SST-2 ${r.train} rows, 1 epoch) | ${r.implementation} | ${where} | cells/hour | ${r.cellsPerHour.toFixed(1)} (${r.secondsPerCell.toFixed(1)} s/cell) |`);
+    rows.push(
+      `| sweep cell (bert-base, SST-2 ${r.train} rows, 1 epoch) | ${r.implementation} | ${where} | cells/hour | ${r.cellsPerHour.toFixed(1)} (${r.secondsPerCell.toFixed(1)} s/cell) |`,
+    );
   } else if (r.bench === 'corrupt') {
     for (const row of r.rows)
       rows.push(

@@ -8,9 +8,9 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadSplit } from '../src/data/load-split.js';
 import { Model } from '../src/model/model.js';
 import { packageRoot } from '../src/native/binding.js';
-import { loadSplit } from '../src/data/load-split.js';
 import { subsetIndices } from '../src/sweep/data.js';
 import { runSweep } from '../src/sweep/run.js';
 import { readSweep } from '../src/sweep/store.js';
@@ -28,7 +28,8 @@ const config = JSON.parse(readFileSync(join(packageRoot, 'test', 'fixtures', 'co
 const model = await Model.fromConfig(config, { seed: 0 });
 await model.save(modelDir);
 model.dispose();
-for (const f of ['vocab.txt', 'tokenizer_config.json']) copyFileSync(join(packageRoot, 'test', 'fixtures', 'tokenizer', 'models', 'bert-base-uncased', f), join(modelDir, f));
+for (const f of ['vocab.txt', 'tokenizer_config.json'])
+  copyFileSync(join(packageRoot, 'test', 'fixtures', 'tokenizer', 'models', 'bert-base-uncased', f), join(modelDir, f));
 
 const spec = {
   name: 'bench',
@@ -45,12 +46,21 @@ const started = process.hrtime.bigint();
 await runSweep(spec, { out });
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 const cells = (await readSweep(out)).flatMap((c) => (c.result ? [c.result] : []));
-const perCell = cells.map((c) => ({ label: c.config.corruption?.label ?? 'clean', status: c.status, seconds: c.timings.total, timings: c.timings, accuracy: c.scores.final?.accuracy }));
+const perCell = cells.map((c) => ({
+  label: c.config.corruption?.label ?? 'clean',
+  status: c.status,
+  seconds: c.timings.total,
+  timings: c.timings,
+  accuracy: c.scores.final?.accuracy,
+}));
 const mean = perCell.reduce((s, c) => s + (c.seconds ?? 0), 0) / perCell.length;
 // The training subset as a TSV (GLUE SST-2 columns), so the peer fine-tunes on exactly the same rows.
 const { examples } = await loadSplit('sst2', glue, 'train');
 const subset = subsetIndices(examples.length, train, 0);
-writeFileSync(join(work, 'train-subset.tsv'), `sentence\tlabel\n${Array.from(subset, (i: number) => `${examples[i]?.text}\t${examples[i]?.label}`).join('\n')}\n`);
+writeFileSync(
+  join(work, 'train-subset.tsv'),
+  `sentence\tlabel\n${Array.from(subset, (i: number) => `${examples[i]?.text}\t${examples[i]?.label}`).join('\n')}\n`,
+);
 const data = { train: { size: subset.length } };
 const result = {
   bench: 'sweep-cell',

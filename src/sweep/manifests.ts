@@ -53,6 +53,7 @@ export function slurmArray(o: ManifestOptions): string {
     `#   mkdir -p ${quote(o.out)} && sbatch <this script>`,
     'set -euo pipefail',
     '# libtorch would otherwise use every core of the node in every task.',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion in the emitted script
     'export HEALBERT_THREADS="${SLURM_CPUS_PER_TASK:-1}"',
     `${o.command ?? 'healbert'} sweep ${quote(o.spec)} --out ${quote(o.out)} --shard "\${SLURM_ARRAY_TASK_ID}/${o.shards}" --device ${device} --no-progress`,
     '',
