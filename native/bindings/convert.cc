@@ -25,6 +25,18 @@ std::vector<T> copy_typed_array(const Napi::Object& obj, const char* key, const 
   return out;
 }
 
+// The value of a string field that names one of `choices`.
+template <typename E>
+E enum_field(const Napi::Object& obj, const char* key, std::initializer_list<std::pair<const char*, E>> choices) {
+  const std::string value = string_field(obj, key);
+  std::string known;
+  for (const auto& [name, e] : choices) {
+    if (value == name) return e;
+    known += known.empty() ? name : std::string(", ") + name;
+  }
+  bad(obj.Env(), std::string(key) + " must be one of " + known + ", got '" + value + "'");
+}
+
 }  // namespace
 
 double number_field(const Napi::Object& obj, const char* key) {
@@ -57,16 +69,8 @@ ModelConfig to_model_config(const Napi::Value& value) {
   if (!value.IsObject()) bad(env, "config must be an object");
   const auto obj = value.As<Napi::Object>();
   ModelConfig c;
-  const std::string arch = string_field(obj, "arch");
-  if (arch == "bert") {
-    c.arch = Arch::kBert;
-  } else if (arch == "roberta") {
-    c.arch = Arch::kRoberta;
-  } else if (arch == "distilbert") {
-    c.arch = Arch::kDistilBert;
-  } else {
-    bad(env, "config.arch must be bert, roberta or distilbert");
-  }
+  c.arch = enum_field<Arch>(obj, "arch",
+                            {{"bert", Arch::kBert}, {"roberta", Arch::kRoberta}, {"distilbert", Arch::kDistilBert}});
   c.vocab_size = int_field(obj, "vocabSize");
   c.hidden_size = int_field(obj, "hiddenSize");
   c.num_layers = int_field(obj, "numLayers");
@@ -76,31 +80,18 @@ ModelConfig to_model_config(const Napi::Value& value) {
   c.type_vocab_size = int_field(obj, "typeVocabSize");
   c.pad_token_id = int_field(obj, "padTokenId");
   c.layer_norm_eps = number_field(obj, "layerNormEps");
-  const std::string act = string_field(obj, "activation");
-  if (act == "gelu") {
-    c.activation = Activation::kGeluErf;
-  } else if (act == "gelu_tanh") {
-    c.activation = Activation::kGeluTanh;
-  } else if (act == "relu") {
-    c.activation = Activation::kRelu;
-  } else if (act == "silu") {
-    c.activation = Activation::kSilu;
-  } else {
-    bad(env, "config.activation must be gelu, gelu_tanh, relu or silu");
-  }
+  c.activation = enum_field<Activation>(obj, "activation",
+                                        {{"gelu", Activation::kGeluErf},
+                                         {"gelu_tanh", Activation::kGeluTanh},
+                                         {"relu", Activation::kRelu},
+                                         {"silu", Activation::kSilu}});
   c.hidden_dropout = number_field(obj, "hiddenDropout");
   c.attention_dropout = number_field(obj, "attentionDropout");
   c.classifier_dropout = number_field(obj, "classifierDropout");
   c.initializer_range = number_field(obj, "initializerRange");
   c.num_labels = int_field(obj, "numLabels");
-  const std::string head = string_field(obj, "head");
-  if (head == "classification") {
-    c.head = HeadKind::kClassification;
-  } else if (head == "regression") {
-    c.head = HeadKind::kRegression;
-  } else {
-    bad(env, "config.head must be classification or regression");
-  }
+  c.head = enum_field<HeadKind>(obj, "head",
+                                {{"classification", HeadKind::kClassification}, {"regression", HeadKind::kRegression}});
   // Structural sanity, so a careless config cannot make the engine divide by zero or allocate nonsense.
   if (c.vocab_size < 1 || c.hidden_size < 1 || c.num_layers < 0 || c.num_heads < 1 || c.intermediate_size < 1 ||
       c.max_positions < 1 || c.type_vocab_size < 0 || c.num_labels < 1)
@@ -162,20 +153,15 @@ CorruptionRequest to_corruption_request(const Napi::Value& value, size_t num_par
   if (!value.IsObject()) bad(env, "corruption request must be an object");
   const auto obj = value.As<Napi::Object>();
   CorruptionRequest r;
-  const std::string method = string_field(obj, "method");
-  static const std::pair<const char*, CorruptionMethod> methods[] = {
-      {"reinit", CorruptionMethod::kReinit},    {"gaussian", CorruptionMethod::kGaussian},
-      {"zero", CorruptionMethod::kZero},        {"uniform", CorruptionMethod::kUniform},
-      {"scale", CorruptionMethod::kScale},      {"sign-flip", CorruptionMethod::kSignFlip},
-      {"bit-flip", CorruptionMethod::kBitFlip}, {"revert", CorruptionMethod::kRevert}};
-  bool known = false;
-  for (const auto& [name, m] : methods) {
-    if (method == name) {
-      r.method = m;
-      known = true;
-    }
-  }
-  if (!known) bad(env, "unknown corruption method '" + method + "'");
+  r.method = enum_field<CorruptionMethod>(obj, "method",
+                                          {{"reinit", CorruptionMethod::kReinit},
+                                           {"gaussian", CorruptionMethod::kGaussian},
+                                           {"zero", CorruptionMethod::kZero},
+                                           {"uniform", CorruptionMethod::kUniform},
+                                           {"scale", CorruptionMethod::kScale},
+                                           {"sign-flip", CorruptionMethod::kSignFlip},
+                                           {"bit-flip", CorruptionMethod::kBitFlip},
+                                           {"revert", CorruptionMethod::kRevert}});
   Napi::Value targets = obj.Get("targets");
   if (!targets.IsArray()) bad(env, "targets must be an array of parameter indices");
   auto array = targets.As<Napi::Array>();
@@ -188,16 +174,10 @@ CorruptionRequest to_corruption_request(const Napi::Value& value, size_t num_par
   }
   r.level = number_field(obj, "level");
   r.relative = bool_field(obj, "relative", false);
-  const std::string init = string_field(obj, "init");
-  if (init == "kaiming-sqrt5") {
-    r.init = InitVariant::kKaimingSqrt5;
-  } else if (init == "kaiming-0") {
-    r.init = InitVariant::kKaimingZero;
-  } else if (init == "bert-normal") {
-    r.init = InitVariant::kBertNormal;
-  } else {
-    bad(env, "init must be kaiming-sqrt5, kaiming-0 or bert-normal");
-  }
+  r.init = enum_field<InitVariant>(obj, "init",
+                                   {{"kaiming-sqrt5", InitVariant::kKaimingSqrt5},
+                                    {"kaiming-0", InitVariant::kKaimingZero},
+                                    {"bert-normal", InitVariant::kBertNormal}});
   r.fraction = number_field(obj, "fraction");
   if (!(r.fraction >= 0.0 && r.fraction <= 1.0)) bad(env, "fraction must be in [0, 1]");
   r.exponent_bits_only = bool_field(obj, "exponentBitsOnly", false);

@@ -66,6 +66,14 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     return std::shared_ptr<void>(nullptr, [busy](void*) { busy->store(false); });
   }
 
+  // Runs `work(model)` on the engine thread with this model claimed for it (ERR_BUSY, ERR_DISPOSED otherwise).
+  template <typename Work>
+  Napi::Promise schedule(Napi::Env env, Work work) {
+    auto guard = claim(env);
+    auto model = model_;
+    return run_async(env, {Value()}, [model, guard, work = std::move(work)]() -> Converter { return work(*model); });
+  }
+
   Model& sync_model(Napi::Env env) {
     if (!model_) throw_error(env, code::kDisposed, "this model was disposed");
     return *model_;
@@ -102,10 +110,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
       if (e.index >= count || e.offset < 0 || e.nbytes < 0) throw_error(env, code::kArgument, "entry out of range");
       entries.push_back(e);
     }
-    auto guard = claim(env);
-    auto model = model_;
-    return run_async(env, {Value()}, [model, guard, path, entries]() -> Converter {
-      model->load_from_file(path, entries);
+    return schedule(env, [path, entries](Model& model) -> Converter {
+      model.load_from_file(path, entries);
       return nullptr;
     });
   }
@@ -138,10 +144,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
       if (slots_js.Length() != order.size()) throw_error(env, code::kArgument, "slots and order differ in length");
       for (uint32_t i = 0; i < slots_js.Length(); ++i) slots.push_back(to_slot(env, slots_js.Get(i)));
     }
-    auto guard = claim(env);
-    auto model = model_;
-    return run_async(env, {Value()}, [model, guard, path, header, order, dtypes, slots]() -> Converter {
-      model->save_to_file(path, header, order, dtypes, slots);
+    return schedule(env, [path, header, order, dtypes, slots](Model& model) -> Converter {
+      model.save_to_file(path, header, order, dtypes, slots);
       return nullptr;
     });
   }
@@ -150,10 +154,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     Napi::Env env = info.Env();
     const auto index = static_cast<size_t>(int_arg(info, 0, "index"));
     if (index >= sync_model(env).layout().size()) throw_error(env, code::kArgument, "parameter index out of range");
-    auto guard = claim(env);
-    auto model = model_;
-    return run_async(env, {Value()}, [model, guard, index]() -> Converter {
-      auto tensor = model->get_parameter(index);
+    return schedule(env, [index](Model& model) -> Converter {
+      auto tensor = model.get_parameter(index);
       return [tensor](Napi::Env env) -> Napi::Value { return tensor_to_float32(env, tensor); };
     });
   }
@@ -175,10 +177,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
                   m.layout()[index].name + ": expected " + std::to_string(numel) + " values, got " +
                       std::to_string(array.ElementLength()));
     auto value = torch::from_blob(array.Data(), shape, torch::kFloat32).clone();
-    auto guard = claim(env);
-    auto model = model_;
-    return run_async(env, {Value()}, [model, guard, index, value]() -> Converter {
-      model->set_parameter(index, value);
+    return schedule(env, [index, value](Model& model) -> Converter {
+      model.set_parameter(index, value);
       return nullptr;
     });
   }
@@ -205,10 +205,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
       any = any || trainable[i];
     }
     if (!any) throw_error(env, code::kArgument, "at least one parameter must be trainable");
-    auto guard = claim(env);
-    auto model = model_;
-    return run_async(env, {Value()}, [model, guard, options, trainable, scales]() -> Converter {
-      model->configure_training(options, trainable, scales);
+    return schedule(env, [options, trainable, scales](Model& model) -> Converter {
+      model.configure_training(options, trainable, scales);
       return nullptr;
     });
   }
@@ -222,10 +220,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     std::vector<HostBatch> batches;
     for (uint32_t i = 0; i < array.Length(); ++i) batches.push_back(to_host_batch(array[i]));
     const bool dropout = info.Length() < 2 || info[1].ToBoolean().Value();
-    auto guard = claim(env);
-    auto model = model_;
-    return run_async(env, {Value()}, [model, guard, batches = std::move(batches), dropout]() -> Converter {
-      const StepResult r = model->train_step(batches, dropout);
+    return schedule(env, [batches = std::move(batches), dropout](Model& model) -> Converter {
+      const StepResult r = model.train_step(batches, dropout);
       return [r](Napi::Env env) -> Napi::Value {
         Napi::Object out = Napi::Object::New(env);
         out.Set("loss", r.loss);
@@ -243,10 +239,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     sync_model(env);
     HostBatch batch = to_host_batch(info[0]);
     const bool dropout = info.Length() > 1 && info[1].ToBoolean().Value();
-    auto guard = claim(env);
-    auto model = model_;
-    return run_async(env, {Value()}, [model, guard, batch = std::move(batch), dropout]() -> Converter {
-      auto g = std::make_shared<Gradients>(model->loss_and_gradients(batch, dropout));
+    return schedule(env, [batch = std::move(batch), dropout](Model& model) -> Converter {
+      auto g = std::make_shared<Gradients>(model.loss_and_gradients(batch, dropout));
       return [g](Napi::Env env) -> Napi::Value {
         Napi::Object out = Napi::Object::New(env);
         out.Set("loss", g->loss);
@@ -267,10 +261,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     const std::string output = info.Length() > 1 ? string_arg(info, 1, "output") : "logits";
     if (output != "logits" && output != "cls") throw_error(env, code::kArgument, "output must be logits or cls");
     const PredictOutput kind = output == "cls" ? PredictOutput::kCls : PredictOutput::kLogits;
-    auto guard = claim(env);
-    auto model = model_;
-    return run_async(env, {Value()}, [model, guard, batch = std::move(batch), kind]() -> Converter {
-      auto result = model->predict(batch, kind);
+    return schedule(env, [batch = std::move(batch), kind](Model& model) -> Converter {
+      auto result = model.predict(batch, kind);
       return [result](Napi::Env env) -> Napi::Value { return tensor_to_float32(env, result); };
     });
   }
@@ -280,10 +272,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     Napi::Env env = info.Env();
     sync_model(env);
     HostBatch batch = to_host_batch(info[0]);
-    auto guard = claim(env);
-    auto model = model_;
-    return run_async(env, {Value()}, [model, guard, batch = std::move(batch)]() -> Converter {
-      const MlmEvaluation r = model->evaluate_mlm(batch);
+    return schedule(env, [batch = std::move(batch)](Model& model) -> Converter {
+      const MlmEvaluation r = model.evaluate_mlm(batch);
       return [r](Napi::Env env) -> Napi::Value {
         Napi::Object out = Napi::Object::New(env);
         out.Set("lossSum", r.loss_sum);
@@ -322,10 +312,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
       if (!v.IsNumber()) throw_error(env, code::kArgument, "paramSteps must hold numbers");
       steps.push_back(v.As<Napi::Number>().Int64Value());
     }
-    auto guard = claim(env);
-    auto model = model_;
-    return run_async(env, {Value()}, [model, guard, taken, steps]() -> Converter {
-      model->restore_optimizer_counters(taken, steps);
+    return schedule(env, [taken, steps](Model& model) -> Converter {
+      model.restore_optimizer_counters(taken, steps);
       return nullptr;
     });
   }
@@ -335,10 +323,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     Napi::Env env = info.Env();
     Model& m = sync_model(env);
     CorruptionRequest request = to_corruption_request(info[0], m.layout().size());
-    auto guard = claim(env);
-    auto model = model_;
-    return run_async(env, {Value()}, [model, guard, request]() -> Converter {
-      auto report = std::make_shared<CorruptionReport>(corrupt(*model, request));
+    return schedule(env, [request](Model& model) -> Converter {
+      auto report = std::make_shared<CorruptionReport>(corrupt(model, request));
       return [report](Napi::Env env) -> Napi::Value { return corruption_report_to_js(env, *report); };
     });
   }
@@ -347,10 +333,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     Napi::Env env = info.Env();
     sync_model(env);
     const std::string name = string_arg(info, 0, "name");
-    auto guard = claim(env);
-    auto model = model_;
-    return run_async(env, {Value()}, [model, guard, name]() -> Converter {
-      model->take_snapshot(name);
+    return schedule(env, [name](Model& model) -> Converter {
+      model.take_snapshot(name);
       return nullptr;
     });
   }
@@ -359,10 +343,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     Napi::Env env = info.Env();
     sync_model(env);
     const std::string name = string_arg(info, 0, "name");
-    auto guard = claim(env);
-    auto model = model_;
-    return run_async(env, {Value()}, [model, guard, name]() -> Converter {
-      model->drop_snapshot(name);
+    return schedule(env, [name](Model& model) -> Converter {
+      model.drop_snapshot(name);
       return nullptr;
     });
   }

@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Batch } from '../batch.js';
 import { HealbertError } from '../errors.js';
 import type { EngineConfig } from '../model/config.js';
 import { resolveThreadCount } from './threads.js';
@@ -42,15 +43,8 @@ export interface NativeParamSpec {
   isHead: boolean;
 }
 
-export interface NativeBatch {
-  batchSize: number;
-  seqLen: number;
-  inputIds: Int32Array;
-  attentionMask?: Uint8Array;
-  tokenTypeIds?: Int32Array;
-  labels?: Int32Array | Float32Array;
-  mlmLabels?: Int32Array;
-}
+/** The engine takes the library's Batch as it is. */
+export type NativeBatch = Batch;
 
 export type TensorSlot = 'value' | 'exp_avg' | 'exp_avg_sq';
 
