@@ -88,6 +88,13 @@ export function stringOption(values: CommandContext['values'], name: string): st
   return typeof value === 'string' ? value : undefined;
 }
 
+/** A string option that must be given. */
+export function requiredOption(values: CommandContext['values'], name: string): string {
+  const value = stringOption(values, name);
+  if (!value) throw new UsageError(`--${name} is required`);
+  return value;
+}
+
 /** A numeric option checked against bounds; `integer` rejects fractions. */
 export function numberOption(
   values: CommandContext['values'],

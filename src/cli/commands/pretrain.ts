@@ -1,5 +1,5 @@
 import { type PretrainEvent, pretrain } from '../../pretrain/pretrain.js';
-import { type Command, numberOption, stringOption, UsageError } from '../command.js';
+import { type Command, numberOption, requiredOption, stringOption, UsageError } from '../command.js';
 
 function describe(e: PretrainEvent): string {
   switch (e.type) {
@@ -59,11 +59,6 @@ export const pretrainCommand: Command = {
     'healbert pretrain --corpus ./corpus --tokenizer ./bert-base-uncased --init ./corrupted-bert --out ./mlm-healed --steps 500 --lr 1e-4',
   ],
   async run({ values, io, signal }) {
-    const required = (name: string) => {
-      const v = stringOption(values, name);
-      if (!v) throw new UsageError(`--${name} is required`);
-      return v;
-    };
     const int = (name: string, fallback: number, min = 1) => numberOption(values, name, { min, integer: true }) ?? fallback;
     const steps = numberOption(values, 'steps', { min: 1, integer: true });
     if (steps === undefined) throw new UsageError('--steps is required');
@@ -77,11 +72,11 @@ export const pretrainCommand: Command = {
     const intermediate = numberOption(values, 'intermediate', { min: 1, integer: true });
     const tty = io.stderr.isTTY === true && !values.json;
     const summary = await pretrain({
-      corpus: required('corpus')
+      corpus: requiredOption(values, 'corpus')
         .split(',')
         .map((s) => s.trim()),
-      tokenizer: required('tokenizer'),
-      out: required('out'),
+      tokenizer: requiredOption(values, 'tokenizer'),
+      out: requiredOption(values, 'out'),
       ...(init
         ? { init }
         : { architecture: { layers: int('layers', 4), hidden, heads: int('heads', 4), ...(intermediate ? { intermediate } : {}) } }),

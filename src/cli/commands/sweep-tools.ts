@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { exportResults, sweepStatus } from '../../sweep/export.js';
 import { runSweep } from '../../sweep/run.js';
 import { rebuildIndex } from '../../sweep/store.js';
-import { type Command, numberOption, stringOption, UsageError } from '../command.js';
+import { type Command, numberOption, requiredOption, stringOption, UsageError } from '../command.js';
 import { sweepReporter } from '../sweep-progress.js';
 
 export const statusCommand: Command = {
@@ -81,11 +81,6 @@ export const runCommand: Command = {
   },
   examples: ['healbert run --model ./bert --task sst2 --data ./glue --method reinit --layers bottom:3 --out ./runs/one'],
   async run({ values, io, signal }) {
-    const need = (k: string) => {
-      const v = stringOption(values, k);
-      if (!v) throw new UsageError(`--${k} is required`);
-      return v;
-    };
     const method = stringOption(values, 'method');
     const level = numberOption(values, 'level');
     const trainExamples = numberOption(values, 'train-examples', { min: 1, integer: true });
@@ -93,8 +88,8 @@ export const runCommand: Command = {
     const spec = {
       name: 'run',
       protocol: stringOption(values, 'protocol') ?? 'pretrained',
-      models: [need('model')],
-      tasks: [{ name: need('task'), data: need('data'), ...(trainExamples ? { trainExamples } : {}) }],
+      models: [requiredOption(values, 'model')],
+      tasks: [{ name: requiredOption(values, 'task'), data: requiredOption(values, 'data'), ...(trainExamples ? { trainExamples } : {}) }],
       corruptions:
         method && method !== 'none'
           ? [
@@ -116,7 +111,7 @@ export const runCommand: Command = {
       device: stringOption(values, 'device') ?? 'cpu',
     };
     const mode = values.json ? 'json' : io.stderr.isTTY ? 'tty' : 'plain';
-    const summary = await runSweep(spec, { out: need('out'), signal, onEvent: sweepReporter(io, mode) });
+    const summary = await runSweep(spec, { out: requiredOption(values, 'out'), signal, onEvent: sweepReporter(io, mode) });
     return summary.failed > 0 ? 1 : 0;
   },
 };
