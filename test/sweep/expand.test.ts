@@ -124,3 +124,11 @@ test('bad specs fail with the path of the offending field', (t) => {
   );
   t.is(bad({ ...base, corruptions: [{ method: 'gaussian', targets: {}, sigma: 1 }] }), 'spec.corruptions[0]: unknown key "sigma"');
 });
+
+test('the example spec in examples/ parses and expands (50 cells: 5 seeds x (clean + 6 reinit + 3 noise))', async (t) => {
+  const { loadSpec } = await import('../../src/sweep/run.js');
+  const { packageRoot } = await import('../../src/native/binding.js');
+  const { spec } = await loadSpec(`${packageRoot}/examples/healing-sst2.yaml`);
+  t.is(spec.protocol, 'pretrained');
+  t.is(expandSweep(spec).cells.length, 50);
+});
