@@ -18,7 +18,7 @@ import { type CellEvent, runCell } from './cell.js';
 import type { CellData } from './data.js';
 import { expandSweep, shardCells } from './expand.js';
 import { checkSweepWorld, type ResolvedSweepSpec, readSweepSpec, resolveSweepSpec } from './spec.js';
-import { claimCell, initSweepDir, isFinished, isLocked, readResult, rebuildIndex, writeResult } from './store.js';
+import { claimCell, initSweepDir, isFinished, readResult, rebuildIndex, writeResult } from './store.js';
 import type { CellConfig, CellResult } from './types.js';
 
 export type SweepEvent =
@@ -128,11 +128,20 @@ async function workLoop(
   const byId = new Map(all.map((c) => [c.id, c]));
   const staleAfterMs = options.staleAfterMs ?? 120_000;
   const dataCache = new Map<string, Promise<CellData>>();
-  // A cell that fails is retried by the next run, not again in this one.
+  // Results are final once written (a failed one is retried by the next run, not again in this one), so
+  // each cell's file is read until it is known finished, and never again.
+  const known = new Map<string, CellResult>();
   const attempted = new Set<string>();
-  const finished = async (id: string) => attempted.has(id) || isFinished(await readResult(dir, id));
+  const resultOf = async (id: string) => {
+    const cached = known.get(id);
+    if (cached) return cached;
+    const r = await readResult(dir, id);
+    if (r && (isFinished(r) || attempted.has(id))) known.set(id, r);
+    return r;
+  };
+  const done = async (id: string) => attempted.has(id) || isFinished(await resultOf(id));
   let finishedCount = 0;
-  for (const c of mine) if (await finished(c.id)) finishedCount += 1;
+  for (const c of mine) if (await done(c.id)) finishedCount += 1;
   emit({
     type: 'sweep-start',
     name: spec.name,
@@ -142,82 +151,90 @@ async function workLoop(
     todo: mine.length - finishedCount,
     worker,
   });
+  // Clean cells first: corrupted cells of the finetuned protocol start from their baseline's model.
+  const order = [...mine.filter((c) => !c.baselineId), ...mine.filter((c) => c.baselineId)];
   for (;;) {
-    if (options.signal?.aborted) throw new HealbertError('ERR_ARGUMENT', 'sweep interrupted; run it again to resume');
-    const pending = [];
-    for (const c of mine) if (!(await finished(c.id))) pending.push(c);
-    if (pending.length === 0) return;
-    // Clean cells first; a finetuned-protocol cell waits for its baseline, which any worker may run.
-    const candidates: typeof pending = [];
-    let blocked = 0;
-    for (const c of [...pending.filter((c) => !c.baselineId), ...pending.filter((c) => c.baselineId)]) {
-      if (c.config.protocol === 'finetuned' && c.baselineId) {
-        const baseline = await readResult(dir, c.baselineId);
-        if (!baseline || (baseline.status === 'failed' && !attempted.has(c.baselineId))) {
-          const b = byId.get(c.baselineId);
-          if (b && !candidates.includes(b)) candidates.push(b);
-          blocked += 1;
-          continue;
+    let waiting = 0;
+    for (const planned of order) {
+      if (options.signal?.aborted) throw new HealbertError('ERR_ARGUMENT', 'sweep interrupted; run it again to resume');
+      if (await done(planned.id)) continue;
+      let cell = planned;
+      if (cell.config.protocol === 'finetuned' && cell.baselineId) {
+        const baseline = await resultOf(cell.baselineId);
+        if (!baseline || (baseline.status === 'failed' && !attempted.has(cell.baselineId))) {
+          // Its baseline is not done: run it here if nobody else is (it may belong to another shard).
+          const b = byId.get(cell.baselineId);
+          if (!b || (await done(b.id))) continue;
+          cell = b;
         }
       }
-      candidates.push(c);
-    }
-    let ran = false;
-    for (const cell of candidates) {
-      if (await finished(cell.id)) continue;
       const lock = await claimCell(dir, cell.id, { staleAfterMs });
-      if (!lock) continue;
-      attempted.add(cell.id);
+      if (!lock) {
+        waiting += 1;
+        continue;
+      }
       try {
-        if (isFinished(await readResult(dir, cell.id))) continue; // finished by another worker between our checks
-        const label = cellLabel(cell.config);
-        emit({ type: 'cell-start', id: cell.id, label, worker });
-        let result: CellResult;
-        const baseline = cell.baselineId ? await readResult(dir, cell.baselineId) : undefined;
-        if (cell.config.protocol === 'finetuned' && baseline && baseline.status !== 'done') {
-          result = {
-            ...(await runCellSkeleton(cell, device)),
-            status: 'failed',
-            error: { code: 'ERR_BASELINE', message: `its clean baseline ${cell.baselineId} ${baseline.status}` },
-          };
-        } else {
-          result = await runCell(cell.config, {
-            dir,
-            id: cell.id,
-            baselineId: cell.baselineId,
-            device,
-            signal: options.signal,
-            onEvent: emit,
-            dataCache,
-          });
-        }
-        await writeResult(dir, result);
-        const metric = result.primaryMetric;
-        const score = result.scores.final?.[metric] ?? null;
-        emit({
-          type: 'cell-end',
-          id: cell.id,
-          label,
-          status: result.status,
-          metric,
-          score,
-          seconds: result.timings.total ?? 0,
-          ...(result.error ? { error: `${result.error.code}: ${result.error.message.split('\n')[0]}` } : {}),
-        });
-        ran = true;
+        if (isFinished(await readResult(dir, cell.id))) continue; // finished by another worker meanwhile
+        attempted.add(cell.id);
+        await runOne(cell, dir, device, options, emit, dataCache, worker, known, resultOf);
       } finally {
         await lock.release();
       }
-      break; // re-read the state: another worker may have finished cells meanwhile
     }
-    if (!ran) {
-      const lockedElsewhere = [];
-      for (const c of pending) if (await isLocked(dir, c.id, staleAfterMs)) lockedElsewhere.push(c);
-      if (lockedElsewhere.length === 0 && blocked === 0) return; // nothing runnable and nothing to wait for
-      emit({ type: 'waiting', blocked: lockedElsewhere.length + blocked });
-      await new Promise((r) => setTimeout(r, options.pollMs ?? 2000));
+    if (waiting === 0) {
+      let unfinished = 0;
+      for (const c of mine) if (!(await done(c.id))) unfinished += 1;
+      if (unfinished === 0) return;
+      // Cells left only wait for baselines that failed in this run: they are reported next run.
+      if (order.every((c) => attempted.has(c.id) || known.has(c.id) || (c.baselineId !== null && attempted.has(c.baselineId)))) return;
     }
+    emit({ type: 'waiting', blocked: waiting });
+    await new Promise((r) => setTimeout(r, options.pollMs ?? 2000));
   }
+}
+
+async function runOne(
+  cell: ReturnType<typeof expandSweep>['cells'][number],
+  dir: string,
+  device: string,
+  options: SweepOptions,
+  emit: (e: SweepEvent) => void,
+  dataCache: Map<string, Promise<CellData>>,
+  worker: string,
+  known: Map<string, CellResult>,
+  resultOf: (id: string) => Promise<CellResult | undefined>,
+): Promise<void> {
+  const label = cellLabel(cell.config);
+  emit({ type: 'cell-start', id: cell.id, label, worker });
+  const baseline = cell.baselineId ? await resultOf(cell.baselineId) : undefined;
+  const result: CellResult =
+    cell.config.protocol === 'finetuned' && baseline && baseline.status !== 'done'
+      ? {
+          ...(await runCellSkeleton(cell, device)),
+          error: { code: 'ERR_BASELINE', message: `its clean baseline ${cell.baselineId} ${baseline.status}` },
+        }
+      : await runCell(cell.config, {
+          dir,
+          id: cell.id,
+          baselineId: cell.baselineId,
+          device,
+          signal: options.signal,
+          onEvent: emit,
+          dataCache,
+        });
+  await writeResult(dir, result);
+  known.set(cell.id, result);
+  const metric = result.primaryMetric;
+  emit({
+    type: 'cell-end',
+    id: cell.id,
+    label,
+    status: result.status,
+    metric,
+    score: result.scores.final?.[metric] ?? null,
+    seconds: result.timings.total ?? 0,
+    ...(result.error ? { error: `${result.error.code}: ${result.error.message.split('\n')[0]}` } : {}),
+  });
 }
 
 /** A result frame for a cell that could not run (its baseline failed). */
