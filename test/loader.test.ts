@@ -1,6 +1,6 @@
 import test from 'ava';
 import { explainLoadFailure } from '../src/native/binding.js';
-import { resolveThreadCount } from '../src/native/threads.js';
+import { defaultOpenMpWaitPolicy, resolveThreadCount } from '../src/native/threads.js';
 
 test('load failures get a remedy for the common causes', (t) => {
   t.regex(explainLoadFailure('No native build was found for platform=linux'), /npm run build:native/);
@@ -14,4 +14,12 @@ test('thread count: HEALBERT_THREADS wins, OMP_NUM_THREADS is left to libtorch, 
   t.is(resolveThreadCount({ OMP_NUM_THREADS: '2' }), undefined);
   t.true((resolveThreadCount({}) ?? 0) >= 1);
   t.throws(() => resolveThreadCount({ HEALBERT_THREADS: 'many' }), { message: /HEALBERT_THREADS/ });
+});
+
+test('OpenMP threads wait passively unless the user chose a policy', (t) => {
+  const unset: NodeJS.ProcessEnv = {};
+  t.is(defaultOpenMpWaitPolicy(unset), 'PASSIVE');
+  t.is(unset.OMP_WAIT_POLICY, 'PASSIVE');
+  const chosen: NodeJS.ProcessEnv = { OMP_WAIT_POLICY: 'ACTIVE' };
+  t.is(defaultOpenMpWaitPolicy(chosen), 'ACTIVE');
 });

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Batch } from '../batch.js';
 import { HealbertError } from '../errors.js';
 import type { EngineConfig } from '../model/config.js';
-import { resolveThreadCount } from './threads.js';
+import { defaultOpenMpWaitPolicy, resolveThreadCount } from './threads.js';
 
 export interface NativeRuntimeInfo {
   torchVersion: string;
@@ -152,6 +152,7 @@ export function loadNative(): NativeBinding {
   if (cached) return cached;
   const require = createRequire(import.meta.url);
   const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
+  defaultOpenMpWaitPolicy();
   let binding: NativeBinding;
   try {
     binding = nodeGypBuild(packageRoot) as NativeBinding;
