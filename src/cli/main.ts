@@ -2,6 +2,7 @@
  * The `healbert` command: a dispatcher over the commands in ./commands. The only place (with the
  * commands) that touches process.exit, argv and the console.
  */
+import { setCliEntryPoint } from '../sweep/run.js';
 import { healbertVersion } from '../version.js';
 import { type CliIO, type Command, formatError, helpText, parseCommandArgs, UsageError } from './command.js';
 import { corruptCommand } from './commands/corrupt.js';
@@ -78,6 +79,7 @@ export async function main(argv: string[], io: CliIO, signal: AbortSignal): Prom
 
 /** Runs the CLI in this process: wires signals, streams and the exit status. */
 export async function runCli(argv: string[] = process.argv.slice(2)): Promise<void> {
+  setCliEntryPoint(process.argv[1]);
   const controller = new AbortController();
   let interrupted = 0;
   const onSignal = (signal: NodeJS.Signals) => {

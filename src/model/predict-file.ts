@@ -1,6 +1,7 @@
 /**
- * Predictions for a JSONL file of tokenized inputs: each line {"input_ids": [...], "attention_mask"?: [...],
- * "token_type_ids"?: [...]}; each output line {"logits": [...], "prediction": n[, "label": name]}. Lines are
+ * Predictions for a JSONL file of inputs: each line {"input_ids": [...], "attention_mask"?: [...],
+ * "token_type_ids"?: [...]}, or text, {"text": "...", "text_pair"?: "..."}, tokenized with the model folder's
+ * tokenizer; each output line {"logits": [...], "prediction": n[, "label": name]}. Lines are
  * batched with padding to the longest in the batch. The output is written to a temporary file and renamed
  * at the end, so an interrupted run never leaves a truncated file under the requested name.
  */
@@ -25,8 +26,14 @@ function intArray(value: unknown, field: string, where: string): number[] {
   return value as number[];
 }
 
-/** Parses one JSONL input line; `where` is "file:line" for messages. */
-export function parseTokenizedLine(text: string, where: string): TokenizedLine {
+/** Turns text (and an optional second text) into token ids and token types, truncated to the model. */
+export type TextEncoder = (text: string, pair: string | undefined) => { inputIds: number[]; tokenTypeIds: number[] };
+
+/**
+ * Parses one JSONL input line; `where` is "file:line" for messages. Text lines need `encodeText`; without
+ * it, `noTextReason` says why (e.g. the model folder has no tokenizer).
+ */
+export function parseTokenizedLine(text: string, where: string, encodeText?: TextEncoder, noTextReason?: string): TokenizedLine {
   let obj: Record<string, unknown>;
   try {
     obj = JSON.parse(text);
@@ -35,6 +42,7 @@ export function parseTokenizedLine(text: string, where: string): TokenizedLine {
   }
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj))
     throw new HealbertError('ERR_DATA', `${where}: expected a JSON object`);
+  if (obj.input_ids === undefined && obj.text !== undefined) return parseTextLine(obj, where, encodeText, noTextReason);
   const inputIds = intArray(obj.input_ids, 'input_ids', where);
   if (inputIds.length === 0) throw new HealbertError('ERR_DATA', `${where}: "input_ids" is empty`);
   const line: TokenizedLine = { inputIds };
@@ -50,6 +58,15 @@ export function parseTokenizedLine(text: string, where: string): TokenizedLine {
     line[field] = values;
   }
   return line;
+}
+
+function parseTextLine(obj: Record<string, unknown>, where: string, encodeText?: TextEncoder, noTextReason?: string): TokenizedLine {
+  if (typeof obj.text !== 'string') throw new HealbertError('ERR_DATA', `${where}: "text" must be a string`);
+  if (obj.text_pair !== undefined && typeof obj.text_pair !== 'string')
+    throw new HealbertError('ERR_DATA', `${where}: "text_pair" must be a string`);
+  if (!encodeText) throw new HealbertError('ERR_DATA', `${where}: a "text" input needs a tokenizer: ${noTextReason ?? 'none was given'}`);
+  const encoding = encodeText(obj.text, obj.text_pair as string | undefined);
+  return { inputIds: encoding.inputIds, tokenTypeIds: encoding.tokenTypeIds };
 }
 
 /** Pads lines to the longest into one batch. */
@@ -86,6 +103,9 @@ function checkAgainstModel(line: TokenizedLine, model: Model, where: string): vo
 export interface PredictFileOptions {
   batchSize?: number;
   labels?: string[];
+  /** Tokenizes text lines; without it they fail with `noTextReason`. */
+  encodeText?: TextEncoder;
+  noTextReason?: string;
   signal?: AbortSignal;
   onProgress?: (done: number) => void;
 }
@@ -127,7 +147,7 @@ export async function predictFile(model: Model, inputPath: string, outputPath: s
       if (options.signal?.aborted) throw new HealbertError('ERR_ARGUMENT', 'interrupted');
       if (text.trim() === '') continue;
       const where = `${inputPath}:${lineNumber}`;
-      const line = parseTokenizedLine(text, where);
+      const line = parseTokenizedLine(text, where, options.encodeText, options.noTextReason);
       checkAgainstModel(line, model, where);
       pending.push(line);
       if (pending.length === batchSize) await flush();

@@ -55,8 +55,18 @@ export interface SweepOptions {
   staleAfterMs?: number;
   /** How often a worker waiting for locked cells looks again (default 2 s). */
   pollMs?: number;
-  /** How to start a worker process: the command and arguments before `sweep <dir> ...`. Default: this CLI. */
+  /**
+   * How to start a worker process: the command and arguments before `sweep <dir> ...`. Default: the CLI
+   * that is running, or the package's installed `healbert` when runSweep is called from other code.
+   */
   workerCommand?: string[];
+}
+
+let runningCli: string | undefined;
+
+/** The CLI tells runSweep its own entry point, so worker processes start the same CLI (source or dist). */
+export function setCliEntryPoint(path: string | undefined): void {
+  runningCli = path;
 }
 
 export interface SweepSummary {
@@ -265,11 +275,7 @@ async function runWorkerProcesses(
   options: SweepOptions,
   emit: (e: SweepEvent) => void,
 ): Promise<void> {
-  const command = options.workerCommand ?? [
-    process.execPath,
-    ...process.execArgv,
-    process.argv[1] ?? join(packageRoot, 'bin', 'healbert.js'),
-  ];
+  const command = options.workerCommand ?? [process.execPath, ...process.execArgv, runningCli ?? join(packageRoot, 'bin', 'healbert.js')];
   const threads = Math.max(1, Math.floor(availableParallelism() / (devices.length > 1 ? 1 : workers)));
   const processes: ReturnType<typeof spawn>[] = [];
   const children = Array.from({ length: workers }, (_, i) => {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { Model } from '../../src/model/model.js';
-import { tempDir } from '../helpers/checkpoints.js';
+import { copyModelDir, tempDir } from '../helpers/checkpoints.js';
 import { runCli } from '../helpers/cli.js';
 import { maxAbsDiff, modelFixture } from '../helpers/fixtures.js';
 
@@ -73,4 +73,35 @@ test('predict names the bad input line and leaves no partial output', (t) => {
     /ERR_IO.*missing\.jsonl: cannot read/,
   );
   t.is(runCli(['predict', tinyBert, '--input', input]).status, 2);
+});
+
+test('predict takes text lines, tokenized with the model folder tokenizer', async (t) => {
+  const dir = tempDir();
+  const input = join(dir, 'in.jsonl');
+  const output = join(dir, 'out.jsonl');
+  writeFileSync(input, '{"text": "the cat"}\n{"text": "a dog", "text_pair": "the cat sat"}\n');
+  // Without tokenizer files, a text line fails with its place and the reason.
+  const missing = runCli(['predict', tinyBert, '--input', input, '--output', output]);
+  t.is(missing.status, 1);
+  t.regex(missing.stderr, /ERR_DATA.*in\.jsonl:1: a "text" input needs a tokenizer/);
+  // A 67-token WordPiece vocabulary for the tiny model: [PAD] [UNK] [CLS] [SEP] [MASK], then words.
+  const model = copyModelDir(tinyBert);
+  const words = ['the', 'cat', 'a', 'dog', 'sat'];
+  const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...words];
+  while (vocab.length < 67) vocab.push(`[unused${vocab.length}]`);
+  writeFileSync(join(model, 'vocab.txt'), `${vocab.join('\n')}\n`);
+  const r = runCli(['predict', model, '--input', input, '--output', output]);
+  t.is(r.status, 0, r.stderr);
+  const byText = readFileSync(output, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  const ids = join(dir, 'ids.jsonl');
+  writeFileSync(ids, '{"input_ids": [2, 5, 6, 3]}\n{"input_ids": [2, 7, 8, 3, 5, 6, 9, 3], "token_type_ids": [0, 0, 0, 0, 1, 1, 1, 1]}\n');
+  t.is(runCli(['predict', model, '--input', ids, '--output', output]).status, 0);
+  const byIds = readFileSync(output, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  t.deepEqual(byText, byIds);
 });
