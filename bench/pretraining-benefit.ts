@@ -42,7 +42,7 @@ await runSweep(
     ],
     tasks: [{ name: 'sst2', data, ...(train > 0 ? { trainExamples: train } : {}) }],
     seeds: Array.from({ length: seeds }, (_, i) => i),
-    recipe: { epochs, lr, batchSize: 32, maxLength: 64 },
+    recipe: { epochs, lr, batchSize: 32, maxLength: 64, groupByLength: true },
     device,
   },
   { out, workers: device === 'cpu' ? 2 : 1 },

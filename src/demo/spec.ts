@@ -49,10 +49,11 @@ export function demoSpec(o: DemoOptions): SweepSpec {
       },
     ],
     seeds: Array.from({ length: o.seeds ?? (full ? 5 : 3) }, (_, i) => i),
-    // Small models need a larger learning rate than bert-base's 2e-5.
+    // Small models need a larger learning rate than bert-base's 2e-5; on the CPU, batches of similar
+    // length cut the padding of SST-2's short phrases (median 10 tokens) about threefold.
     recipe: full
       ? { epochs: o.epochs ?? 3, lr: 2e-5, batchSize: 32, maxLength: 128 }
-      : { epochs: o.epochs ?? 3, lr: 1e-4, batchSize: 32, maxLength: 64 },
+      : { epochs: o.epochs ?? 3, lr: 1e-4, batchSize: 32, maxLength: 64, groupByLength: true },
     device: o.device,
     ...(full ? { dtype: 'bfloat16' as const } : {}),
   };

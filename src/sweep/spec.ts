@@ -26,6 +26,12 @@ export const DEFAULT_RECIPE: Recipe = {
   maxGradNorm: 1,
   evalBatchSize: 128,
 };
+/** groupByLength: false is the default and stays out of the config, so it does not change cell ids. */
+function withoutFalseGrouping(recipe: Recipe): Recipe {
+  const { groupByLength, ...rest } = recipe;
+  return groupByLength ? { ...rest, groupByLength } : rest;
+}
+
 export const DEFAULT_PROBE: ProbeRecipe = { epochs: 30, lr: 1e-2, batchSize: 256, l2: 1e-4 };
 export const DEFAULT_RECOVERY: Recovery = {
   freezeUncorrupted: false,
@@ -109,6 +115,7 @@ export const sweepSpecSchema = {
         weightDecay: { type: 'number', minimum: 0 },
         maxGradNorm: { type: 'number', minimum: 0 },
         evalBatchSize: { type: 'integer', minimum: 1 },
+        groupByLength: { type: 'boolean' },
       },
     },
     probe: {
@@ -246,7 +253,7 @@ export function resolveSweepSpec(input: unknown, baseDir = process.cwd()): Resol
     tasks,
     corruptions: spec.corruptions ?? [],
     seeds: spec.seeds ?? [0],
-    recipe: { ...DEFAULT_RECIPE, ...spec.recipe },
+    recipe: withoutFalseGrouping({ ...DEFAULT_RECIPE, ...spec.recipe }),
     probe: { ...DEFAULT_PROBE, ...spec.probe },
     recovery,
     device: spec.device ?? 'cpu',

@@ -92,7 +92,8 @@ export async function fineTune(
   options: FineTuneOptions,
 ): Promise<FineTuneResult> {
   const { recipe } = options;
-  const perEpoch = batchOrder(train, { batchSize: recipe.batchSize, seed: options.seed, epoch: 0 }).length;
+  const batching = { batchSize: recipe.batchSize, seed: options.seed, ...(recipe.groupByLength ? { bucketing: true } : {}) };
+  const perEpoch = batchOrder(train, { ...batching, epoch: 0 }).length;
   const steps = perEpoch * options.epochs;
   await model.configureTraining({
     lr: recipe.lr,
@@ -109,7 +110,7 @@ export async function fineTune(
   for (let epoch = 0; epoch < options.epochs; epoch++) {
     let lossSum = 0;
     let lossCount = 0;
-    for (const batch of iterateBatches(train, { batchSize: recipe.batchSize, seed: options.seed, epoch })) {
+    for (const batch of iterateBatches(train, { ...batching, epoch })) {
       if (options.signal?.aborted) throw new HealbertError('ERR_ARGUMENT', 'interrupted');
       const { indices: _, ...b } = batch;
       const r = await model.trainStep(b);

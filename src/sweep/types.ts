@@ -26,6 +26,12 @@ export interface Recipe {
   maxGradNorm: number;
   /** Evaluation batch size. */
   evalBatchSize: number;
+  /**
+   * Batches of examples of similar length (as transformers' group_by_length: chunks of 50 batches, each
+   * sorted by length, batch order shuffled): less padding, the same examples per epoch. Off by default
+   * (and then absent from the config, so cell ids do not change).
+   */
+  groupByLength?: boolean;
 }
 
 /** The linear probe on frozen first-token features that measures damage before fine-tuning. */

@@ -132,3 +132,10 @@ test('the example spec in examples/ parses and expands (50 cells: 5 seeds x (cle
   t.is(spec.protocol, 'pretrained');
   t.is(expandSweep(spec).cells.length, 50);
 });
+
+test('groupByLength is part of a cell id only when on', (t) => {
+  const id = (recipe: Record<string, unknown>) => cellId(expandSweep(resolveSweepSpec({ ...base, recipe }, '/')).cells[0]?.config as never);
+  t.is(id({}), id({ groupByLength: false }));
+  t.not(id({}), id({ groupByLength: true }));
+  t.is(resolveSweepSpec({ ...base, recipe: { groupByLength: false } }, '/').recipe.groupByLength, undefined);
+});

@@ -75,6 +75,7 @@ export const runCommand: Command = {
     lr: { type: 'string', valueName: 'x', description: 'fine-tuning learning rate', defaultText: '2e-5' },
     'batch-size': { type: 'string', valueName: 'n', description: 'batch size', defaultText: '32' },
     'max-length': { type: 'string', valueName: 'n', description: 'tokens per example', defaultText: '128' },
+    'group-by-length': { type: 'boolean', description: 'batches of examples of similar length (less padding)' },
     'train-examples': { type: 'string', valueName: 'n', description: 'a fixed subset of the training set' },
     device: { type: 'string', valueName: 'device', description: "'cpu', 'cuda' or 'cuda:<n>'", defaultText: 'cpu' },
     json: { type: 'boolean', description: 'print events as JSON lines' },
@@ -107,6 +108,7 @@ export const runCommand: Command = {
         lr: numberOption(values, 'lr', { min: 0 }) ?? 2e-5,
         batchSize: numberOption(values, 'batch-size', { min: 1, integer: true }) ?? 32,
         maxLength: numberOption(values, 'max-length', { min: 8, integer: true }) ?? 128,
+        ...(values['group-by-length'] ? { groupByLength: true } : {}),
       },
       device: stringOption(values, 'device') ?? 'cpu',
     };
