@@ -70,6 +70,17 @@ else()
 endif()
 
 # 2. Torch_DIR / CMAKE_PREFIX_PATH
+# A Torch_DIR that an earlier configure cached while finding libtorch by LIBTORCH, python3 or Debian is not
+# the user's choice: dropping it lets this search run in order again (a python3 torch installed since then
+# wins over Debian's) and report where libtorch really came from.
+# Such a Torch_DIR carries the help string that _hb_try_torch_dir gives it.
+if(DEFINED CACHE{Torch_DIR} AND NOT DEFINED ENV{Torch_DIR})
+  get_property(_hb_help CACHE Torch_DIR PROPERTY HELPSTRING)
+  if(_hb_help STREQUAL "Folder holding TorchConfig.cmake")
+    unset(Torch_DIR CACHE)
+    unset(Torch_DIR)
+  endif()
+endif()
 if(NOT HEALBERT_TORCH_SOURCE)
   if(NOT Torch_DIR AND DEFINED ENV{Torch_DIR})
     set(Torch_DIR "$ENV{Torch_DIR}")
