@@ -106,7 +106,10 @@ export async function packCorpus(tokenizer: Tokenizer, paths: string[], options:
   const files = await corpusFiles(paths);
   const specials = specialIds(tokenizer);
   const every = Math.round(1 / options.holdOut);
-  const fileHashes = await Promise.all(files.map((f) => contentHash(f)));
+  // One file at a time: a corpus of tens of thousands of small files (one review each) would otherwise
+  // open them all at once and run out of file descriptors (EMFILE).
+  const fileHashes: string[] = [];
+  for (const f of files) fileHashes.push(await contentHash(f));
   const key = cacheKey({
     kind: 'mlm-corpus',
     version: PACKING_VERSION,

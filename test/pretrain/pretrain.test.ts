@@ -1,7 +1,10 @@
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import type { TokenizedDataset } from '../../src/data/tokenized.js';
 import { Model } from '../../src/model/model.js';
+import { packageRoot } from '../../src/native/binding.js';
 import { splitSentences, stripGutenberg } from '../../src/pretrain/corpus.js';
 import { maskedBatch } from '../../src/pretrain/masking.js';
 import { packCorpus, specialIds } from '../../src/pretrain/pack.js';
@@ -40,6 +43,21 @@ test('packing: [CLS] ... [SEP] sequences within the length, held-out documents a
   const again = await packCorpus(tokenizer, [corpusDir], { maxLength: 64, holdOut: 0.34, cacheDir });
   t.true(again.cached);
   t.deepEqual(again.train.ids, corpus.train.ids);
+});
+
+test('a corpus of many small files (one review each) packs with few file descriptors', (t) => {
+  const dir = tempDir();
+  for (let i = 0; i < 400; i++) writeFileSync(join(dir, `${i}_7.txt`), `Review ${i} was fine. The film ran long.`);
+  const script = `import { packCorpus } from './src/pretrain/pack.ts'; import { loadTokenizer } from './src/tokenizer/load.ts';
+const c = await packCorpus(await loadTokenizer(${JSON.stringify(tokenizerDir)}), [${JSON.stringify(dir)}], { maxLength: 64, holdOut: 0.02, cacheDir: ${JSON.stringify(tempDir())} });
+console.log(c.documents);`;
+  // 64 descriptors: the 400 files must not be open at once.
+  const r = spawnSync('bash', ['-c', `ulimit -n 64 && "${process.execPath}" --import tsx --input-type=module -e "$0"`, script], {
+    cwd: packageRoot,
+    encoding: 'utf8',
+  });
+  t.is(r.status, 0, r.stderr);
+  t.is(r.stdout.trim(), '400');
 });
 
 test('masking follows BERT: 15% of ordinary tokens, 80/10/10, labels hold the originals, reproducible', (t) => {
