@@ -23,5 +23,24 @@ export {
   type StepResult,
   type TrainingOptions,
 } from './model/model.js';
+export { type PretrainEvent, type PretrainOptions, type PretrainSummary, pretrain } from './pretrain/pretrain.js';
+export { expandSweep } from './sweep/expand.js';
+export { exportResults, type StatusRow, type SweepStatus, sweepStatus } from './sweep/export.js';
+export { kubernetesIndexedJob, type ManifestOptions, slurmArray } from './sweep/manifests.js';
+export { runSweep, type SweepEvent, type SweepOptions, type SweepSummary } from './sweep/run.js';
+export { type ResolvedSweepSpec, readSweepSpec, resolveSweepSpec, sweepSpecSchema } from './sweep/spec.js';
+export type {
+  CellConfig,
+  CellResult,
+  CorruptionEntry,
+  EpochRecord,
+  ModelRef,
+  ProbeRecipe,
+  Protocol,
+  Recipe,
+  Recovery,
+  SweepSpec,
+  TaskRef,
+} from './sweep/types.js';
 export * from './tokenizer/index.js';
 export { healbertVersion } from './version.js';

@@ -7,11 +7,10 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import test from 'ava';
+// The sweep API as a user imports it: from the package entry point.
+import { type CellResult, exportResults, runSweep, type SweepEvent } from '../../src/index.js';
 import { packageRoot } from '../../src/native/binding.js';
-import { exportResults } from '../../src/sweep/export.js';
-import { runSweep, type SweepEvent } from '../../src/sweep/run.js';
 import { readSweep } from '../../src/sweep/store.js';
-import type { CellResult } from '../../src/sweep/types.js';
 import { tempDir } from '../helpers/checkpoints.js';
 import { runCli } from '../helpers/cli.js';
 import { makeTinyModel, tinySpec } from '../helpers/sweep.js';
