@@ -15,7 +15,7 @@ export const demoCommand: Command = {
   name: 'demo',
   summary: "Reproduce the paper's experiment: corrupt, measure, fine-tune and compare on SST-2, then write the report.",
   description:
-    'By default: the bundled mini-BERT (models/mini-bert) on the committed SST-2 slice (2,000 training rows, the full dev set),\n' +
+    'By default: the bundled mini-BERT (models/mini-bert) on the committed SST-2 slice (1,500 training rows, the full dev set),\n' +
     'bottom-k vs top-k re-initialisation and Gaussian noise at three levels, 3 seeds, on the CPU (2 worker processes).\n' +
     'With --model <dir> --device cuda --data <glue>: the full-size version (all of SST-2 train, more layer sets, levels, seeds).\n' +
     'Rerunning resumes: finished cells are kept.',
@@ -25,7 +25,7 @@ export const demoCommand: Command = {
     device: { type: 'string', valueName: 'device', description: "'cpu' or 'cuda[:n]'", defaultText: 'cpu' },
     out: { type: 'string', valueName: 'dir', description: 'results and report folder', defaultText: './healbert-demo' },
     seeds: { type: 'string', valueName: 'n', description: 'seeds per condition', defaultText: '3 (cpu), 5 (cuda)' },
-    'train-examples': { type: 'string', valueName: 'n', description: 'training rows used', defaultText: '2000 (cpu), all (cuda)' },
+    'train-examples': { type: 'string', valueName: 'n', description: 'training rows used', defaultText: '1500 (cpu), all (cuda)' },
     epochs: { type: 'string', valueName: 'n', description: 'fine-tuning epochs', defaultText: '3' },
     workers: { type: 'string', valueName: 'n', description: 'CPU worker processes', defaultText: '2' },
     json: { type: 'boolean', description: 'print sweep events as JSON lines' },
