@@ -1,0 +1,50 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import test from 'ava';
+import { bundledData, bundledModel, demoSpec } from '../../src/demo/spec.js';
+import { Model } from '../../src/model/model.js';
+import { expandSweep } from '../../src/sweep/expand.js';
+import { resolveSweepSpec } from '../../src/sweep/spec.js';
+import { loadTokenizer } from '../../src/tokenizer/load.js';
+import { tempDir } from '../helpers/checkpoints.js';
+import { runCli } from '../helpers/cli.js';
+import { makeTinyModel } from '../helpers/sweep.js';
+
+test('the bundled mini-BERT loads as a 4-layer classifier with its tokenizer', async (t) => {
+  const model = await Model.load(bundledModel, { numLabels: 2 });
+  t.is(model.config.numLayers, 4);
+  t.is(model.config.hiddenSize, 128);
+  model.dispose();
+  const tokenizer = await loadTokenizer(bundledModel);
+  t.deepEqual(tokenizer.encode('A gripping film.').inputIds, [101, 1037, 13940, 2143, 1012, 102]);
+  t.true(readFileSync(join(bundledModel, 'README.md'), 'utf8').includes('healbert pretrain'));
+});
+
+test('the CPU demo on the bundled model: 24 cells on the committed SST-2 slice', (t) => {
+  const spec = resolveSweepSpec(demoSpec({ model: bundledModel, data: bundledData, device: 'cpu', layers: 4 }), '/');
+  const cells = expandSweep(spec).cells;
+  t.is(cells.length, 24);
+  t.deepEqual([...new Set(cells.map((c) => c.config.corruption?.label ?? 'clean'))].sort(), [
+    'clean',
+    'gaussian 0.25',
+    'gaussian 0.5',
+    'gaussian 1',
+    'reinit bottom:1',
+    'reinit bottom:2',
+    'reinit top:1',
+    'reinit top:2',
+  ]);
+  t.is(cells[0]?.config.task.trainExamples, 1500);
+});
+
+test('healbert demo runs to the end and writes the report and the summary table', async (t) => {
+  const model = await makeTinyModel(4);
+  const out = join(tempDir(), 'demo');
+  const r = runCli(['demo', '--model', model, '--out', out, '--seeds', '1', '--train-examples', '32', '--epochs', '1', '--workers', '1']);
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stdout, /1\. Does corruption fully heal\?/);
+  t.regex(r.stdout, /2\. Is bottom-layer corruption worse than top-layer corruption\?/);
+  t.regex(r.stdout, /Cells: 8 done, 0 diverged, 0 failed/);
+  t.true(existsSync(join(out, 'report', 'report.html')));
+  t.true(readFileSync(join(out, 'summary.txt'), 'utf8').includes('reinit bottom:1'));
+});
