@@ -195,8 +195,10 @@ async function workLoop(
       let unfinished = 0;
       for (const c of mine) if (!(await done(c.id))) unfinished += 1;
       if (unfinished === 0) return;
-      // Cells left only wait for baselines that failed in this run: they are reported next run.
-      if (order.every((c) => attempted.has(c.id) || known.has(c.id) || (c.baselineId !== null && attempted.has(c.baselineId)))) return;
+      // Cells left only wait for baselines that failed in this run: they are reported next run. (A baseline
+      // this worker ran for another shard and that finished does not count: its cells still run here.)
+      const baselineFailedHere = (id: string | null) => id !== null && attempted.has(id) && known.get(id)?.status === 'failed';
+      if (order.every((c) => attempted.has(c.id) || known.has(c.id) || baselineFailedHere(c.baselineId))) return;
     }
     emit({ type: 'waiting', blocked: waiting });
     await new Promise((r) => setTimeout(r, options.pollMs ?? 2000));

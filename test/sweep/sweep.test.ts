@@ -143,6 +143,26 @@ test('finetuned protocol: the clean cell saves its task model; corrupted cells s
   t.is(corrupted.scores.epochs.length, 1);
 });
 
+test('finetuned protocol in shards: a shard runs a baseline of another shard, then its own cells too', async (t) => {
+  const out = join(tempDir(), 'ft-shards');
+  const spec = tinySpec(await model, {
+    protocol: 'finetuned',
+    seeds: [0, 1, 2],
+    corruptions: [{ method: 'zero', targets: { layers: 'bottom:1', components: ['attention'] } }],
+    recovery: { healEpochs: 1 },
+    recipe: { epochs: 1, batchSize: 16, maxLength: 48, lr: 1e-3, evalBatchSize: 64 },
+  });
+  // Shards run one after another, each alone: whichever needs a baseline from a later shard runs it.
+  for (let index = 0; index < 3; index++) {
+    const summary = await runSweep(spec, { out, shard: { index, count: 3 } });
+    t.is(summary.remaining, 0, `shard ${index}/3 left cells unrun`);
+    t.is(summary.failed, 0);
+  }
+  const all = await results(out);
+  t.is(all.length, 6);
+  t.true(all.every((r) => r.status === 'done'));
+});
+
 test('several CPU worker processes share the cells; each runs exactly once', async (t) => {
   const out = join(tempDir(), 'workers');
   const events: SweepEvent[] = [];
