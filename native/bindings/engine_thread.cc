@@ -1,5 +1,7 @@
 #include "bindings/engine_thread.h"
 
+#include <pthread.h>
+
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -9,9 +11,33 @@ namespace healbert::js {
 
 namespace {
 
+// Held while an engine job runs, and by fork() from the moment it starts until it returns.
+//
+// OpenBLAS's pthread build (Debian's libtorch uses it) stops its worker threads in a fork "prepare" handler.
+// When the JS thread forks (child_process.spawn) while the engine thread is inside a BLAS call, that call
+// waits forever for a worker that is gone: a sweep test hung this way with the engine thread spinning in
+// exec_blas_async. Prepare handlers run in reverse order of registration, so this one (registered after
+// libopenblas was loaded) runs first: fork waits for the job in flight to end, and no job starts until
+// the fork is done. The cost is that spawning a process waits for the current engine call.
+std::mutex& fork_guard() {
+  static std::mutex* guard = new std::mutex();  // never destroyed: a fork may come during exit
+  return *guard;
+}
+
+void guard_forks() {
+  static const bool registered = [] {
+    pthread_atfork([] { fork_guard().lock(); }, [] { fork_guard().unlock(); }, [] { fork_guard().unlock(); });
+    return true;
+  }();
+  (void)registered;
+}
+
 class EngineThread {
  public:
-  EngineThread() : thread_([this] { loop(); }) { thread_.detach(); }
+  EngineThread() : thread_([this] { loop(); }) {
+    guard_forks();
+    thread_.detach();
+  }
 
   void post(std::function<void()> job) {
     {
@@ -36,6 +62,7 @@ class EngineThread {
         job = std::move(jobs_.front());
         jobs_.pop_front();
       }
+      std::lock_guard<std::mutex> no_fork(fork_guard());
       job();  // jobs catch their own exceptions (see async.h)
     }
   }

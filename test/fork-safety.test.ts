@@ -1,0 +1,56 @@
+/**
+ * Spawning processes from JS while the engine thread trains must not hang. OpenBLAS's pthread build
+ * (Debian's libtorch) stops its threads in a fork handler; a BLAS call in flight on the engine thread then
+ * waited forever (see native/bindings/engine_thread.cc).
+ */
+import { spawn } from 'node:child_process';
+import test from 'ava';
+import { Model } from '../src/model/model.js';
+
+test('child processes spawned during training steps neither hang the steps nor fail', async (t) => {
+  t.timeout(120_000);
+  const config = {
+    model_type: 'bert',
+    vocab_size: 1000,
+    hidden_size: 256,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    intermediate_size: 1024,
+    max_position_embeddings: 128,
+    type_vocab_size: 2,
+  };
+  const model = await Model.fromConfig(config, { seed: 0 });
+  await model.configureTraining({ lr: 1e-4, warmupSteps: 0, totalSteps: 1000 });
+  const b = 16;
+  const s = 128;
+  const batch = {
+    batchSize: b,
+    seqLen: s,
+    inputIds: Int32Array.from({ length: b * s }, (_, i) => (i * 7) % 1000),
+    labels: Int32Array.from({ length: b }, (_, i) => i % 2),
+  };
+  let stop = false;
+  let spawned = 0;
+  const spawner = (async () => {
+    while (!stop) {
+      await new Promise<void>((resolve, reject) => {
+        const child = spawn('true');
+        child.on('error', reject);
+        child.on('exit', () => resolve());
+      });
+      spawned += 1;
+    }
+  })();
+  let steps = 0;
+  const started = Date.now();
+  while (Date.now() - started < 8_000 || steps < 5) {
+    const { loss } = await model.trainStep(batch);
+    t.true(Number.isFinite(loss));
+    steps += 1;
+  }
+  stop = true;
+  await spawner;
+  model.dispose();
+  t.log(`${steps} steps while ${spawned} processes were spawned`);
+  t.true(spawned > 10);
+});
