@@ -8,6 +8,12 @@ import { maxAbsDiff, modelFixture } from '../helpers/fixtures.js';
 
 const tinyBert = modelFixture('tiny-bert');
 
+/** A fresh folder with the input and output paths of a predict run. */
+function predictPaths() {
+  const dir = tempDir();
+  return { dir, input: join(dir, 'in.jsonl'), output: join(dir, 'out.jsonl') };
+}
+
 test('inspect shows the architecture and counts by layer', (t) => {
   // 67x32 + 40x32 + 2x32 + 64 (embeddings) + 2 x 6,789 (layers) + 1,056 (pooler) + 99 (classifier) = 18,285
   const r = runCli(['inspect', tinyBert]);
@@ -26,9 +32,7 @@ test('inspect of a folder without weights fails with the reason', (t) => {
 });
 
 test('predict writes one line of logits per input, equal to the library', async (t) => {
-  const dir = tempDir();
-  const input = join(dir, 'in.jsonl');
-  const output = join(dir, 'out.jsonl');
+  const { input, output } = predictPaths();
   const lines = [
     { input_ids: [2, 10, 11, 12, 3], token_type_ids: [0, 0, 0, 1, 1] },
     { input_ids: [2, 20, 3], attention_mask: [1, 1, 1] },
@@ -57,9 +61,7 @@ test('predict writes one line of logits per input, equal to the library', async 
 });
 
 test('predict names the bad input line and leaves no partial output', (t) => {
-  const dir = tempDir();
-  const input = join(dir, 'in.jsonl');
-  const output = join(dir, 'out.jsonl');
+  const { dir, input, output } = predictPaths();
   writeFileSync(input, '{"input_ids": [2, 3]}\n{"input_ids": [2, 500, 3]}\n');
   const r = runCli(['predict', tinyBert, '--input', input, '--output', output]);
   t.is(r.status, 1);
@@ -76,9 +78,7 @@ test('predict names the bad input line and leaves no partial output', (t) => {
 });
 
 test('predict takes text lines, tokenized with the model folder tokenizer', async (t) => {
-  const dir = tempDir();
-  const input = join(dir, 'in.jsonl');
-  const output = join(dir, 'out.jsonl');
+  const { dir, input, output } = predictPaths();
   writeFileSync(input, '{"text": "the cat"}\n{"text": "a dog", "text_pair": "the cat sat"}\n');
   // Without tokenizer files, a text line fails with its place and the reason.
   const missing = runCli(['predict', tinyBert, '--input', input, '--output', output]);
