@@ -86,6 +86,7 @@ export function summarizeGroups(measures: readonly CellMeasures[], options: Grou
     for (const c of cells) counts[c.status]++;
     const measured = cells.filter((c) => c.status === 'done' && c.recovered !== null);
     const bootstrap = { ...options, seed: deriveSeed(options.seed ?? 0, key) };
+    const summaryOf = (pick: Parameters<typeof values>[1]) => summarize(values(measured, pick), bootstrap);
     const parts = [prefix[0] ? config.model.name : '', prefix[1] ? config.task.name : '', prefix[2] ? config.protocol : ''].filter(Boolean);
     const label = [...parts, config.corruption?.label ?? 'clean'].join(' / ');
     groups.push({
@@ -99,22 +100,10 @@ export function summarizeGroups(measures: readonly CellMeasures[], options: Grou
       counts,
       seeds: [...new Set(measured.map((c) => c.seed))].sort((a, b) => a - b),
       complete: measured.length === cells.length,
-      cleanScore: summarize(
-        values(measured, (c) => c.cleanScore),
-        bootstrap,
-      ),
-      damage: summarize(
-        values(measured, (c) => c.damage),
-        bootstrap,
-      ),
-      recovered: summarize(
-        values(measured, (c) => c.recovered),
-        bootstrap,
-      ),
-      residualGap: summarize(
-        values(measured, (c) => c.residualGap),
-        bootstrap,
-      ),
+      cleanScore: summaryOf((c) => c.cleanScore),
+      damage: summaryOf((c) => c.damage),
+      recovered: summaryOf((c) => c.recovered),
+      residualGap: summaryOf((c) => c.residualGap),
       recoveryRatio: ratioOf(measured, options.minDamage ?? 0.01, bootstrap),
       curve: curveOf(measured, bootstrap),
     });

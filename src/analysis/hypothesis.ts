@@ -77,39 +77,27 @@ export function pairedComparison(
   const n = differences.length;
   const alpha = options.alpha ?? 0.05;
   const warnings: string[] = [];
-  if (n === 0) {
-    return {
-      n,
-      meanDifference: null,
-      sdDifference: null,
-      ci: null,
-      t: null,
-      df: null,
-      pT: null,
-      pPermutation: null,
-      effectSize: null,
-      seedsNeeded: null,
-      warnings: ['no seed has both cells'],
-    };
-  }
+  // What a comparison without a test reports; the early returns below fill in what they know.
+  const untested: PairedComparison = {
+    n,
+    meanDifference: null,
+    sdDifference: null,
+    ci: null,
+    t: null,
+    df: null,
+    pT: null,
+    pPermutation: null,
+    effectSize: null,
+    seedsNeeded: null,
+    warnings,
+  };
+  if (n === 0) return { ...untested, warnings: ['no seed has both cells'] };
   const m = mean(differences);
   const sd = standardDeviation(differences);
   const ci = bootstrapInterval(differences, options);
   if (n < 2) {
     warnings.push('one seed: no spread and no test; run more seeds');
-    return {
-      n,
-      meanDifference: m,
-      sdDifference: null,
-      ci,
-      t: null,
-      df: null,
-      pT: null,
-      pPermutation: null,
-      effectSize: null,
-      seedsNeeded: null,
-      warnings,
-    };
+    return { ...untested, meanDifference: m, ci };
   }
   const pPermutation = signFlipP(differences, options.seed ?? 0);
   const smallestP = 2 / 2 ** n;
@@ -120,19 +108,7 @@ export function pairedComparison(
   }
   if (!(sd > 0)) {
     warnings.push('every seed shows the same difference: the t-test is undefined');
-    return {
-      n,
-      meanDifference: m,
-      sdDifference: 0,
-      ci,
-      t: null,
-      df: n - 1,
-      pT: null,
-      pPermutation,
-      effectSize: null,
-      seedsNeeded: null,
-      warnings,
-    };
+    return { ...untested, meanDifference: m, sdDifference: 0, ci, df: n - 1, pPermutation };
   }
   const t = m / (sd / Math.sqrt(n));
   const effectSize = m / sd;
