@@ -63,6 +63,10 @@ test('bad options are usage errors (exit 2); unreadable results are ERR_DATA (ex
   t.regex(r.stderr, /error \[ERR_DATA\]: .*index\.jsonl:1: not valid JSON/);
 });
 
+/** `report --plan-shapley` without a sweep folder: seed 1 of model m on task t. */
+const plan = (corruption: string, layers: number, extra: string[] = []) =>
+  runCli(['report', '--plan-shapley', corruption, '--num-layers', String(layers), '--seeds', '1', '--model', 'm', '--task', 't', ...extra]);
+
 test('--plan-shapley prints a sweep spec with exactly the cells a Shapley estimate needs', async (t) => {
   const corruption = join(dir, 'reinit.json');
   writeFileSync(corruption, JSON.stringify({ method: 'reinit', targets: {} }));
@@ -71,59 +75,14 @@ test('--plan-shapley prints a sweep spec with exactly the cells a Shapley estima
   const spec = JSON.parse(fromSweep.stdout) as { cells: { seed: number; corruption: unknown }[]; models: unknown[] };
   t.is(spec.cells.length, 2 * 8);
   t.is(spec.models.length, 1);
-  const bare = await runCli([
-    'report',
-    '--plan-shapley',
-    corruption,
-    '--num-layers',
-    '12',
-    '--permutations',
-    '4',
-    '--seeds',
-    '1',
-    '--model',
-    'bert',
-    '--task',
-    'sst2',
-  ]);
+  const bare = await plan(corruption, 12, ['--permutations', '4']);
   t.is(bare.status, 0, bare.stderr);
   const cells = (JSON.parse(bare.stdout) as { cells: unknown[] }).cells;
   t.true(cells.length > 12 && cells.length <= 1 + 4 * 12);
   const out = join(dir, 'plan.json');
-  t.is(
-    (
-      await runCli([
-        'report',
-        '--plan-shapley',
-        corruption,
-        '--num-layers',
-        '2',
-        '--seeds',
-        '1',
-        '--model',
-        'm',
-        '--task',
-        't',
-        '--out',
-        out,
-      ])
-    ).status,
-    0,
-  );
+  t.is((await plan(corruption, 2, ['--out', out])).status, 0);
   t.is((JSON.parse(readFileSync(out, 'utf8')) as { cells: unknown[] }).cells.length, 4);
-  const tooBig = await runCli([
-    'report',
-    '--plan-shapley',
-    corruption,
-    '--num-layers',
-    '16',
-    '--seeds',
-    '1',
-    '--model',
-    'bert',
-    '--task',
-    'sst2',
-  ]);
+  const tooBig = await plan(corruption, 16);
   t.is(tooBig.status, 1);
   t.regex(tooBig.stderr, /ERR_ARGUMENT.*sample permutations/);
   t.is((await runCli(['report', '--plan-shapley', corruption])).status, 2);
@@ -131,18 +90,6 @@ test('--plan-shapley prints a sweep spec with exactly the cells a Shapley estima
     (await runCli(['report', '--plan-shapley', corruption, '--seeds', '1,x', '--num-layers', '2', '--model', 'm', '--task', 't'])).status,
     2,
   );
-  const none = await runCli([
-    'report',
-    '--plan-shapley',
-    join(dir, 'none.json'),
-    '--num-layers',
-    '2',
-    '--seeds',
-    '1',
-    '--model',
-    'm',
-    '--task',
-    't',
-  ]);
+  const none = await plan(join(dir, 'none.json'), 2);
   t.regex(none.stderr, /ERR_ARGUMENT.*none\.json: cannot read/);
 });
