@@ -23,7 +23,7 @@ export function resolveThreadCount(env: NodeJS.ProcessEnv = process.env): number
  * Debian's libtorch runs its own ops on OpenMP threads and its matrix products on OpenBLAS's pthreads. With
  * OpenMP's default wait policy the idle OpenMP threads spin while OpenBLAS works, and the two pools fight for
  * the same cores: measured on 2 cores (mini-BERT, batch 32 x 128), a training step took 1.0-1.5 s spinning
- * and 0.6-0.8 s with OMP_WAIT_POLICY=PASSIVE. libgomp reads the variable once, when it is loaded, so it must
+ * and 0.6-0.9 s with OMP_WAIT_POLICY=PASSIVE. libgomp reads the variable once, when it is loaded, so it must
  * be set before the addon loads; a value the user set is kept. Returns the policy in effect.
  */
 export function defaultOpenMpWaitPolicy(env: NodeJS.ProcessEnv = process.env): string {
