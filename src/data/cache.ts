@@ -6,8 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { writeAtomic } from '../atomic.js';
 import { HealbertError } from '../errors.js';
 import type { TokenizedDataset } from './tokenized.js';
 
@@ -85,14 +86,12 @@ export async function writeCached(dir: string, key: string, dataset: TokenizedDa
   headerBytes.copy(prefix, 4);
   const parts = [prefix, dataset.offsets, dataset.ids, dataset.labels ?? new Uint8Array(0), dataset.typeIds];
   const path = join(dir, `${key}.bin`);
-  const temporary = `${path}.${process.pid}.tmp`;
-  const handle = await open(temporary, 'w');
-  try {
-    for (const part of parts) await handle.write(new Uint8Array(part.buffer, part.byteOffset, part.byteLength));
-  } finally {
-    await handle.close();
-  }
-  await rename(temporary, path);
+  // A cache may be rebuilt by several tasks at once; each write has its own temporary file (src/atomic.ts).
+  await writeAtomic(
+    path,
+    parts.map((part) => new Uint8Array(part.buffer, part.byteOffset, part.byteLength)),
+    { sync: false },
+  );
   return path;
 }
 

@@ -7,8 +7,9 @@
  */
 
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { replaceFile, writeAtomic } from '../atomic.js';
 import type { Batch } from '../batch.js';
 import { HealbertError } from '../errors.js';
 import {
@@ -36,6 +37,22 @@ export interface LoadOptions extends HeadOptions {
   newHead?: boolean;
   /** Seed for freshly initialised parameters and for dropout. Default 0. */
   seed?: number;
+  /**
+   * Fused scaled-dot-product attention (libtorch 2.x: flash / memory-efficient kernels on CUDA). Default true;
+   * false computes the attention formula step by step, as libtorch 1.13 always does.
+   */
+  fusedAttention?: boolean;
+}
+
+/** Which implementation each hot path of a model takes on this libtorch and device. */
+export interface EngineInfo {
+  device: string;
+  computeDtype: ComputeDtype;
+  fusedAttention: boolean;
+  /** 'fused' or 'foreach' AdamW once training is configured; '' before. */
+  optimizer: 'fused' | 'foreach' | '';
+  /** Gradient clipping by a device-side factor (no host synchronisation). */
+  clipOnDevice: boolean;
 }
 
 export interface ParameterInfo extends NativeParamSpec {
@@ -58,8 +75,12 @@ export interface TrainingOptions {
   trainable?: (p: ParameterInfo) => boolean;
   /** Multiplier of the learning rate per parameter (layer-wise rates). Default 1. */
   lrScale?: (p: ParameterInfo) => number;
-  /** Use the fused CUDA AdamW kernel when libtorch has it. Default true. */
+  /** Use the fused AdamW kernel on CUDA when libtorch has it (2.2+). Default true. */
   fused?: boolean;
+  /** Use the fused AdamW kernel on the CPU too (libtorch 2.4+; with `fused`). Default false, as in torch.optim. */
+  fusedOnCpu?: boolean;
+  /** Clip gradients by a device-side factor, without a host synchronisation (libtorch 2.1+). Default true. */
+  clipOnDevice?: boolean;
 }
 
 export type StepResult = NativeStepResult;
@@ -128,7 +149,9 @@ export class Model {
     const native = loadNative();
     const layout = native.parameterLayout(config);
     const plan = await planLoad(files, config.arch, layout, options.newHead ? { newHead: true } : {});
-    const engine = await native.createModel(config, options.device ?? 'cpu', options.dtype ?? 'float32', checkSeed(options.seed));
+    const engine = await native.createModel(config, options.device ?? 'cpu', options.dtype ?? 'float32', checkSeed(options.seed), {
+      fusedAttention: options.fusedAttention ?? true,
+    });
     try {
       for (const file of plan.files) await engine.loadFromFile(file.path, file.entries);
     } catch (error) {
@@ -141,8 +164,16 @@ export class Model {
   /** A model with freshly initialised weights (Hugging Face's initialisation) from a config.json object. */
   static async fromConfig(raw: RawConfig, options: Omit<LoadOptions, 'newHead'> = {}): Promise<Model> {
     const config = engineConfig(raw, 'config', options);
-    const engine = await loadNative().createModel(config, options.device ?? 'cpu', options.dtype ?? 'float32', checkSeed(options.seed));
+    const engine = await loadNative().createModel(config, options.device ?? 'cpu', options.dtype ?? 'float32', checkSeed(options.seed), {
+      fusedAttention: options.fusedAttention ?? true,
+    });
     return new Model(engine, config, raw, undefined, undefined);
+  }
+
+  /** Which implementation attention, the optimizer and clipping take (they depend on libtorch and device). */
+  engineInfo(): EngineInfo {
+    if (this.disposed) throw new HealbertError('ERR_DISPOSED', 'this model was disposed');
+    return this.native.info() as EngineInfo;
   }
 
   /** Every parameter: Hugging Face name, shape, kind, layer, component. */
@@ -178,6 +209,8 @@ export class Model {
       totalSteps: options.totalSteps ?? 0,
       maxGradNorm: options.maxGradNorm ?? 1,
       fused: options.fused ?? true,
+      fusedOnCpu: options.fusedOnCpu ?? false,
+      clipOnDevice: options.clipOnDevice ?? true,
     };
     const bad = (what: string) => {
       throw new HealbertError('ERR_ARGUMENT', `training option ${what}`);
@@ -256,20 +289,16 @@ export class Model {
     await mkdir(dir, { recursive: true });
     const saved = options.skip ? this.params.filter((p) => !options.skip?.(p)) : this.params;
     const header = buildHeader(saved.map((p) => ({ name: p.name, dtype: SAFETENSORS_DTYPE[dtype], shape: p.shape })));
-    const target = join(dir, 'model.safetensors');
-    const temporary = `${target}.tmp-${process.pid}`;
-    await this.enqueue(() =>
-      this.native.saveToFile(
-        temporary,
-        header,
-        saved.map((p) => p.index),
-        saved.map(() => dtype),
+    await replaceFile(join(dir, 'model.safetensors'), (temporary) =>
+      this.enqueue(() =>
+        this.native.saveToFile(
+          temporary,
+          header,
+          saved.map((p) => p.index),
+          saved.map(() => dtype),
+        ),
       ),
-    ).catch(async (error) => {
-      await rm(temporary, { force: true });
-      throw error;
-    });
-    await rename(temporary, target);
+    );
     await writeFile(
       join(dir, 'config.json'),
       `${JSON.stringify(this.savedConfig(dtype, options.labels, options.architecture), null, 2)}\n`,
@@ -339,15 +368,15 @@ export class Model {
     await mkdir(dir, { recursive: true });
     const entries = trainable.flatMap((p) => (['exp_avg', 'exp_avg_sq'] as const).map((slot) => ({ p, slot })));
     const header = buildHeader(entries.map(({ p, slot }) => ({ name: `${slot}/${p.name}`, dtype: 'F32' as const, shape: p.shape })));
-    const target = join(dir, 'optimizer.safetensors');
-    const temporary = `${target}.tmp-${process.pid}`;
-    await this.enqueue(() =>
-      this.native.saveToFile(
-        temporary,
-        header,
-        entries.map(({ p }) => p.index),
-        entries.map(() => 'float32'),
-        entries.map(({ slot }) => slot),
+    await replaceFile(join(dir, 'optimizer.safetensors'), (temporary) =>
+      this.enqueue(() =>
+        this.native.saveToFile(
+          temporary,
+          header,
+          entries.map(({ p }) => p.index),
+          entries.map(() => 'float32'),
+          entries.map(({ slot }) => slot),
+        ),
       ),
     );
     const state = {
@@ -356,10 +385,7 @@ export class Model {
       paramSteps: Object.fromEntries(trainable.map((p, i) => [p.name, counters.paramSteps[i]])),
       extra,
     };
-    const stateFile = join(dir, 'training-state.json');
-    await writeFile(`${stateFile}.tmp-${process.pid}`, `${JSON.stringify(state, null, 2)}\n`);
-    await rename(temporary, target);
-    await rename(`${stateFile}.tmp-${process.pid}`, stateFile);
+    await writeAtomic(join(dir, 'training-state.json'), `${JSON.stringify(state, null, 2)}\n`);
   }
 
   /**

@@ -8,6 +8,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
+import { temporaryPathFor } from '../atomic.js';
 import type { Batch } from '../batch.js';
 import { HealbertError } from '../errors.js';
 import { maxSequenceLength } from './config.js';
@@ -112,7 +113,7 @@ export interface PredictFileOptions {
 
 export async function predictFile(model: Model, inputPath: string, outputPath: string, options: PredictFileOptions = {}): Promise<number> {
   const batchSize = options.batchSize ?? 32;
-  const temporary = `${outputPath}.partial`;
+  const temporary = temporaryPathFor(outputPath);
   const out = createWriteStream(temporary);
   const input = createReadStream(inputPath);
   const opened = new Promise<void>((resolve, reject) => {

@@ -8,8 +8,9 @@
  * summary.json.
  */
 import { existsSync } from 'node:fs';
-import { appendFile, copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeAtomic } from '../atomic.js';
 import { batchOrder } from '../data/batches.js';
 import { defaultCacheDir } from '../data/tokenize-split.js';
 import { HealbertError } from '../errors.js';
@@ -139,8 +140,7 @@ async function writeCheckpoint(model: Model, out: string, cursor: Cursor, saveDt
   // float32 weights in checkpoints: resuming must continue from exactly the trained values.
   await model.save(dir, { architecture: 'BertForMaskedLM', dtype: 'float32' });
   await model.saveTrainingState(dir, { ...cursor, saveDtype });
-  await writeFile(join(out, 'latest.tmp'), `${name}\n`);
-  await rename(join(out, 'latest.tmp'), join(out, 'latest'));
+  await writeAtomic(join(out, 'latest'), `${name}\n`);
   // Keep the newest two: the one just written and the previous, in case this one is ever unreadable.
   const steps = (await readdir(out))
     .map((f) => /^checkpoint-(\d+)$/.exec(f))

@@ -8,24 +8,14 @@ import { existsSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { temporaryPathFor, writeAtomic } from '../atomic.js';
 import { HealbertError } from '../errors.js';
 import type { CellConfig, CellResult } from './types.js';
 
 export const cellDir = (dir: string, id: string) => join(dir, 'cells', id);
 export const resultPath = (dir: string, id: string) => join(cellDir(dir, id), 'result.json');
 
-/** Writes a file atomically: temporary file in the same folder, then rename. */
-export async function writeAtomic(path: string, text: string): Promise<void> {
-  const temporary = `${path}.tmp-${hostname()}-${process.pid}`;
-  const handle = await open(temporary, 'w');
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temporary, path);
-}
+export { writeAtomic } from '../atomic.js';
 
 export async function initSweepDir(
   dir: string,
@@ -136,8 +126,9 @@ export async function claimCell(
       if (attempt > 0 || !(await isStale(path, staleAfterMs))) return undefined;
       // Take the stale lock out of the way atomically: of two workers doing this, one rename wins.
       try {
-        await rename(path, `${path}.stale-${hostname()}-${process.pid}`);
-        await rm(`${path}.stale-${hostname()}-${process.pid}`, { force: true });
+        const stale = temporaryPathFor(`${path}.stale`);
+        await rename(path, stale);
+        await rm(stale, { force: true });
       } catch {
         return undefined;
       }
