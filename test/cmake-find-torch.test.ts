@@ -45,5 +45,5 @@ test('an unusable LIBTORCH is an error, not a silent fallback', (t) => {
 test('LIBTORCH pointing at a TorchConfig.cmake folder wins', (t) => {
   const r = configure({ LIBTORCH: builtTorchDir });
   t.is(r.status, 0, r.output);
-  t.true(r.output.includes(`libtorch from LIBTORCH: ${builtTorchDir}`));
+  t.true(r.output.includes(`from LIBTORCH: ${builtTorchDir}`), r.output);
 });

@@ -145,6 +145,8 @@ AdamWOptions to_adamw_options(const Napi::Value& value) {
   o.total_steps = int_field(obj, "totalSteps");
   o.max_grad_norm = number_field(obj, "maxGradNorm");
   o.allow_fused = bool_field(obj, "fused", true);
+  o.fused_on_cpu = bool_field(obj, "fusedOnCpu", false);
+  o.clip_on_device = bool_field(obj, "clipOnDevice", true);
   return o;
 }
 

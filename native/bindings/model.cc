@@ -89,7 +89,9 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     Napi::Object out = Napi::Object::New(env);
     out.Set("device", m.device().str());
     out.Set("computeDtype", dtype_name(m.compute_dtype()));
-    out.Set("fusedAttention", has_fused_attention());
+    out.Set("fusedAttention", m.fused_attention());
+    out.Set("optimizer", m.optimizer_kind());
+    out.Set("clipOnDevice", m.clips_on_device());
     return out;
   }
 
@@ -366,8 +368,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
 
 Napi::FunctionReference* NativeModel::constructor = nullptr;
 
-// createModel(config, device, computeDtype, seed): Promise<NativeModel>, parameters initialised as
-// Hugging Face initialises them (the caller then loads a checkpoint over them).
+// createModel(config, device, computeDtype, seed, options?: {fusedAttention}): Promise<NativeModel>,
+// parameters initialised as Hugging Face initialises them (the caller then loads a checkpoint over them).
 Napi::Value CreateModel(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const ModelConfig config = to_model_config(info[0]);
@@ -375,10 +377,14 @@ Napi::Value CreateModel(const Napi::CallbackInfo& info) {
   const torch::ScalarType compute = to_dtype(env, string_arg(info, 2, "dtype"));
   if (compute == torch::kFloat16) throw_error(env, code::kArgument, "float16 compute is not supported: use bfloat16");
   const int64_t seed = int_arg(info, 3, "seed");
-  return run_async(env, {}, [config, device_name, compute, seed]() -> Converter {
+  bool fused_attention = true;
+  if (info.Length() > 4 && info[4].IsObject()) {
+    fused_attention = bool_field(info[4].As<Napi::Object>(), "fusedAttention", true);
+  }
+  return run_async(env, {}, [config, device_name, compute, seed, fused_attention]() -> Converter {
     const torch::Device device = parse_device(device_name);
     auto model = std::make_shared<std::shared_ptr<Model>>(
-        std::make_shared<Model>(config, device, compute, static_cast<uint64_t>(seed)));
+        std::make_shared<Model>(config, device, compute, static_cast<uint64_t>(seed), fused_attention));
     return [model](Napi::Env env) -> Napi::Value {
       auto external = Napi::External<std::shared_ptr<Model>>::New(env, model.get());
       return NativeModel::constructor->New({external});

@@ -13,6 +13,13 @@
 #if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 2)
 #define HEALBERT_HAS_FUSED_ADAMW 1
 #endif
+// The fused kernel's CPU implementation arrived in 2.4.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+#define HEALBERT_HAS_FUSED_ADAMW_CPU 1
+#endif
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
+#define HEALBERT_HAS_TENSOR_FOREACH_MUL 1
+#endif
 
 namespace healbert {
 
@@ -35,9 +42,16 @@ AdamW::AdamW(std::vector<torch::Tensor> params, std::vector<ParamTraining> trait
     groups_[found->second].members.push_back(i);
   }
 #ifdef HEALBERT_HAS_FUSED_ADAMW
-  bool all_cuda_fp32 = !params_.empty();
-  for (const auto& p : params_) all_cuda_fp32 = all_cuda_fp32 && p.is_cuda() && p.scalar_type() == torch::kFloat32;
-  use_fused_ = options_.allow_fused && all_cuda_fp32;
+  bool cpu_allowed = false;
+#ifdef HEALBERT_HAS_FUSED_ADAMW_CPU
+  cpu_allowed = options_.fused_on_cpu;
+#endif
+  bool all_fp32_fusable = !params_.empty();
+  for (const auto& p : params_) {
+    all_fp32_fusable =
+        all_fp32_fusable && p.scalar_type() == torch::kFloat32 && (p.is_cuda() || (p.is_cpu() && cpu_allowed));
+  }
+  use_fused_ = options_.allow_fused && all_fp32_fusable;
   if (use_fused_) {
     for (const auto& p : params_) step_tensors_.push_back(torch::zeros({}, p.options()));
   }
@@ -72,13 +86,23 @@ torch::Tensor AdamW::clip_gradients() {
   if (options_.max_grad_norm > 0) {
     // As clip_grad_norm_: scale by min(1, max_norm / (norm + 1e-6)), without a host synchronisation.
     auto coef = (options_.max_grad_norm / (total + 1e-6)).clamp_max(1.0);
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1)
-    at::_foreach_mul_(grads, coef);  // stays on the device: no synchronisation
-#else
-    at::_foreach_mul_(grads, coef.item());  // 1.13 has no tensor-scalar foreach multiply
+#ifdef HEALBERT_HAS_TENSOR_FOREACH_MUL
+    if (options_.clip_on_device) {
+      at::_foreach_mul_(grads, coef);  // stays on the device: no synchronisation
+      return total;
+    }
 #endif
+    at::_foreach_mul_(grads, coef.item());  // 1.13 has no tensor-scalar foreach multiply
   }
   return total;
+}
+
+bool AdamW::clips_on_device() const {
+#ifdef HEALBERT_HAS_TENSOR_FOREACH_MUL
+  return options_.clip_on_device;
+#else
+  return false;
+#endif
 }
 
 double AdamW::step() {

@@ -1,7 +1,7 @@
 // AdamW with decoupled weight decay (torch.optim.AdamW's arithmetic), the linear warm-up/decay schedule of
 // transformers' get_linear_schedule_with_warmup, and clipping by global gradient norm
-// (torch.nn.utils.clip_grad_norm_). Multi-tensor (foreach) kernels everywhere; the fused CUDA AdamW kernel
-// where libtorch has it (2.2+).
+// (torch.nn.utils.clip_grad_norm_). Multi-tensor (foreach) kernels everywhere; the fused AdamW kernel
+// where libtorch has it (CUDA 2.2+, CPU 2.4+, on request).
 #pragma once
 
 #include <torch/torch.h>
@@ -20,7 +20,9 @@ struct AdamWOptions {
   int64_t warmup_steps = 0;
   int64_t total_steps = 0;     // 0: no decay after warm-up
   double max_grad_norm = 1.0;  // <= 0: no clipping
-  bool allow_fused = true;     // use the fused CUDA kernel when available
+  bool allow_fused = true;     // use the fused kernel on CUDA when libtorch has it (2.2+)
+  bool fused_on_cpu = false;   // ... and on the CPU too (libtorch 2.4+); off by default, as torch.optim's is
+  bool clip_on_device = true;  // clip with a device-side factor where libtorch can (2.1+): no host sync
 };
 
 struct ParamTraining {
@@ -51,6 +53,8 @@ class AdamW {
   // Restores the step counters (after the moments were copied in through exp_avg / exp_avg_sq).
   void restore_counters(int64_t steps_taken, const std::vector<int64_t>& param_steps);
   bool fused() const { return use_fused_; }
+  // True when clipping scales gradients by a device tensor (no host synchronisation).
+  bool clips_on_device() const;
 
  private:
   struct Group {

@@ -2,6 +2,8 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <mutex>
+
 #include "engine/errors.h"
 
 namespace healbert {
@@ -35,6 +37,18 @@ at::Generator make_device_generator(const torch::Device& device, uint64_t seed) 
   at::Generator gen = at::globalContext().defaultGenerator(device).clone();
   gen.set_current_seed(seed);
   return gen;
+}
+
+DefaultGeneratorLoan::DefaultGeneratorLoan(const torch::Device& device, uint64_t seed)
+    : generator_(at::globalContext().defaultGenerator(device)) {
+  std::lock_guard<std::mutex> lock(generator_.mutex());
+  saved_state_ = generator_.get_state();
+  generator_.set_current_seed(seed);  // CUDA (Philox): also restarts the offset at 0
+}
+
+DefaultGeneratorLoan::~DefaultGeneratorLoan() {
+  std::lock_guard<std::mutex> lock(generator_.mutex());
+  generator_.set_state(saved_state_);
 }
 
 void synchronize(const torch::Device& device) {

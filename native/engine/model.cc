@@ -11,13 +11,14 @@
 
 namespace healbert {
 
-Model::Model(ModelConfig config, torch::Device device, torch::ScalarType compute, uint64_t seed)
+Model::Model(ModelConfig config, torch::Device device, torch::ScalarType compute, uint64_t seed, bool fused_attention)
     : config_(config),
       layout_(parameter_layout(config)),
       device_(device),
       compute_(compute),
       dropout_generator_(make_device_generator(device, seed)),
-      seed_(seed) {
+      seed_(seed),
+      fused_attention_(fused_attention && has_fused_attention()) {
   initialise(seed);
   weights_ = bind_weights(config_, layout_, tensors_);
   trainable_.assign(layout_.size(), true);
@@ -124,24 +125,17 @@ ForwardContext Model::context(bool training) {
   ctx.training = training;
   ctx.compute = compute_;
   ctx.generator = &dropout_generator_;
+  ctx.fused_attention = fused_attention_;
   if (training) {
     // A fresh seed per optimizer step, derived from (model seed, steps taken): the same at that step whether
-    // the run was interrupted and resumed or not. It seeds our dropout masks and the device generator that
-    // fused attention draws from.
-    uint64_t z =
-        seed_ + 0x9E3779B97F4A7C15ULL * static_cast<uint64_t>((optimizer_ ? optimizer_->steps_taken() : 0) + 1);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    const uint64_t seed = z ^ (z >> 31);
+    // the run was interrupted and resumed or not. It seeds our dropout masks and, call by call, fused
+    // attention's (ops.cc). No global generator is seeded.
+    const uint64_t seed = mix_seed(seed_, static_cast<uint64_t>(optimizer_ ? optimizer_->steps_taken() : 0));
     {
       std::lock_guard<std::mutex> lock(dropout_generator_.mutex());
       dropout_generator_.set_current_seed(seed);
     }
-    if (device_.is_cuda()) {
-      auto device_gen = at::globalContext().defaultGenerator(device_);
-      std::lock_guard<std::mutex> lock(device_gen.mutex());
-      device_gen.set_current_seed(seed);
-    }
+    ctx.dropout_seed = seed;
   }
   return ctx;
 }

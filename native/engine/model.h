@@ -53,13 +53,19 @@ struct MlmEvaluation {
 
 class Model {
  public:
-  Model(ModelConfig config, torch::Device device, torch::ScalarType compute, uint64_t seed);
+  // fused_attention: scaled_dot_product_attention where libtorch has it (2.x); false: the explicit formula.
+  Model(ModelConfig config, torch::Device device, torch::ScalarType compute, uint64_t seed,
+        bool fused_attention = true);
 
   const ModelConfig& config() const { return config_; }
   const std::vector<ParamSpec>& layout() const { return layout_; }
   std::vector<torch::Tensor>& tensors() { return tensors_; }
   const torch::Device& device() const { return device_; }
   torch::ScalarType compute_dtype() const { return compute_; }
+  bool fused_attention() const { return fused_attention_; }
+  // "fused", "foreach", or "" before configure_training.
+  bool clips_on_device() const { return optimizer_ && optimizer_->clips_on_device(); }
+  std::string optimizer_kind() const { return optimizer_ ? (optimizer_->fused() ? "fused" : "foreach") : ""; }
 
   // Copies tensors from a checkpoint file into the parameters (converting to float32).
   void load_from_file(const std::string& path, const std::vector<FileTensor>& entries);
@@ -106,6 +112,7 @@ class Model {
   torch::ScalarType compute_;
   at::Generator dropout_generator_;
   uint64_t seed_;
+  bool fused_attention_;
   std::unique_ptr<AdamW> optimizer_;
   std::vector<bool> trainable_;
   std::vector<int64_t> optimizer_slot_;  // layout index -> AdamW slot, -1 when frozen

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "engine/device.h"
 #include "engine/errors.h"
 
 // libtorch 2.0 added at::scaled_dot_product_attention (flash / memory-efficient kernels on CUDA).
@@ -45,6 +46,13 @@ torch::Tensor dropout(const torch::Tensor& x, double p, const ForwardContext& ct
   return x * keep * (1.0 / (1.0 - p));
 }
 
+uint64_t mix_seed(uint64_t a, uint64_t b) {
+  uint64_t z = a + 0x9E3779B97F4A7C15ULL * (b + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
 bool has_fused_attention() {
 #ifdef HEALBERT_HAS_SDPA
   return true;
@@ -58,12 +66,17 @@ torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const to
   const int64_t batch = q.size(0), seq = q.size(2);
   const double p = ctx.training ? dropout_p : 0.0;
 #ifdef HEALBERT_HAS_SDPA
-  // SDPA draws its dropout from the device's default generator; Model seeds that generator from its own
-  // before each training step, so runs stay reproducible.
-  c10::optional<torch::Tensor> mask;
-  if (key_mask.defined()) mask = key_mask.view({batch, 1, 1, seq});
-  return at::scaled_dot_product_attention(q, k, v, mask, p, false);
-#else
+  if (ctx.fused_attention) {
+    c10::optional<torch::Tensor> mask;
+    if (key_mask.defined()) mask = key_mask.view({batch, 1, 1, seq});  // true: may attend
+    if (p <= 0.0) return at::scaled_dot_product_attention(q, k, v, mask, 0.0, false);
+    // SDPA takes no generator: its dropout draws from the device's default generator. The model lends that
+    // generator its own stream for this one call (the step's seed and this call's index) and puts the
+    // generator's state back afterwards, so the run is reproducible and nobody else's draws change.
+    const DefaultGeneratorLoan loan(q.device(), mix_seed(ctx.dropout_seed, ctx.attention_calls++));
+    return at::scaled_dot_product_attention(q, k, v, mask, p, false);
+  }
+#endif
   // (B, NH, T, HD) @ (B, NH, HD, T) -> (B, NH, T, T)
   // Scores in float32 so that the mask value (float32's lowest, as Hugging Face uses) is representable.
   const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(3)));
@@ -74,7 +87,6 @@ torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const to
   auto probs = torch::softmax(scores, -1);
   probs = dropout(probs, p, ctx);
   return torch::matmul(probs.to(v.scalar_type()), v);  // (B, NH, T, HD)
-#endif
 }
 
 }  // namespace healbert

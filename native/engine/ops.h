@@ -13,6 +13,10 @@ struct ForwardContext {
   bool training = false;               // dropout on
   at::Generator* generator = nullptr;  // dropout masks (required when training)
   torch::ScalarType compute = torch::kFloat32;
+  bool fused_attention = true;  // scaled_dot_product_attention where libtorch has it (2.x), else the formula
+  // Seeds fused attention's dropout: call n of this context draws from mix(dropout_seed, n).
+  uint64_t dropout_seed = 0;
+  mutable uint64_t attention_calls = 0;
 };
 
 // (..., in) -> (..., out), computed in ctx.compute.
@@ -34,5 +38,8 @@ torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const to
 
 // True when this libtorch has the fused scaled-dot-product attention (2.x).
 bool has_fused_attention();
+
+// A 64-bit seed from two words (splitmix64's finaliser over their combination): per-step and per-call seeds.
+uint64_t mix_seed(uint64_t a, uint64_t b);
 
 }  // namespace healbert

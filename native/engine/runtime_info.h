@@ -14,9 +14,20 @@ struct CudaDeviceInfo {
   int64_t total_memory = 0;  // bytes
 };
 
+// The libtorch this process has actually loaded, read from the loaded libraries themselves.
+struct LoadedTorch {
+  std::string version;                 // TORCH_VERSION from at::show_config(), e.g. "2.13.0"; "" if absent
+  std::string library_dir;             // real folder of the loaded libc10 (or libtorch_cpu)
+  std::vector<std::string> libraries;  // real paths of every loaded libtorch*/libc10* library
+};
+
 struct RuntimeInfo {
-  std::string torch_version;  // e.g. "1.13.0"
+  std::string torch_version;  // compiled against (the headers' TORCH_VERSION), e.g. "1.13.0"
   int torch_major = 0, torch_minor = 0;
+  std::string torch_library_dir;  // compiled against: the folder the build linked and put in RPATH
+  LoadedTorch loaded;
+  // Why the loaded libtorch is not the one compiled against (version or folder); "" when it is.
+  std::string torch_mismatch;
   bool built_with_cuda = false;  // the addon was compiled against a CUDA libtorch
   bool cuda_available = false;   // a driver and at least one device answer now
   int cuda_device_count = 0;
@@ -24,11 +35,18 @@ struct RuntimeInfo {
   bool cudnn_available = false;
   bool mkldnn_available = false;
   bool cxx11_abi = false;
+  int cxx_standard = 17;      // the C++ standard this build was compiled with
   int num_threads = 0;        // intra-op CPU threads
   std::string parallel_info;  // libtorch's at::get_parallel_info(), trimmed
 };
 
 RuntimeInfo runtime_info();
+
+LoadedTorch loaded_torch();
+
+// "" when `loaded` is the libtorch of `compiled_version` in `compiled_dir`, else what differs.
+std::string torch_mismatch(const std::string& compiled_version, const std::string& compiled_dir,
+                           const LoadedTorch& loaded);
 
 // Filled by native/engine/cuda/ in CUDA builds; the CPU build returns indices only.
 std::vector<CudaDeviceInfo> cuda_device_details(int count);

@@ -3,7 +3,7 @@
  * types what it exports. Load failures become an ERR_NATIVE_LOAD error that says what to do.
  */
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Batch } from '../batch.js';
 import { HealbertError } from '../errors.js';
@@ -15,6 +15,14 @@ export interface NativeRuntimeInfo {
   torchMajor: number;
   torchMinor: number;
   torchSource: string;
+  /** The folder of the libtorch libraries the addon was linked against (its RPATH). */
+  torchLibraryDir: string;
+  /** The libtorch this process actually loaded. */
+  loadedTorch: { version: string; libraryDir: string; libraries: string[] };
+  /** Why the loaded libtorch is not the one compiled against, with the fix; "" when it is. */
+  torchMismatch: string;
+  /** The C++ standard the addon was compiled with (17, or 20 for libtorch 2.14+). */
+  cxxStandard: number;
   builtWithCuda: boolean;
   cudaAvailable: boolean;
   cudnnAvailable: boolean;
@@ -58,6 +66,8 @@ export interface NativeOptimizerOptions {
   totalSteps: number;
   maxGradNorm: number;
   fused: boolean;
+  fusedOnCpu: boolean;
+  clipOnDevice: boolean;
 }
 
 export interface NativeStepResult {
@@ -93,7 +103,7 @@ export interface NativeTensorReport {
 
 export interface NativeModel {
   layout(): NativeParamSpec[];
-  info(): { device: string; computeDtype: string; fusedAttention: boolean };
+  info(): { device: string; computeDtype: string; fusedAttention: boolean; optimizer: string; clipOnDevice: boolean };
   loadFromFile(path: string, entries: { index: number; dtype: string; offset: number; nbytes: number; slot?: TensorSlot }[]): Promise<void>;
   saveToFile(path: string, header: string, order: number[], dtypes: string[], slots?: TensorSlot[]): Promise<void>;
   evaluateMlm(batch: NativeBatch): Promise<{ lossSum: number; correct: number; count: number }>;
@@ -119,7 +129,13 @@ export interface NativeBinding {
   runtimeInfo(): NativeRuntimeInfo;
   setNumThreads(threads: number): void;
   smokeTest(device: string, size: number): Promise<NativeSmokeResult>;
-  createModel(config: EngineConfig, device: string, dtype: 'float32' | 'bfloat16', seed: number): Promise<NativeModel>;
+  createModel(
+    config: EngineConfig,
+    device: string,
+    dtype: 'float32' | 'bfloat16',
+    seed: number,
+    options?: { fusedAttention?: boolean },
+  ): Promise<NativeModel>;
   parameterLayout(config: EngineConfig): NativeParamSpec[];
   selfTest(kind: SelfTestKind, async?: false): string;
   selfTest(kind: SelfTestKind, async: true): Promise<string>;
@@ -155,7 +171,9 @@ export function loadNative(): NativeBinding {
   defaultOpenMpWaitPolicy();
   let binding: NativeBinding;
   try {
-    binding = nodeGypBuild(packageRoot) as NativeBinding;
+    // HEALBERT_ADDON names an addon file built elsewhere (another libtorch's build folder, as the test lanes use).
+    const explicit = process.env.HEALBERT_ADDON;
+    binding = (explicit ? require(resolve(explicit)) : nodeGypBuild(packageRoot)) as NativeBinding;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     throw new HealbertError(
@@ -164,6 +182,8 @@ export function loadNative(): NativeBinding {
       { cause: error },
     );
   }
+  const mismatch = binding.runtimeInfo().torchMismatch;
+  if (mismatch) throw new HealbertError('ERR_NATIVE_LOAD', `healbert's native addon cannot run here: ${mismatch}.`);
   const threads = resolveThreadCount();
   if (threads !== undefined) binding.setNumThreads(threads);
   cached = binding;

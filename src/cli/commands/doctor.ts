@@ -9,9 +9,10 @@ export function formatDoctorReport(report: DoctorReport): string {
   const r = report.runtime;
   const lines = [
     `healbert ${report.healbert} on Node ${report.node} (${report.platform})`,
-    `libtorch ${r.torchVersion} from ${r.torchSource}`,
-    `  C++11 ABI: ${r.cxx11Abi ? 'yes' : 'no'}, MKL-DNN: ${r.mkldnnAvailable ? 'yes' : 'no'}, CPU threads: ${r.numThreads}`,
-    `CUDA: ${r.cudaAvailable ? `available, ${r.cudaDevices.length} device(s)` : r.builtWithCuda ? 'built with CUDA, but no device is available' : 'not in this build (CPU-only libtorch)'}`,
+    `libtorch ${r.torchVersion} from ${r.torchSource} (compiled against; libraries in ${r.torchLibraryDir || 'unknown'})`,
+    `  loaded: libtorch ${r.loadedTorch.version || 'unknown'} from ${r.loadedTorch.libraryDir || 'unknown'}${r.torchMismatch ? ` MISMATCH: ${r.torchMismatch}` : ' (the same)'}`,
+    `  C++${r.cxxStandard}, C++11 ABI: ${r.cxx11Abi ? 'yes' : 'no'}, MKL-DNN: ${r.mkldnnAvailable ? 'yes' : 'no'}, CPU threads: ${r.numThreads}`,
+    `CUDA: ${r.cudaAvailable ? `available, ${r.cudaDevices.length} device(s)` : r.builtWithCuda ? 'built with CUDA, no device (runs on the CPU)' : 'not in this build (CPU-only libtorch)'}`,
   ];
   for (const d of r.cudaDevices) {
     lines.push(`  cuda:${d.index}  ${d.name || '(name unknown)'}  compute ${d.capability}  ${formatBytes(d.totalMemory)}`);
