@@ -35,6 +35,7 @@ if [ -n "$bad$missing" ]; then
 fi
 
 export HEALBERT_ADDON=$PWD/$addon
+npx tsc -p tsconfig.build.json  # bin/healbert.js runs dist/
 node bin/healbert.js doctor --size 64 | tee "$out/doctor.txt"
 if [ "$lane" = cuda ]; then
   grep -q 'built with CUDA, no device' "$out/doctor.txt" || { echo "lane cuda: doctor does not report a CUDA build" >&2; exit 1; }

@@ -18,6 +18,9 @@ const on2x = atLeast(2, 0) ? test : test.skip;
 const tinyBert = modelFixture('tiny-bert');
 const { tensors } = readTensors(join(fixturesDir, 'parity', 'tiny-bert.torch.safetensors'));
 const batch = fixtureBatch(tensors, { tokenTypes: true, regression: false });
+/** Softmax ignores a shift shared by a query's scores, so the key bias's true gradient is 0: what either path
+ * computes for it is rounding noise (and Adam's normalised step of that noise), not a comparable value. */
+const KEY_BIAS = /attention\.self\.key\.bias$/;
 
 async function trainLosses(options: { seed?: number; fusedAttention?: boolean; dropout?: boolean; steps?: number }) {
   const m = await Model.load(tinyBert, { seed: options.seed ?? 1, fusedAttention: options.fusedAttention ?? true });
@@ -46,6 +49,7 @@ on2x('fused attention without dropout equals the explicit formula (logits within
   const [gf, gp] = [await fused.lossAndGradients(batch), await plain.lossAndGradients(batch)];
   t.true(Math.abs(gf.loss - gp.loss) <= 1e-6);
   for (const [name, g] of gp.gradients) {
+    if (KEY_BIAS.test(name)) continue;
     const other = gf.gradients.get(name) as Float32Array;
     t.true(maxAbsDiff(g, other) <= 1e-5 * Math.max(1e-3, maxAbs(g)), name);
   }
@@ -119,6 +123,7 @@ test('AdamW on the CPU: fused kernel on request where libtorch has it (2.4+), wi
   t.is(foreach.info.optimizer, 'foreach');
   t.is(fused.info.optimizer, atLeast(2, 4) ? 'fused' : 'foreach');
   for (const [name, w] of foreach.params) {
+    if (KEY_BIAS.test(name)) continue;
     const other = fused.params.get(name) as Float32Array;
     t.true(maxAbsDiff(w, other) <= 1e-6 * Math.max(1, maxAbs(w)), `${name}: ${maxAbsDiff(w, other)}`);
   }
