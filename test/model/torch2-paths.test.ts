@@ -59,7 +59,11 @@ on2x('fused attention without dropout equals the explicit formula (logits within
 
 test('dropout, fused attention or not: the same seed gives the same bits, another seed other losses, and it does drop', async (t) => {
   for (const fusedAttention of [true, false]) {
-    const [a, b, c] = [await trainLosses({ fusedAttention }), await trainLosses({ fusedAttention }), await trainLosses({ fusedAttention, seed: 2 })];
+    const [a, b, c] = [
+      await trainLosses({ fusedAttention }),
+      await trainLosses({ fusedAttention }),
+      await trainLosses({ fusedAttention, seed: 2 }),
+    ];
     t.deepEqual(a, b, `fusedAttention ${fusedAttention}`);
     t.notDeepEqual(a, c);
     t.notDeepEqual(a, await trainLosses({ fusedAttention, dropout: false }));
