@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs what building healbert needs on Debian 12 / Ubuntu, when it is missing:
 #   libtorch-dev (libtorch 1.13, CPU), libopenblas0-pthread (libtorch's CPU matmuls are ~10x slower on the
-#   reference BLAS that libtorch-dev alone pulls in), cmake, g++, make, ninja-build (faster builds);
+#   reference BLAS that libtorch-dev alone pulls in), cmake, g++, make, ninja-build (faster builds), ccache
+#   (rebuilds for other libtorches and clones), python3-venv (the pip-torch test lanes);
 #   optionally chromium (only the test that opens `healbert report`'s page headless needs it; where the
 #   package does not exist, e.g. Ubuntu, which ships Chromium as a snap, setup warns and goes on).
 # Idempotent, and silent when everything is already installed. Needs root (or sudo) only when it installs.
 # Usage: scripts/bootstrap-debian.sh [--check]   (--check: list what is missing, install nothing)
 set -euo pipefail
 
-packages=(libtorch-dev libopenblas0-pthread cmake g++ make ninja-build)
+packages=(libtorch-dev libopenblas0-pthread cmake g++ make ninja-build ccache python3-venv)
 optional=(chromium)
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 missing=()
