@@ -55,6 +55,13 @@ Napi::Value RuntimeInfoJs(const Napi::CallbackInfo& info) {
   });
 }
 
+// torchMismatch(): why the loaded libtorch is not the one compiled against (with the fix), or "". Cheap: no
+// device queries, so every process can check at load time.
+Napi::Value TorchMismatchJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return guarded(env, [&]() -> Napi::Value { return Napi::String::New(env, loaded_torch_mismatch()); });
+}
+
 // smokeTest(device: string, size: number): Promise<{device, size, maxAbsDiff, milliseconds, ok}>
 Napi::Value SmokeTestJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -116,6 +123,7 @@ Napi::Value SetNumThreadsJs(const Napi::CallbackInfo& info) {
 
 void register_runtime(Napi::Env env, Napi::Object exports) {
   exports.Set("runtimeInfo", Napi::Function::New(env, RuntimeInfoJs, "runtimeInfo"));
+  exports.Set("torchMismatch", Napi::Function::New(env, TorchMismatchJs, "torchMismatch"));
   exports.Set("smokeTest", Napi::Function::New(env, SmokeTestJs, "smokeTest"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreadsJs, "setNumThreads"));
   exports.Set("selfTest", Napi::Function::New(env, SelfTestJs, "selfTest"));

@@ -104,6 +104,8 @@ std::string torch_mismatch(const std::string& compiled_version, const std::strin
          "the one you want (LIBTORCH=<its folder> npm run build:native); README, \"Troubleshooting: two libtorches\"";
 }
 
+std::string loaded_torch_mismatch() { return torch_mismatch(TORCH_VERSION, HEALBERT_TORCH_LIBDIR, loaded_torch()); }
+
 RuntimeInfo runtime_info() {
   RuntimeInfo info;
   info.torch_version = TORCH_VERSION;

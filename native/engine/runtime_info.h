@@ -44,6 +44,10 @@ RuntimeInfo runtime_info();
 
 LoadedTorch loaded_torch();
 
+// torch_mismatch() for this build against what this process has loaded: the load-time check, which needs
+// none of runtime_info()'s device queries (no CUDA initialisation).
+std::string loaded_torch_mismatch();
+
 // "" when `loaded` is the libtorch of `compiled_version` in `compiled_dir`, else what differs.
 std::string torch_mismatch(const std::string& compiled_version, const std::string& compiled_dir,
                            const LoadedTorch& loaded);

@@ -128,6 +128,8 @@ export interface NativeBinding {
   abiVersion: number;
   runtimeInfo(): NativeRuntimeInfo;
   setNumThreads(threads: number): void;
+  /** Why the loaded libtorch is not the one compiled against (with the fix), or "": the load-time check. */
+  torchMismatch(): string;
   smokeTest(device: string, size: number): Promise<NativeSmokeResult>;
   createModel(
     config: EngineConfig,
@@ -182,7 +184,7 @@ export function loadNative(): NativeBinding {
       { cause: error },
     );
   }
-  const mismatch = binding.runtimeInfo().torchMismatch;
+  const mismatch = binding.torchMismatch();
   if (mismatch) throw new HealbertError('ERR_NATIVE_LOAD', `healbert's native addon cannot run here: ${mismatch}.`);
   const threads = resolveThreadCount();
   if (threads !== undefined) binding.setNumThreads(threads);
