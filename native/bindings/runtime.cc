@@ -55,11 +55,26 @@ Napi::Value RuntimeInfoJs(const Napi::CallbackInfo& info) {
   });
 }
 
-// torchMismatch(): why the loaded libtorch is not the one compiled against (with the fix), or "". Cheap: no
-// device queries, so every process can check at load time.
+// torchMismatch(expected?: {version?, libraryDir?}): why the loaded libtorch is not the one compiled against
+// (or the one `expected` names), with the fix, or "". Cheap: no device queries, so every process can check
+// at load time.
 Napi::Value TorchMismatchJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  return guarded(env, [&]() -> Napi::Value { return Napi::String::New(env, loaded_torch_mismatch()); });
+  std::string version, library_dir;
+  if (info.Length() > 0 && !info[0].IsUndefined()) {
+    if (!info[0].IsObject()) throw_error(env, code::kArgument, "torchMismatch: expected must be an object");
+    const auto expected = info[0].As<Napi::Object>();
+    for (const auto& [key, out] :
+         {std::pair<const char*, std::string*>{"version", &version}, {"libraryDir", &library_dir}}) {
+      const Napi::Value v = expected.Get(key);
+      if (v.IsUndefined()) continue;
+      if (!v.IsString())
+        throw_error(env, code::kArgument, std::string("torchMismatch: expected.") + key + " must be a string");
+      *out = v.As<Napi::String>().Utf8Value();
+    }
+  }
+  return guarded(env,
+                 [&]() -> Napi::Value { return Napi::String::New(env, loaded_torch_mismatch(version, library_dir)); });
 }
 
 // smokeTest(device: string, size: number): Promise<{device, size, maxAbsDiff, milliseconds, ok}>

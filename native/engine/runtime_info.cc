@@ -104,7 +104,10 @@ std::string torch_mismatch(const std::string& compiled_version, const std::strin
          "the one you want (LIBTORCH=<its folder> npm run build:native); README, \"Troubleshooting: two libtorches\"";
 }
 
-std::string loaded_torch_mismatch() { return torch_mismatch(TORCH_VERSION, HEALBERT_TORCH_LIBDIR, loaded_torch()); }
+std::string loaded_torch_mismatch(const std::string& version, const std::string& library_dir) {
+  return torch_mismatch(version.empty() ? TORCH_VERSION : version,
+                        library_dir.empty() ? HEALBERT_TORCH_LIBDIR : library_dir, loaded_torch());
+}
 
 RuntimeInfo runtime_info() {
   RuntimeInfo info;

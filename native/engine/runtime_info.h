@@ -44,9 +44,11 @@ RuntimeInfo runtime_info();
 
 LoadedTorch loaded_torch();
 
-// torch_mismatch() for this build against what this process has loaded: the load-time check, which needs
-// none of runtime_info()'s device queries (no CUDA initialisation).
-std::string loaded_torch_mismatch();
+// torch_mismatch() of what this process has loaded against the libtorch this build was compiled against:
+// the load-time check, which needs none of runtime_info()'s device queries (no CUDA initialisation). A
+// non-empty `version` or `library_dir` replaces the compiled-in one (what `doctor` and the tests use to
+// ask "is this process running on that libtorch?").
+std::string loaded_torch_mismatch(const std::string& version = "", const std::string& library_dir = "");
 
 // "" when `loaded` is the libtorch of `compiled_version` in `compiled_dir`, else what differs.
 std::string torch_mismatch(const std::string& compiled_version, const std::string& compiled_dir,

@@ -128,8 +128,11 @@ export interface NativeBinding {
   abiVersion: number;
   runtimeInfo(): NativeRuntimeInfo;
   setNumThreads(threads: number): void;
-  /** Why the loaded libtorch is not the one compiled against (with the fix), or "": the load-time check. */
-  torchMismatch(): string;
+  /**
+   * Why the loaded libtorch is not the one compiled against (with the fix), or "": the load-time check.
+   * `expected` replaces the compiled-in version or library folder.
+   */
+  torchMismatch(expected?: { version?: string; libraryDir?: string }): string;
   smokeTest(device: string, size: number): Promise<NativeSmokeResult>;
   createModel(
     config: EngineConfig,
