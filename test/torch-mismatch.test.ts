@@ -29,10 +29,13 @@ test('another version or another folder is reported, with the fix', (t) => {
   t.throws(() => native.torchMismatch({ version: 3 } as never), { message: /expected\.version must be a string/ });
 });
 
-/** Links (or, across file systems, copies) the loaded libc10, libtorch_cpu and libtorch into a new folder. */
+/**
+ * Links (or, across file systems, copies) the loaded libc10 and libtorch_cpu into a new folder. (Not
+ * libtorch.so: a CUDA build's finds libtorch_cuda through $ORIGIN, which the copy would not have.)
+ */
 function otherCopyOfLibtorch(): { dir: string; preload: string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'healbert-other-torch-'));
-  const wanted = /^lib(c10|torch_cpu|torch)\.so/;
+  const wanted = /^lib(c10|torch_cpu)\.so/;
   const preload: string[] = [];
   for (const lib of info.loadedTorch.libraries.filter((l) => wanted.test(basename(l)))) {
     const copy = join(dir, basename(lib));
