@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "bindings/js_errors.h"
+#include "engine/counter_random.h"
 #include "engine/errors.h"
 
 namespace healbert::js {
@@ -190,6 +191,7 @@ CorruptionRequest to_corruption_request(const Napi::Value& value, size_t num_par
     bad(env, "seed must be a non-negative integer");
   r.seed = static_cast<uint64_t>(seed);
   r.report = bool_field(obj, "exactReport", true) ? ReportLevel::kExact : ReportLevel::kNone;
+  r.tensor_ops = bool_field(obj, "tensorOps", false);
   return r;
 }
 
@@ -211,6 +213,8 @@ Napi::Object corruption_report_to_js(Napi::Env env, const CorruptionReport& repo
   }
   out.Set("tensors", tensors);
   out.Set("milliseconds", report.milliseconds);
+  out.Set("fused", report.fused);
+  out.Set("streamVersion", crng::kStreamVersion);
   return out;
 }
 

@@ -1,72 +1,28 @@
 #include "engine/corruption.h"
 
-#include <ATen/CPUGeneratorImpl.h>
-#include <torch/version.h>
+#include <ATen/Parallel.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstring>
+#include <limits>
+#include <thread>
 
+#include "engine/counter_random.h"
 #include "engine/device.h"
 #include "engine/errors.h"
-
-// at::_foreach_copy_ exists from libtorch 2.2 on (one launch for many copies).
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 2)
-#define HEALBERT_HAS_FOREACH_COPY 1
-#endif
 
 namespace healbert {
 
 namespace {
 
-// Independent streams per purpose, so the fraction mask does not depend on whether noise was drawn.
-enum Stream : uint64_t { kValues = 1, kMask = 2, kBits = 3 };
+using crng::Key;
 
-uint64_t stream_seed(uint64_t seed, Stream stream) {
-  // splitmix64 of (seed, stream)
-  uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (static_cast<uint64_t>(stream) + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
-// Where each parameter sits in the flat, whole-layout draws.
-struct FlatLayout {
-  std::vector<int64_t> offset, numel;
-  int64_t total = 0;
-  explicit FlatLayout(const std::vector<torch::Tensor>& tensors) {
-    for (const auto& t : tensors) {
-      offset.push_back(total);
-      numel.push_back(t.numel());
-      total += t.numel();
-    }
-  }
-};
-
-class Draws {
- public:
-  Draws(Model& model, uint64_t seed) : model_(model), layout_(model.tensors()), seed_(seed) {}
-
-  const FlatLayout& layout() const { return layout_; }
-
-  // A (total) float32 buffer on the model's device, filled by `fill` with the stream's generator.
-  template <typename Fill>
-  torch::Tensor flat(Stream stream, Fill fill) {
-    auto gen = make_device_generator(model_.device(), stream_seed(seed_, stream));
-    auto buffer = torch::empty({layout_.total}, torch::TensorOptions().device(model_.device()));
-    fill(buffer, gen);
-    return buffer;
-  }
-
-  // The slice of a flat buffer that belongs to parameter `index`, shaped like it.
-  torch::Tensor view(const torch::Tensor& flat, size_t index) const {
-    return flat.narrow(0, layout_.offset[index], layout_.numel[index]).view(model_.tensors()[index].sizes());
-  }
-
- private:
-  Model& model_;
-  FlatLayout layout_;
-  uint64_t seed_;
-};
+constexpr int64_t kBlock = 1024;     // elements generated and applied together (L1-sized buffers)
+constexpr int64_t kChunk = 1 << 16;  // elements per work item: fixed, so sums do not depend on threads
+static_assert(kChunk % kBlock == 0 && kBlock % 4 == 0, "blocks must tile chunks and counters");
 
 double kaiming_bound(InitVariant variant, int64_t fan_in) {
   // gain * sqrt(3 / fan_in) with gain = sqrt(2 / (1 + a^2)): a = sqrt(5) gives 1/sqrt(fan_in).
@@ -74,97 +30,421 @@ double kaiming_bound(InitVariant variant, int64_t fan_in) {
   return std::sqrt(2.0 / (1.0 + a * a)) * std::sqrt(3.0 / static_cast<double>(fan_in));
 }
 
-void copy_all(std::vector<torch::Tensor>& dst, const std::vector<torch::Tensor>& src) {
-#ifdef HEALBERT_HAS_FOREACH_COPY
-  at::_foreach_copy_(dst, src);
-#else
-  for (size_t i = 0; i < dst.size(); ++i) dst[i].copy_(src[i]);
-#endif
+// What a method writes into each selected entry, per target: a scale for the noise or the fresh values,
+// or a constant.
+struct TargetPlan {
+  size_t index = 0;        // into the layout
+  Key values, mask, bits;  // this tensor's streams
+  float factor = 0.0f;     // noise scale (gaussian, uniform), bound or std (reinit), factor (scale)
+  enum Fill { kNoise, kUniformNoise, kFreshUniform, kFreshNormal, kConstant, kScale, kCopy, kFlip } fill = kNoise;
+  float constant = 0.0f;          // kConstant
+  const float* source = nullptr;  // kCopy (revert): the snapshot's CPU data
+};
+
+// Per work item: sums that make the report, combined in a fixed order afterwards.
+struct Partial {
+  double old_sq = 0, delta_sq = 0, sum = 0, sum_sq = 0;
+  int64_t changed = 0, non_finite = 0, selected = 0, bits = 0;
+};
+
+struct Work {
+  size_t target;  // position in the plan
+  int64_t begin, end;
+};
+
+std::vector<Work> split_work(const std::vector<int64_t>& numels) {
+  std::vector<Work> work;
+  for (size_t j = 0; j < numels.size(); ++j) {
+    for (int64_t b = 0; b < numels[j]; b += kChunk) work.push_back({j, b, std::min(numels[j], b + kChunk)});
+  }
+  return work;
 }
 
-// Replaces (all, or the masked entries of) each target with `replacement[i]`.
-void replace(std::vector<torch::Tensor>& targets, const std::vector<torch::Tensor>& replacement,
-             const std::vector<torch::Tensor>& masks) {
-  if (masks.empty()) {
-    copy_all(targets, replacement);
+// Runs f(w) for every work item on libtorch's intra-op thread count. Not at::parallel_for: its OpenMP
+// version is inline in the headers and runs serially in code compiled without -fopenmp, and compiling with
+// it would bring a second OpenMP runtime next to the pip torch's bundled one. Items are taken dynamically;
+// results go to per-item slots, so they do not depend on the schedule.
+template <typename F>
+void for_each_work(const std::vector<Work>& work, F f) {
+  const size_t threads = std::min<size_t>(static_cast<size_t>(std::max(1, at::get_num_threads())), work.size());
+  std::atomic<size_t> next{0};
+  const auto run = [&]() {
+    for (size_t w = next++; w < work.size(); w = next++) f(w);
+  };
+  if (threads <= 1) {
+    run();
     return;
   }
-  for (size_t i = 0; i < targets.size(); ++i) targets[i].copy_(torch::where(masks[i], replacement[i], targets[i]));
+  std::vector<std::thread> pool;
+  for (size_t i = 1; i < threads; ++i) pool.emplace_back(run);
+  run();
+  for (auto& t : pool) t.join();
 }
 
-// Multiplies (all, or the masked entries of) each target by `factor`.
-void scale(std::vector<torch::Tensor>& targets, double factor, const std::vector<torch::Tensor>& masks) {
-  if (masks.empty()) {
-    at::_foreach_mul_(targets, factor);
+// The random field of one block [begin, begin + n) of a target (begin a multiple of 4): the values a method
+// needs (noise or fresh values, in float), the selection mask and the bit-flip patterns. Used by both the
+// fused CPU path and the tensor-op path, so both see the same numbers.
+struct BlockField {
+  alignas(64) uint32_t words[kBlock];
+  alignas(64) float values[kBlock];
+  alignas(64) uint8_t selected[kBlock];
+  alignas(64) uint32_t flips[kBlock];
+
+  void make(const TargetPlan& t, const crng::BitFlipTable* table, uint64_t mask_cut, int64_t begin, int64_t n) {
+    const int64_t padded = (n + 3) & ~int64_t{3};
+    switch (t.fill) {
+      case TargetPlan::kNoise:
+      case TargetPlan::kFreshNormal:
+        crng::element_words(t.values, begin, padded, words);
+        crng::normals_from_words(words, padded, values);
+        break;
+      case TargetPlan::kUniformNoise:
+        crng::element_words(t.values, begin, padded, words);
+        for (int64_t i = 0; i < n; ++i) values[i] = crng::half_symmetric(words[i]);
+        break;
+      case TargetPlan::kFreshUniform:
+        crng::element_words(t.values, begin, padded, words);
+        for (int64_t i = 0; i < n; ++i) values[i] = crng::symmetric(words[i]);
+        break;
+      case TargetPlan::kFlip:
+        for (int64_t i = 0; i < n; i += kBlock / 4) {
+          const int64_t m = std::min<int64_t>(kBlock / 4, n - i);
+          // One counter per entry (the flip count needs 64 bits, the first two bit picks the rest).
+          crng::philox_words(t.bits, static_cast<uint64_t>(begin + i), 0, m, words);
+          for (int64_t k = 0; k < m; ++k) flips[i + k] = table->pattern(t.bits, begin + i + k, words + 4 * k);
+        }
+        break;
+      default:
+        break;
+    }
+    if (mask_cut < (uint64_t{1} << 32)) {
+      crng::element_words(t.mask, begin, padded, words);
+      for (int64_t i = 0; i < n; ++i) selected[i] = static_cast<uint64_t>(words[i]) < mask_cut ? 1 : 0;
+    }
+  }
+};
+
+// This thread's block buffers (uninitialised: make() fills what is read).
+BlockField* scratch_field() {
+  static thread_local std::unique_ptr<BlockField> field;
+  if (!field) field.reset(new BlockField);
+  return field.get();
+}
+
+// The new value of one entry from its old value and its field (the fused CPU path), for fill F.
+// `factor` and `constant` are the target's, passed by value: read through the plan they could alias the
+// output floats, and the loops would not vectorise.
+template <TargetPlan::Fill F>
+inline float new_value(float factor, float constant, const BlockField& f, int64_t i, float old, const float* source) {
+  if constexpr (F == TargetPlan::kNoise || F == TargetPlan::kUniformNoise) return old + f.values[i] * factor;
+  if constexpr (F == TargetPlan::kFreshUniform || F == TargetPlan::kFreshNormal) return f.values[i] * factor;
+  if constexpr (F == TargetPlan::kConstant) return constant;
+  if constexpr (F == TargetPlan::kScale) return old * factor;
+  if constexpr (F == TargetPlan::kCopy) return source[i];
+  if constexpr (F == TargetPlan::kFlip) return crng::as_float(crng::as_bits(old) ^ f.flips[i]);
+  return old;
+}
+
+// One block of the fused pass: new values in place and, when exact, the report's sums. One instance per
+// (fill, masked, exact), so that each inner loop is straight-line code the compiler vectorises.
+template <TargetPlan::Fill F, bool Masked, bool Exact>
+void apply_block(const TargetPlan& t, const BlockField& f, float* __restrict out, const float* __restrict source,
+                 int64_t n, Partial& acc) {
+  const float factor = t.factor, constant = t.constant;
+  if constexpr (!Exact) {
+    for (int64_t i = 0; i < n; ++i) {
+      const float v = new_value<F>(factor, constant, f, i, out[i], source);
+      out[i] = (!Masked || f.selected[i]) ? v : out[i];
+    }
+    if constexpr (F == TargetPlan::kFlip) {
+      for (int64_t i = 0; i < n; ++i) acc.bits += (!Masked || f.selected[i]) ? __builtin_popcount(f.flips[i]) : 0;
+    }
     return;
   }
-  for (size_t i = 0; i < targets.size(); ++i) targets[i].mul_(torch::where(masks[i], factor, 1.0));
+  // New values first (vectorised), then the report's sums over (old, new) in 8 fixed lanes: the compiler
+  // may not reorder a floating-point sum, so the lanes are what lets it vectorise, and they keep the sums
+  // independent of the thread count.
+  alignas(64) float old[kBlock];
+  std::memcpy(old, out, static_cast<size_t>(n) * sizeof(float));
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = new_value<F>(factor, constant, f, i, old[i], source);
+    out[i] = (!Masked || f.selected[i]) ? v : old[i];
+  }
+  constexpr int kLanes = 8;
+  double old_sq[kLanes] = {}, delta_sq[kLanes] = {};
+  int64_t changed[kLanes] = {}, non_finite[kLanes] = {};
+  const auto lane = [&](int k, int64_t i) {
+    const double o = old[i], v = out[i], d = v - o;
+    old_sq[k] += o * o;
+    delta_sq[k] += std::fabs(d) <= std::numeric_limits<double>::max() ? d * d : 0.0;
+    changed[k] += (v != o) & !((v != v) & (o != o));
+    non_finite[k] += !(std::fabs(v) <= std::numeric_limits<double>::max());
+  };
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int k = 0; k < kLanes; ++k) lane(k, i + k);
+  }
+  for (; i < n; ++i) lane(0, i);
+  int64_t selected = n, bits = 0;
+  if constexpr (Masked) {
+    selected = 0;
+    for (int64_t j = 0; j < n; ++j) selected += f.selected[j];
+  }
+  if constexpr (F == TargetPlan::kFlip) {
+    for (int64_t j = 0; j < n; ++j) bits += (!Masked || f.selected[j]) ? __builtin_popcount(f.flips[j]) : 0;
+  }
+  for (int k = 0; k < kLanes; ++k) {
+    acc.old_sq += old_sq[k];
+    acc.delta_sq += delta_sq[k];
+    acc.changed += changed[k];
+    acc.non_finite += non_finite[k];
+  }
+  acc.selected += selected;
+  acc.bits += bits;
 }
 
-// Per-tensor standard deviations (unbiased, as torch.std), fetched with a single synchronisation.
-std::vector<double> stds(const std::vector<torch::Tensor>& targets) {
+using BlockKernel = void (*)(const TargetPlan&, const BlockField&, float*, const float*, int64_t, Partial&);
+
+template <TargetPlan::Fill F>
+BlockKernel kernel_for(bool masked, bool exact) {
+  if (masked) return exact ? apply_block<F, true, true> : apply_block<F, true, false>;
+  return exact ? apply_block<F, false, true> : apply_block<F, false, false>;
+}
+
+BlockKernel kernel_for(TargetPlan::Fill fill, bool masked, bool exact) {
+  switch (fill) {
+    case TargetPlan::kNoise:
+      return kernel_for<TargetPlan::kNoise>(masked, exact);
+    case TargetPlan::kUniformNoise:
+      return kernel_for<TargetPlan::kUniformNoise>(masked, exact);
+    case TargetPlan::kFreshUniform:
+      return kernel_for<TargetPlan::kFreshUniform>(masked, exact);
+    case TargetPlan::kFreshNormal:
+      return kernel_for<TargetPlan::kFreshNormal>(masked, exact);
+    case TargetPlan::kConstant:
+      return kernel_for<TargetPlan::kConstant>(masked, exact);
+    case TargetPlan::kScale:
+      return kernel_for<TargetPlan::kScale>(masked, exact);
+    case TargetPlan::kCopy:
+      return kernel_for<TargetPlan::kCopy>(masked, exact);
+    case TargetPlan::kFlip:
+      return kernel_for<TargetPlan::kFlip>(masked, exact);
+  }
+  return nullptr;
+}
+
+// Sum and sum of squares of a target's entries (for each tensor's standard deviation), per work item.
+std::vector<double> tensor_stds(const std::vector<float*>& data, const std::vector<int64_t>& numels) {
+  const auto work = split_work(numels);
+  std::vector<Partial> partial(work.size());
+  for_each_work(work, [&](size_t w) {
+    const float* p = data[work[w].target];
+    constexpr int kLanes = 8;  // fixed lanes: vectorised, and the same sums for any thread count
+    double s[kLanes] = {}, s2[kLanes] = {};
+    int64_t i = work[w].begin;
+    for (; i + kLanes <= work[w].end; i += kLanes) {
+      for (int k = 0; k < kLanes; ++k) {
+        const double v = p[i + k];
+        s[k] += v;
+        s2[k] += v * v;
+      }
+    }
+    for (; i < work[w].end; ++i) {
+      s[0] += p[i];
+      s2[0] += static_cast<double>(p[i]) * p[i];
+    }
+    for (int k = 0; k < kLanes; ++k) {
+      partial[w].sum += s[k];
+      partial[w].sum_sq += s2[k];
+    }
+  });
+  std::vector<double> sum(numels.size(), 0.0), sum_sq(numels.size(), 0.0), out(numels.size(), 0.0);
+  for (size_t w = 0; w < work.size(); ++w) {
+    sum[work[w].target] += partial[w].sum;
+    sum_sq[work[w].target] += partial[w].sum_sq;
+  }
+  for (size_t j = 0; j < numels.size(); ++j) {
+    const auto n = static_cast<double>(numels[j]);
+    out[j] = n > 1 ? std::sqrt(std::max(0.0, (sum_sq[j] - sum[j] * sum[j] / n) / (n - 1))) : 0.0;
+  }
+  return out;
+}
+
+// Standard deviations with tensor ops on the device (the tensor-op path), in float64.
+std::vector<double> device_stds(const std::vector<torch::Tensor>& targets) {
   std::vector<torch::Tensor> values;
-  for (const auto& t : targets) values.push_back(t.numel() > 1 ? t.std() : torch::zeros({}, t.options()));
-  auto host = torch::stack(values).to(torch::kCPU, torch::kFloat64);
+  for (const auto& t : targets) {
+    values.push_back(t.numel() > 1 ? t.to(torch::kFloat64).std()
+                                   : torch::zeros({}, t.options().dtype(torch::kFloat64)));
+  }
+  auto host = torch::stack(values).to(torch::kCPU);
   return std::vector<double>(host.data_ptr<double>(), host.data_ptr<double>() + host.numel());
 }
 
-void add_noise(std::vector<torch::Tensor>& targets, std::vector<torch::Tensor>& noise,
-               const std::vector<double>& scales, const std::vector<torch::Tensor>& masks) {
-  if (!masks.empty()) {
-    for (size_t i = 0; i < noise.size(); ++i) noise[i].mul_(masks[i]);
+bool fused_possible(const Model& model, const std::vector<torch::Tensor>& targets) {
+  if (!model.device().is_cpu()) return false;
+  for (const auto& t : targets) {
+    if (t.scalar_type() != torch::kFloat32 || !t.is_contiguous()) return false;
   }
-  std::vector<c10::Scalar> scalars(scales.begin(), scales.end());
-  at::_foreach_mul_(noise, scalars);
-  at::_foreach_add_(targets, noise);
+  return true;
 }
 
-// Bit flips in the float32 representation. Each (entry, bit) of the whole layout flips independently with
-// probability `rate`; the flipped positions are drawn on the CPU (a Binomial count, then uniform
-// positions), so they are the same on every device. Returns the flips applied per target.
-std::vector<int64_t> flip_bits(Model& model, const CorruptionRequest& r, const FlatLayout& layout,
-                               const std::vector<torch::Tensor>& masks) {
-  std::vector<int64_t> bit_of;
-  if (r.exponent_bits_only) {
-    for (int b = 23; b <= 30; ++b) bit_of.push_back(b);  // float32 exponent
-  } else {
-    for (int b = 0; b < 32; ++b) bit_of.push_back(b);
+void fill_report(CorruptionReport& report, const std::vector<Work>& work, const std::vector<Partial>& partial) {
+  std::vector<Partial> total(report.tensors.size());
+  for (size_t w = 0; w < work.size(); ++w) {
+    auto& t = total[work[w].target];
+    const auto& p = partial[w];
+    t.old_sq += p.old_sq;
+    t.delta_sq += p.delta_sq;
+    t.changed += p.changed;
+    t.non_finite += p.non_finite;
+    t.selected += p.selected;
+    t.bits += p.bits;
   }
-  const auto nbits = static_cast<int64_t>(bit_of.size());
-  const double space = static_cast<double>(layout.total) * static_cast<double>(nbits);
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(stream_seed(r.seed, kBits));
-  auto count = at::binomial(torch::full({1}, space, torch::kFloat64), torch::full({1}, r.level, torch::kFloat64), gen);
-  const auto k = static_cast<int64_t>(count.item<double>());
-  auto positions = std::get<0>(at::_unique(torch::randint(static_cast<int64_t>(space), {k}, gen, torch::kInt64), true));
-  auto bits = torch::tensor(bit_of, torch::kInt64);
-  std::vector<int64_t> flipped;
-  for (size_t j = 0; j < r.targets.size(); ++j) {
-    const size_t index = r.targets[j];
-    const int64_t begin = layout.offset[index] * nbits, end = (layout.offset[index] + layout.numel[index]) * nbits;
-    auto lo = torch::searchsorted(positions, torch::tensor({begin}, torch::kInt64)).item<int64_t>();
-    auto hi = torch::searchsorted(positions, torch::tensor({end}, torch::kInt64)).item<int64_t>();
-    auto local = positions.slice(0, lo, hi) - begin;
-    auto entries = torch::div(local, nbits, "floor");
-    auto patterns = torch::bitwise_left_shift(torch::ones_like(entries), bits.index_select(0, local.remainder(nbits)));
-    auto target = model.tensors()[index].detach().view({-1}).view(torch::kInt32);
-    const torch::Device device = target.device();
-    entries = entries.to(device);
-    patterns = patterns.to(device, torch::kInt32);
-    if (!masks.empty()) {
-      auto keep = masks[j].reshape({-1}).index_select(0, entries);
-      entries = entries.masked_select(keep);
-      patterns = patterns.masked_select(keep);
+  for (size_t j = 0; j < total.size(); ++j) {
+    auto& r = report.tensors[j];
+    r.norm_before = std::sqrt(total[j].old_sq);
+    r.norm_change = total[j].non_finite > 0 ? std::numeric_limits<double>::quiet_NaN() : std::sqrt(total[j].delta_sq);
+    r.changed = total[j].changed;
+    r.non_finite = total[j].non_finite;
+    r.selected = total[j].selected;
+    r.bits_flipped = total[j].bits;
+  }
+}
+
+// The fused CPU path: one pass per work item that makes the field, writes the new values in place and
+// gathers the report.
+void corrupt_fused(const std::vector<TargetPlan>& plan, const std::vector<float*>& data,
+                   const std::vector<int64_t>& numels, const crng::BitFlipTable* table, uint64_t mask_cut, bool exact,
+                   CorruptionReport& report) {
+  const auto work = split_work(numels);
+  std::vector<Partial> partial(work.size());
+  const bool masked = mask_cut < (uint64_t{1} << 32);
+  for_each_work(work, [&](size_t w) {
+    const TargetPlan& t = plan[work[w].target];
+    float* p = data[work[w].target];
+    const BlockKernel apply = kernel_for(t.fill, masked, exact);
+    BlockField* field = scratch_field();
+    Partial acc;
+    for (int64_t b = work[w].begin; b < work[w].end; b += kBlock) {
+      const int64_t n = std::min(kBlock, work[w].end - b);
+      field->make(t, table, mask_cut, b, n);
+      apply(t, *field, p + b, t.source ? t.source + b : nullptr, n, acc);
     }
-    flipped.push_back(entries.numel());
-    if (entries.numel() == 0) continue;
-    // Distinct bits of one entry: their sum is their OR.
-    auto unique = at::_unique(entries, /*sorted=*/true, /*return_inverse=*/true);
-    auto combined =
-        torch::zeros({std::get<0>(unique).numel()}, patterns.options()).index_add_(0, std::get<1>(unique), patterns);
-    auto idx = std::get<0>(unique);
-    target.index_put_({idx}, torch::bitwise_xor(target.index_select(0, idx), combined));
+    partial[w] = acc;
+  });
+  fill_report(report, work, partial);
+  if (!exact) {
+    for (auto& r : report.tensors) {
+      r.changed = -1;
+      r.non_finite = -1;
+    }
   }
-  return flipped;
+}
+
+// The tensor-op path (CUDA and other devices, and the CPU when asked): the same fields, made on the CPU by
+// the same code, then applied on the device with tensor ops whose float32 rounding is the fused path's.
+void corrupt_with_tensor_ops(Model& model, const std::vector<TargetPlan>& plan, std::vector<torch::Tensor>& targets,
+                             const std::vector<torch::Tensor>* snapshot, const crng::BitFlipTable* table,
+                             uint64_t mask_cut, bool exact, CorruptionReport& report) {
+  const torch::Device device = model.device();
+  std::vector<int64_t> numels;
+  for (const auto& t : targets) numels.push_back(t.numel());
+  const bool masked = mask_cut < (uint64_t{1} << 32);
+  const auto work = split_work(numels);
+
+  std::vector<torch::Tensor> values(plan.size()), masks(plan.size()), flips(plan.size());
+  for (size_t j = 0; j < plan.size(); ++j) {
+    const auto fill = plan[j].fill;
+    const bool random_values = fill == TargetPlan::kNoise || fill == TargetPlan::kUniformNoise ||
+                               fill == TargetPlan::kFreshUniform || fill == TargetPlan::kFreshNormal;
+    if (random_values) values[j] = torch::empty({numels[j]}, torch::kFloat32);
+    if (fill == TargetPlan::kFlip) flips[j] = torch::empty({numels[j]}, torch::kInt32);
+    if (masked) masks[j] = torch::empty({numels[j]}, torch::kBool);
+  }
+  for_each_work(work, [&](size_t w) {
+    const size_t j = work[w].target;
+    BlockField* field = scratch_field();
+    for (int64_t b = work[w].begin; b < work[w].end; b += kBlock) {
+      const int64_t n = std::min(kBlock, work[w].end - b);
+      field->make(plan[j], table, mask_cut, b, n);
+      if (values[j].defined()) std::memcpy(values[j].data_ptr<float>() + b, field->values, n * sizeof(float));
+      if (flips[j].defined()) std::memcpy(flips[j].data_ptr<int32_t>() + b, field->flips, n * sizeof(uint32_t));
+      if (masks[j].defined()) std::memcpy(masks[j].data_ptr<bool>() + b, field->selected, static_cast<size_t>(n));
+    }
+  });
+
+  std::vector<torch::Tensor> before;
+  if (exact) {
+    for (const auto& t : targets) before.push_back(t.reshape({-1}).clone());
+  }
+  for (size_t j = 0; j < plan.size(); ++j) {
+    const auto& t = plan[j];
+    auto flat = targets[j].view({-1});
+    const auto to_device = [&](const torch::Tensor& x) { return x.to(device, /*non_blocking=*/false); };
+    torch::Tensor fresh;
+    switch (t.fill) {
+      case TargetPlan::kNoise:
+      case TargetPlan::kUniformNoise:
+        fresh = flat + to_device(values[j]).mul_(static_cast<double>(t.factor));
+        break;
+      case TargetPlan::kFreshUniform:
+      case TargetPlan::kFreshNormal:
+        fresh = to_device(values[j]).mul_(static_cast<double>(t.factor));
+        break;
+      case TargetPlan::kConstant:
+        fresh = torch::full_like(flat, static_cast<double>(t.constant));
+        break;
+      case TargetPlan::kScale:
+        fresh = flat * static_cast<double>(t.factor);
+        break;
+      case TargetPlan::kCopy:
+        fresh = (*snapshot)[t.index].reshape({-1}).to(device, torch::kFloat32);
+        break;
+      case TargetPlan::kFlip: {
+        auto bits = flat.view(torch::kInt32);
+        auto pattern = to_device(flips[j]);
+        if (masked) pattern = pattern.masked_fill(to_device(masks[j]).logical_not(), 0);
+        bits.bitwise_xor_(pattern);
+        continue;
+      }
+    }
+    if (masked) fresh = torch::where(to_device(masks[j]), fresh, flat);
+    flat.copy_(fresh);
+  }
+  synchronize(device);
+  for (size_t j = 0; j < plan.size(); ++j) {
+    if (plan[j].fill == TargetPlan::kFlip) {
+      int64_t total = 0;
+      const auto* f = flips[j].data_ptr<int32_t>();
+      const bool* m = masked ? masks[j].data_ptr<bool>() : nullptr;
+      for (int64_t i = 0; i < numels[j]; ++i)
+        total += (m == nullptr || m[i]) ? __builtin_popcount(static_cast<uint32_t>(f[i])) : 0;
+      report.tensors[j].bits_flipped = total;
+    }
+  }
+  if (!exact) return;
+  // Every per-tensor statistic as tensor ops, all fetched in one transfer.
+  std::vector<torch::Tensor> rows;
+  for (size_t j = 0; j < plan.size(); ++j) {
+    auto old = before[j].to(torch::kFloat64);
+    auto now = targets[j].reshape({-1}).to(torch::kFloat64);
+    auto both_nan = old.isnan().logical_and(now.isnan());
+    auto delta = (now - old).nan_to_num(0.0, 0.0, 0.0);
+    rows.push_back(torch::stack({old.square().sum(), delta.square().sum(),
+                                 now.ne(old).logical_and(both_nan.logical_not()).sum().to(torch::kFloat64),
+                                 now.isfinite().logical_not().sum().to(torch::kFloat64)}));
+  }
+  auto host = torch::stack(rows).to(torch::kCPU);
+  auto a = host.accessor<double, 2>();
+  for (size_t j = 0; j < plan.size(); ++j) {
+    auto& r = report.tensors[j];
+    r.norm_before = std::sqrt(a[j][0]);
+    r.non_finite = static_cast<int64_t>(std::llround(a[j][3]));
+    r.norm_change = r.non_finite > 0 ? std::numeric_limits<double>::quiet_NaN() : std::sqrt(a[j][1]);
+    r.changed = static_cast<int64_t>(std::llround(a[j][2]));
+    r.selected = masked ? masks[j].sum().item<int64_t>() : numels[j];
+  }
 }
 
 }  // namespace
@@ -174,153 +454,117 @@ CorruptionReport corrupt(Model& model, const CorruptionRequest& r) {
   auto& all = model.tensors();
   for (size_t index : r.targets) HB_CHECK(index < all.size(), code::kInternal, "corruption target out of range");
   HB_CHECK(r.fraction >= 0.0 && r.fraction <= 1.0, code::kArgument, "fraction must be in [0, 1]");
-  const auto& layout_specs = model.layout();
-  Draws draws(model, r.seed);
+  const auto& layout = model.layout();
   std::vector<torch::Tensor> targets;
   for (size_t index : r.targets) targets.push_back(all[index].detach());
+  const std::vector<torch::Tensor>* snapshot =
+      r.method == CorruptionMethod::kRevert ? &model.snapshot(r.snapshot) : nullptr;
+  const bool fused = !r.tensor_ops && fused_possible(model, targets);
+  const bool exact = r.report == ReportLevel::kExact;
 
   CorruptionReport report;
-  torch::Tensor old_flat;
-  if (r.report == ReportLevel::kExact && !targets.empty()) {
-    std::vector<torch::Tensor> flat_views;
-    for (const auto& t : targets) flat_views.push_back(t.reshape({-1}));
-    old_flat = torch::cat(flat_views);
-  }
-  synchronize(model.device());
-  const auto start = std::chrono::steady_clock::now();
-
-  std::vector<torch::Tensor> masks;
-  if (r.fraction < 1.0 && !targets.empty()) {
-    auto u = draws.flat(kMask, [](torch::Tensor& b, at::Generator& g) { b.uniform_(0.0, 1.0, g); });
-    for (size_t index : r.targets) masks.push_back(draws.view(u, index).lt(r.fraction));
-  }
-  std::vector<int64_t> bits_flipped(targets.size(), 0);
-
-  if (!targets.empty()) switch (r.method) {
-      case CorruptionMethod::kGaussian:
-      case CorruptionMethod::kUniform: {
-        const bool gaussian = r.method == CorruptionMethod::kGaussian;
-        auto values = draws.flat(kValues, [gaussian](torch::Tensor& b, at::Generator& g) {
-          if (gaussian) {
-            b.normal_(0.0, 1.0, g);
-          } else {
-            b.uniform_(-0.5, 0.5, g);  // NoisyTune: U(-lambda/2, lambda/2) * std
-          }
-        });
-        std::vector<torch::Tensor> noise;
-        for (size_t index : r.targets) noise.push_back(draws.view(values, index));
-        std::vector<double> scales(targets.size(), r.level);
-        if (!gaussian || r.relative) {
-          const auto sd = stds(targets);
-          for (size_t i = 0; i < scales.size(); ++i) scales[i] *= sd[i];
-        }
-        add_noise(targets, noise, scales, masks);
-        break;
-      }
-      case CorruptionMethod::kZero:
-        if (masks.empty()) {
-          at::_foreach_zero_(targets);
-        } else {
-          for (size_t i = 0; i < targets.size(); ++i) targets[i].masked_fill_(masks[i], 0.0);
-        }
-        break;
-      case CorruptionMethod::kScale:
-        scale(targets, r.level, masks);
-        break;
-      case CorruptionMethod::kSignFlip:
-        scale(targets, -1.0, masks);
-        break;
-      case CorruptionMethod::kReinit: {
-        const bool normal = r.init == InitVariant::kBertNormal;
-        auto values = draws.flat(kValues, [normal](torch::Tensor& b, at::Generator& g) {
-          if (normal) {
-            b.normal_(0.0, 1.0, g);
-          } else {
-            b.uniform_(-1.0, 1.0, g);
-          }
-        });
-        std::vector<torch::Tensor> fresh;
-        for (size_t index : r.targets) {
-          const auto& spec = layout_specs[index];
-          switch (spec.kind) {
-            case ParamKind::kLinearWeight:
-            case ParamKind::kEmbedding: {
-              const double factor =
-                  normal ? model.config().initializer_range : kaiming_bound(r.init, spec.shape.back());
-              fresh.push_back(draws.view(values, index) * factor);
-              break;
-            }
-            case ParamKind::kLayerNormWeight:
-              fresh.push_back(torch::ones_like(all[index]));
-              break;
-            case ParamKind::kBias:
-            case ParamKind::kLayerNormBias:
-              fresh.push_back(torch::zeros_like(all[index]));
-              break;
-          }
-        }
-        replace(targets, fresh, masks);
-        break;
-      }
-      case CorruptionMethod::kRevert: {
-        const auto& saved = model.snapshot(r.snapshot);
-        std::vector<torch::Tensor> source;
-        for (size_t index : r.targets) source.push_back(saved[index]);
-        replace(targets, source, masks);
-        break;
-      }
-      case CorruptionMethod::kBitFlip:
-        bits_flipped = flip_bits(model, r, draws.layout(), masks);
-        break;
-    }
-  synchronize(model.device());
-  report.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-
   for (size_t j = 0; j < r.targets.size(); ++j) {
     TensorReport t;
     t.index = r.targets[j];
     t.numel = targets[j].numel();
-    t.bits_flipped = bits_flipped[j];
+    t.selected = t.numel;
     report.tensors.push_back(t);
   }
-  if (r.report != ReportLevel::kExact || targets.empty()) return report;
+  synchronize(model.device());
+  const auto start = std::chrono::steady_clock::now();
 
-  // One pass over before/after copies; every per-tensor statistic is a multi-tensor reduction, and all of
-  // them come back to the host in one transfer.
-  std::vector<torch::Tensor> flat_views;
-  for (const auto& t : targets) flat_views.push_back(t.reshape({-1}));
-  auto new_flat = torch::cat(flat_views);
-  auto both_nan = old_flat.isnan().logical_and(new_flat.isnan());
-  auto changed = new_flat.ne(old_flat).logical_and(both_nan.logical_not()).to(torch::kFloat32);
-  auto non_finite = new_flat.isfinite().logical_not().to(torch::kFloat32);
-  auto delta = new_flat - old_flat;
-  auto split = [&](const torch::Tensor& flat) {
-    std::vector<torch::Tensor> parts;
-    int64_t at = 0;
-    for (const auto& t : targets) {
-      parts.push_back(flat.narrow(0, at, t.numel()));
-      at += t.numel();
+  std::vector<int64_t> numels;
+  std::vector<float*> data;
+  for (auto& t : targets) {
+    numels.push_back(t.numel());
+    data.push_back(fused ? t.data_ptr<float>() : nullptr);
+  }
+  std::vector<double> sd;
+  const bool needs_std =
+      r.method == CorruptionMethod::kUniform || (r.method == CorruptionMethod::kGaussian && r.relative);
+  if (needs_std) sd = fused ? tensor_stds(data, numels) : device_stds(targets);
+
+  std::vector<TargetPlan> plan;
+  for (size_t j = 0; j < r.targets.size(); ++j) {
+    const auto& spec = layout[r.targets[j]];
+    TargetPlan t;
+    t.index = r.targets[j];
+    t.values = crng::key_for(r.seed, spec.name, crng::kValues);
+    t.mask = crng::key_for(r.seed, spec.name, crng::kMask);
+    t.bits = crng::key_for(r.seed, spec.name, crng::kBits);
+    switch (r.method) {
+      case CorruptionMethod::kGaussian:
+        t.fill = TargetPlan::kNoise;
+        t.factor = static_cast<float>(r.relative ? r.level * sd[j] : r.level);
+        break;
+      case CorruptionMethod::kUniform:  // NoisyTune: U(-lambda/2, lambda/2) * std
+        t.fill = TargetPlan::kUniformNoise;
+        t.factor = static_cast<float>(r.level * sd[j]);
+        break;
+      case CorruptionMethod::kZero:
+        t.fill = TargetPlan::kConstant;
+        t.constant = 0.0f;
+        break;
+      case CorruptionMethod::kScale:
+        t.fill = TargetPlan::kScale;
+        t.factor = static_cast<float>(r.level);
+        break;
+      case CorruptionMethod::kSignFlip:
+        t.fill = TargetPlan::kScale;
+        t.factor = -1.0f;
+        break;
+      case CorruptionMethod::kReinit:
+        switch (spec.kind) {
+          case ParamKind::kLinearWeight:
+          case ParamKind::kEmbedding:
+            if (r.init == InitVariant::kBertNormal) {
+              t.fill = TargetPlan::kFreshNormal;
+              t.factor = static_cast<float>(model.config().initializer_range);
+            } else {
+              t.fill = TargetPlan::kFreshUniform;
+              t.factor = static_cast<float>(kaiming_bound(r.init, spec.shape.back()));
+            }
+            break;
+          case ParamKind::kLayerNormWeight:
+            t.fill = TargetPlan::kConstant;
+            t.constant = 1.0f;
+            break;
+          case ParamKind::kBias:
+          case ParamKind::kLayerNormBias:
+            t.fill = TargetPlan::kConstant;
+            t.constant = 0.0f;
+            break;
+        }
+        break;
+      case CorruptionMethod::kRevert:
+        t.fill = TargetPlan::kCopy;
+        break;
+      case CorruptionMethod::kBitFlip:
+        t.fill = TargetPlan::kFlip;
+        break;
     }
-    return parts;
-  };
-  std::vector<torch::Tensor> rows = {
-      torch::stack(at::_foreach_norm(split(old_flat), 2)), torch::stack(at::_foreach_norm(split(delta), 2)),
-      torch::stack(at::_foreach_norm(split(changed), 1)), torch::stack(at::_foreach_norm(split(non_finite), 1))};
-  if (!masks.empty()) {
-    std::vector<torch::Tensor> selected;
-    for (const auto& m : masks) selected.push_back(m.reshape({-1}).to(torch::kFloat32));
-    rows.push_back(torch::stack(at::_foreach_norm(selected, 1)));
+    plan.push_back(t);
   }
-  auto host = torch::stack(rows).to(torch::kCPU, torch::kFloat64);
-  auto a = host.accessor<double, 2>();
-  for (size_t j = 0; j < report.tensors.size(); ++j) {
-    auto& t = report.tensors[j];
-    t.norm_before = a[0][j];
-    t.norm_change = a[1][j];
-    t.changed = static_cast<int64_t>(std::llround(a[2][j]));
-    t.non_finite = static_cast<int64_t>(std::llround(a[3][j]));
-    t.selected = masks.empty() ? t.numel : static_cast<int64_t>(std::llround(a[4][j]));
+  const crng::BitFlipTable table(r.method == CorruptionMethod::kBitFlip ? r.level : 0.0, r.exponent_bits_only);
+  const uint64_t mask_cut = crng::mask_threshold(r.fraction);
+
+  if (!targets.empty()) {
+    if (fused) {
+      std::vector<torch::Tensor> sources;
+      if (snapshot != nullptr) {
+        for (size_t j = 0; j < plan.size(); ++j) {
+          sources.push_back((*snapshot)[plan[j].index].to(torch::kCPU, torch::kFloat32).contiguous());
+          plan[j].source = sources.back().data_ptr<float>();
+        }
+      }
+      corrupt_fused(plan, data, numels, &table, mask_cut, exact, report);
+    } else {
+      corrupt_with_tensor_ops(model, plan, targets, snapshot, &table, mask_cut, exact, report);
+    }
   }
+  synchronize(model.device());
+  report.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  report.fused = fused;
   return report;
 }
 

@@ -2,11 +2,14 @@
 // flips, reverting to a snapshot; each on a chosen set of tensors and, optionally, a seeded fraction of
 // their entries. The targets arrive resolved and validated (src/corruption/targets.ts).
 //
-// Random numbers come from flat draws over the model's whole parameter layout (in layout order), so the
-// noise a tensor receives depends only on the seed and the tensor, not on which other tensors were
-// selected: corrupting layers 0-2 and layers 0-5 with the same seed gives layers 0-2 the same noise
-// (common random numbers across experiments). The same flat buffers give the multi-tensor fast path:
-// one draw, views per tensor, foreach kernels.
+// Random numbers are counter-based (engine/counter_random.h): the number for entry i of a tensor is a pure
+// function of (seed, the tensor's Hugging Face name, purpose, i), so the noise a tensor receives does not
+// depend on which other tensors were selected: corrupting layers 0-2 and layers 0-5 with the same seed gives
+// layers 0-2 the same noise (common random numbers across experiments), and corrupting one layer generates
+// only that layer's numbers. On the CPU one multi-threaded pass per tensor chunk makes the numbers, writes
+// the new values and gathers the report. On other devices the same numbers are made on the CPU and applied
+// with tensor ops that round as the CPU pass does, so a CPU rehearsal reproduces the device's bytes (the
+// methods scaled by each tensor's standard deviation excepted: that reduction runs on the device).
 #pragma once
 
 #include <torch/torch.h>
@@ -36,6 +39,7 @@ struct CorruptionRequest {
   std::string snapshot;  // revert: the snapshot to restore from
   uint64_t seed = 0;
   ReportLevel report = ReportLevel::kExact;
+  bool tensor_ops = false;  // apply with tensor ops even where the fused CPU pass could (tests: same bytes)
 };
 
 struct TensorReport {
@@ -51,7 +55,8 @@ struct TensorReport {
 
 struct CorruptionReport {
   std::vector<TensorReport> tensors;
-  double milliseconds = 0;  // the corruption itself, synchronised, without the report
+  double milliseconds = 0;  // the corruption, synchronised (with the exact report, gathered in the same pass)
+  bool fused = false;       // the fused CPU pass ran (else tensor ops)
 };
 
 CorruptionReport corrupt(Model& model, const CorruptionRequest& request);

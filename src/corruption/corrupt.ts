@@ -41,14 +41,21 @@ export interface CorruptionReport {
   tensors: TensorChange[];
   groups: GroupChange[];
   total: Omit<GroupChange, 'group' | 'layer'>;
-  /** The corruption itself on the device, synchronised (the report's own statistics excluded). */
+  /**
+   * The corruption on the device, synchronised. On the CPU the exact report is gathered in the same pass,
+   * so it is included; on other devices it is not.
+   */
   milliseconds: number;
+  /** The random stream (2: counter-based per tensor name; results of another stream are not comparable). */
+  streamVersion: number;
 }
 
 export interface CorruptOptions {
   seed: number;
   /** Count changed entries and norms exactly (default). Off for benchmarks: only the corruption runs. */
   report?: boolean;
+  /** Apply with tensor ops, the path of non-CPU devices, even on the CPU (same bytes; for tests). */
+  tensorOps?: boolean;
 }
 
 const finite = (x: number) => (Number.isFinite(x) ? x : null);
@@ -110,6 +117,7 @@ export async function corrupt(model: Model, input: CorruptionSpec | unknown, opt
     ...(spec.snapshot ? { snapshot: spec.snapshot } : {}),
     seed,
     exactReport: exact,
+    ...(options.tensorOps ? { tensorOps: true } : {}),
   });
   const tensors: TensorChange[] = result.tensors.map((t) => {
     const p = params[t.index];
@@ -138,5 +146,15 @@ export async function corrupt(model: Model, input: CorruptionSpec | unknown, opt
     layer: (members[0] as TensorChange).layer >= 0 ? (members[0] as TensorChange).layer : -1,
     ...aggregate(members),
   }));
-  return { spec, seed, device: model.device, layers, tensors, groups, total: aggregate(tensors), milliseconds: result.milliseconds };
+  return {
+    spec,
+    seed,
+    device: model.device,
+    layers,
+    tensors,
+    groups,
+    total: aggregate(tensors),
+    milliseconds: result.milliseconds,
+    streamVersion: result.streamVersion,
+  };
 }

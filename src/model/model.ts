@@ -15,10 +15,10 @@ import { HealbertError } from '../errors.js';
 import {
   loadNative,
   type NativeCorruptionRequest,
+  type NativeCorruptionResult,
   type NativeModel,
   type NativeParamSpec,
   type NativeStepResult,
-  type NativeTensorReport,
 } from '../native/binding.js';
 import { checkBatch } from './batch-check.js';
 import { type LoadPlan, locateWeightFiles, planLoad } from './checkpoint.js';
@@ -346,7 +346,7 @@ export class Model {
   }
 
   /** @internal The engine call behind corrupt() (src/corruption), which validates the request first. */
-  corruptNative(request: NativeCorruptionRequest): Promise<{ tensors: NativeTensorReport[]; milliseconds: number }> {
+  corruptNative(request: NativeCorruptionRequest): Promise<NativeCorruptionResult> {
     return this.enqueue(() => this.native.corrupt(request));
   }
 

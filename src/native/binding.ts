@@ -88,6 +88,17 @@ export interface NativeCorruptionRequest {
   snapshot?: string;
   seed: number;
   exactReport: boolean;
+  /** Apply with tensor ops even on the CPU (the path other devices take): the same bytes, for tests. */
+  tensorOps?: boolean;
+}
+
+export interface NativeCorruptionResult {
+  tensors: NativeTensorReport[];
+  milliseconds: number;
+  /** The fused CPU pass ran (false: tensor ops on the device). */
+  fused: boolean;
+  /** The random stream's version (2: counter-based, per tensor name). */
+  streamVersion: number;
 }
 
 export interface NativeTensorReport {
@@ -115,7 +126,7 @@ export interface NativeModel {
   trainStep(batches: NativeBatch[], dropout: boolean): Promise<NativeStepResult>;
   lossAndGradients(batch: NativeBatch, dropout: boolean): Promise<{ loss: number; gradients: (Float32Array | null)[] }>;
   predict(batch: NativeBatch, output: 'logits' | 'cls'): Promise<Float32Array>;
-  corrupt(request: NativeCorruptionRequest): Promise<{ tensors: NativeTensorReport[]; milliseconds: number }>;
+  corrupt(request: NativeCorruptionRequest): Promise<NativeCorruptionResult>;
   takeSnapshot(name: string): Promise<void>;
   dropSnapshot(name: string): Promise<void>;
   snapshots(): string[];
