@@ -24,6 +24,7 @@ export {
   type TrainingOptions,
 } from './model/model.js';
 export { type PretrainEvent, type PretrainOptions, type PretrainSummary, pretrain } from './pretrain/pretrain.js';
+export * from './scan/index.js';
 export { expandSweep } from './sweep/expand.js';
 export { exportResults, type StatusRow, type SweepStatus, sweepStatus } from './sweep/export.js';
 export { kubernetesIndexedJob, type ManifestOptions, slurmArray } from './sweep/manifests.js';

@@ -13,6 +13,7 @@ import { inspectCommand } from './commands/inspect.js';
 import { predictCommand } from './commands/predict.js';
 import { pretrainCommand } from './commands/pretrain.js';
 import { reportCommand } from './commands/report.js';
+import { scanCommand } from './commands/scan.js';
 import { sweepCommand } from './commands/sweep.js';
 import { exportCommand, runCommand, statusCommand } from './commands/sweep-tools.js';
 import { tokenizeCommand } from './commands/tokenize.js';
@@ -23,6 +24,7 @@ export const commands: Command[] = [
   inspectCommand,
   predictCommand,
   corruptCommand,
+  scanCommand,
   tokenizeCommand,
   dataCommand,
   pretrainCommand,

@@ -1,0 +1,322 @@
+/**
+ * scan(model, options): the layer-sensitivity scan. The clean model is scored first; then, for every
+ * target (a layer, a component across the layers, or one layer's component) and every seed, the target is
+ * corrupted in place, the model is scored, and the target is restored from an in-memory snapshot taken at
+ * the start (the `revert` corruption on the same targets: bitwise the clean values). With `out`, every run
+ * is written to scan.json as it finishes, and a rerun with the same configuration skips the runs done.
+ *
+ * Seeds: run (target, seed s) corrupts with derivedSeed(s, 'corruption'), the seed a sweep cell of seed s
+ * corrupts with, and a tensor's noise depends only on that seed and the tensor; so layer 3 of a scan with
+ * seed 0 receives exactly the values that a sweep cell "reinit layers 3, seed 0" gives it.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { basename, resolve } from 'node:path';
+import { corrupt } from '../corruption/corrupt.js';
+import { resolveCorruptionSpec } from '../corruption/spec.js';
+import { HealbertError } from '../errors.js';
+import type { Model } from '../model/model.js';
+import { loadNative } from '../native/binding.js';
+import { derivedSeed } from '../sweep/cell.js';
+import { DEFAULT_PROBE } from '../sweep/spec.js';
+import { healbertVersion } from '../version.js';
+import { datasetSha256, loadScanData, makeEvaluator, taskOf } from './evaluate.js';
+import { scanRow } from './stats.js';
+import { configHash, readResumable, saveScanFile, scanPaths, writeScanOutputs } from './store.js';
+import { expandScanTargets } from './targets.js';
+import type { ScanConfig, ScanEvaluation, ScanFile, ScanOptions, ScanResult, ScanRow, ScanTargetRecord } from './types.js';
+
+export const SCAN_DEFAULTS = { seeds: [0, 1, 2], trainRows: 1000, batchSize: 64, maxLength: 128 } as const;
+
+/** Methods without random numbers when they touch every entry: one seed is the whole answer. */
+const DETERMINISTIC = new Set(['zero', 'sign-flip', 'scale']);
+/** The parameter kinds that reinit draws random values for. */
+const RANDOM_UNDER_REINIT = new Set(['linear.weight', 'embedding']);
+
+const fail = (field: string, message: string): never => {
+  throw new HealbertError('ERR_CONFIG', `scan.${field}: ${message}`);
+};
+
+function integer(field: string, value: number | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isSafeInteger(value) || value < min) fail(field, `must be an integer >= ${min}, got ${value}`);
+  return value;
+}
+
+function checkSeeds(seeds: readonly number[]): number[] {
+  if (!Array.isArray(seeds) || seeds.length === 0) fail('seeds', 'lists no seeds');
+  for (const [i, s] of seeds.entries()) {
+    if (!Number.isSafeInteger(s) || s < 0) fail(`seeds[${i}]`, `a seed is an integer >= 0, got ${s}`);
+    if (seeds.indexOf(s) !== i) fail(`seeds[${i}]`, `seed ${s} is listed twice`);
+  }
+  return [...seeds];
+}
+
+/** The corruption without its targets, validated (errors name scan.method, scan.level, ...). */
+function baseSpec(o: ScanOptions) {
+  if ((o.method as string) === 'revert') fail('method', 'revert restores a snapshot; it is not a corruption to scan');
+  const input: Record<string, unknown> = { method: o.method, targets: {} };
+  for (const key of ['level', 'relative', 'init', 'fraction', 'bits'] as const) if (o[key] !== undefined) input[key] = o[key];
+  // (errors read "scan.method: must be one of ...", "scan.level: reinit takes no level")
+  return resolveCorruptionSpec(input, 'scan');
+}
+
+/** Which evaluation 'auto' means for this model: its head when the head came from its checkpoint. */
+export function defaultEvaluation(model: Model): ScanEvaluation {
+  const fresh = new Set(model.loadReport?.initialised ?? []);
+  const headParams = model.parameters().filter((p) => p.isHead || p.component === 'pooler');
+  return headParams.some((p) => fresh.has(p.name)) ? 'probe' : 'head';
+}
+
+async function weightsSha256(model: Model): Promise<string> {
+  const hash = createHash('sha256');
+  for (const p of model.parameters()) {
+    const values = await model.getParameter(p.name);
+    hash.update(`${p.name}\0`).update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+  }
+  return hash.digest('hex');
+}
+
+const seconds = (since: bigint) => Number(process.hrtime.bigint() - since) / 1e9;
+
+export async function scan(model: Model, options: ScanOptions): Promise<ScanResult> {
+  const started = process.hrtime.bigint();
+  // 1. Everything that can be checked before the model is touched.
+  const task = taskOf(options.task);
+  const spec = baseSpec(options);
+  const seedsGiven = checkSeeds(options.seeds ?? [...SCAN_DEFAULTS.seeds]);
+  const rows = integer('rows', options.rows, 1);
+  const trainRows = integer('trainRows', options.trainRows, 2) ?? SCAN_DEFAULTS.trainRows;
+  const batchSize = integer('batchSize', options.batchSize, 1) ?? SCAN_DEFAULTS.batchSize;
+  const maxLength = integer('maxLength', options.maxLength, 8) ?? SCAN_DEFAULTS.maxLength;
+  const probe = { ...DEFAULT_PROBE, ...options.probe };
+  const targets = expandScanTargets(
+    { each: options.each, layers: options.layers, components: options.components, kinds: options.kinds },
+    model.parameters(),
+    model.config.numLayers,
+  );
+  const requested = options.evaluation ?? 'auto';
+  if (!['auto', 'head', 'probe'].includes(requested)) fail('evaluation', `must be auto, head or probe, got ${JSON.stringify(requested)}`);
+  const evaluation = requested === 'auto' ? defaultEvaluation(model) : requested;
+  const numLabels = task.isRegression ? 1 : task.labelNames.length;
+  if (evaluation === 'head' && model.config.numLabels !== numLabels)
+    fail('evaluation', `the model's head has ${model.config.numLabels} outputs, but ${task.name} has ${numLabels}; use the probe instead`);
+  const notes: string[] = [];
+  const deterministic = DETERMINISTIC.has(spec.method) && spec.fraction === 1;
+  const seeds = deterministic ? seedsGiven.slice(0, 1) : seedsGiven;
+  if (deterministic) {
+    notes.push(
+      `${spec.method} uses no random numbers, so one seed gives the whole answer: ran seed ${seeds[0]} only` +
+        (seedsGiven.length > 1 ? ` (of ${seedsGiven.join(', ')})` : '') +
+        '; no interval over seeds.',
+    );
+  } else if (seeds.length === 1) notes.push('one seed: no interval over seeds (give several with --seeds for a 95% t-interval).');
+  // reinit draws random numbers only for Linear and embedding weights: a target of LayerNorms and biases alone
+  // is reset to fixed values (LayerNorm 1 and 0, biases 0), and its other seeds would repeat the first.
+  const allParams = model.parameters();
+  const fixedReinit = (indices: number[]) =>
+    spec.method === 'reinit' && spec.fraction === 1 && indices.every((i) => !RANDOM_UNDER_REINIT.has(allParams[i]?.kind ?? ''));
+  const targetSeeds = new Map(targets.map((t) => [t.label, !deterministic && fixedReinit(t.indices) ? seeds.slice(0, 1) : seeds]));
+  const fixedTargets = targets.filter((t) => (targetSeeds.get(t.label) as number[]).length < seeds.length).map((t) => t.label);
+  if (fixedTargets.length > 0)
+    notes.push(
+      `reinit of ${fixedTargets.join(', ')} draws no random numbers (LayerNorm weights 1 and biases 0, Linear biases 0): ` +
+        `seed ${seeds[0]} only there, no interval.`,
+    );
+  const tokenizerDir = options.tokenizer ?? model.sourceDir;
+  if (!tokenizerDir) fail('tokenizer', 'the model was not loaded from a folder; give the folder with its tokenizer files');
+  const metric = task.metrics[0] as string;
+
+  // 2. The data, and the identity of what is scanned.
+  const data = await loadScanData({
+    task: options.task,
+    data: options.data,
+    split: options.split,
+    rows,
+    trainRows,
+    maxLength,
+    evaluation,
+    tokenizerDir: tokenizerDir as string,
+    cacheDir: options.cacheDir,
+  });
+  if (rows !== undefined && rows > data.eval.size)
+    notes.push(`--rows ${rows}: the ${data.split} split has ${data.eval.size} rows, all used.`);
+  const config: ScanConfig = {
+    format: 1,
+    model: {
+      name: options.modelName ?? (model.sourceDir ? basename(resolve(model.sourceDir)) : 'model'),
+      path: model.sourceDir ? resolve(model.sourceDir) : null,
+      parameters: model.numParameters,
+      weightsSha256: await weightsSha256(model),
+    },
+    task: {
+      name: task.name,
+      data: resolve(options.data),
+      split: data.split,
+      rows: rows ?? null,
+      evalSha256: datasetSha256(data.eval),
+      examples: data.eval.size,
+      trainRows: data.train ? trainRows : null,
+      trainSha256: data.train ? datasetSha256(data.train) : null,
+    },
+    evaluation,
+    metric,
+    corruption: {
+      method: spec.method,
+      level: spec.level,
+      relative: spec.relative,
+      init: spec.init,
+      fraction: spec.fraction,
+      bits: spec.bits,
+    },
+    each: options.each,
+    layers: [...new Set(targets.flatMap((t) => (t.layer === null ? (t.targets.layers as number[]) : [t.layer])))].sort((a, b) => a - b),
+    components: options.each === 'layer' ? (options.components ?? null) : [...new Set(targets.map((t) => t.component as string))],
+    kinds: options.kinds ?? 'all',
+    seeds,
+    deterministic,
+    maxLength,
+    batchSize,
+    probe: evaluation === 'probe' ? probe : null,
+    device: model.device,
+    dtype: model.dtype,
+    healbert: healbertVersion,
+  };
+  const params = allParams;
+  const fresh = (): ScanFile => ({
+    format: 1,
+    kind: 'healbert-scan',
+    config,
+    configHash: configHash(config),
+    versions: { healbert: healbertVersion, libtorch: loadNative().runtimeInfo().torchVersion, node: process.version },
+    startedAt: new Date().toISOString(),
+    updatedAt: '',
+    finishedAt: null,
+    notes,
+    clean: null,
+    targets: targets.map(
+      ({ indices, ...t }): ScanTargetRecord => ({
+        ...t,
+        seeds: targetSeeds.get(t.label) as number[],
+        tensors: indices.length,
+        parameters: indices.reduce((s, i) => s + (params[i]?.numel ?? 0), 0),
+        runs: [],
+      }),
+    ),
+  });
+  const out = options.out;
+  const file = (out ? await readResumable(out, config) : undefined) ?? fresh();
+  const save = async () => {
+    if (out) await saveScanFile(out, file);
+  };
+  const total = targets.reduce((n, t) => n + (targetSeeds.get(t.label) as number[]).length, 0);
+  const doneBefore = file.targets.reduce((s, t) => s + t.runs.length, 0);
+  options.onEvent?.({
+    type: 'scan-start',
+    targets: targets.length,
+    seeds,
+    runs: total,
+    done: doneBefore,
+    evaluation,
+    metric,
+    examples: data.eval.size,
+    notes,
+  });
+
+  // 3. The runs.
+  const score = makeEvaluator(data, evaluation, batchSize, probe);
+  const snapshot = `scan-clean-${randomUUID()}`;
+  await model.snapshot(snapshot);
+  let ran = 0;
+  let ranSeconds = 0;
+  try {
+    if (file.clean) {
+      options.onEvent?.({ type: 'clean', score: file.clean.score, seconds: file.clean.seconds, resumed: true });
+    } else {
+      const t0 = process.hrtime.bigint();
+      const metrics = await score(model);
+      file.clean = { score: metrics[metric] as number, metrics, seconds: seconds(t0) };
+      await save();
+      options.onEvent?.({ type: 'clean', score: file.clean.score, seconds: file.clean.seconds, resumed: false });
+    }
+    const clean = file.clean.score;
+    let index = doneBefore;
+    for (const [k, target] of targets.entries()) {
+      const record = file.targets[k] as ScanTargetRecord;
+      for (const seed of record.seeds) {
+        if (record.runs.some((r) => r.seed === seed)) continue;
+        if (options.signal?.aborted)
+          throw new HealbertError('ERR_ARGUMENT', `interrupted after ${index} of ${total} runs; rerun the same scan to resume`);
+        const t0 = process.hrtime.bigint();
+        const corruptionSeed = derivedSeed(seed, 'corruption');
+        let report: Awaited<ReturnType<typeof corrupt>>;
+        let metrics: Record<string, number>;
+        let evaluateSeconds: number;
+        let restoreMs: number;
+        let streamVersion: number | null = null;
+        try {
+          report = await corrupt(model, { ...spec, targets: target.targets }, { seed: corruptionSeed });
+          streamVersion = (report as { streamVersion?: number }).streamVersion ?? null;
+          // Runs made with another random stream of the engine are other numbers: never mixed in one table.
+          const earlier = file.targets.flatMap((x) => x.runs).find((r) => (r.streamVersion ?? null) !== streamVersion);
+          if (earlier)
+            fail(
+              'out',
+              `${out} holds runs made with corruption stream ${earlier.streamVersion ?? 'unversioned'}, but this healbert corrupts with stream ${streamVersion ?? 'unversioned'}: the scan cannot be resumed with them. Use another --out, or delete ${out}/scan.json to start over.`,
+            );
+          const te = process.hrtime.bigint();
+          metrics = await score(model);
+          evaluateSeconds = seconds(te);
+        } finally {
+          // Restored whatever happened, so that the caller's model is never left corrupted.
+          const tr = process.hrtime.bigint();
+          await corrupt(model, { method: 'revert', snapshot, targets: target.targets }, { seed: 0, report: false });
+          restoreMs = seconds(tr) * 1000;
+        }
+        await options.afterRestore?.({
+          target: { label: target.label, layer: target.layer, component: target.component, targets: target.targets },
+          seed,
+        });
+        const run = {
+          seed,
+          corruptionSeed,
+          streamVersion,
+          score: metrics[metric] as number,
+          metrics,
+          changed: report.total.changed,
+          relativeChange: report.total.relativeChange,
+          nonFinite: report.total.nonFinite,
+          corruptMs: report.milliseconds,
+          evaluateSeconds,
+          restoreMs,
+          seconds: seconds(t0),
+        };
+        record.runs.push(run);
+        record.runs.sort((a, b) => seeds.indexOf(a.seed) - seeds.indexOf(b.seed));
+        await save();
+        ran += 1;
+        index += 1;
+        ranSeconds += run.seconds;
+        options.onEvent?.({
+          type: 'run',
+          index,
+          total,
+          target: target.label,
+          seed,
+          score: run.score,
+          seconds: run.seconds,
+          etaSeconds: (ranSeconds / ran) * (total - index),
+        });
+      }
+      options.onEvent?.({ type: 'target', row: scanRow(record, clean) });
+    }
+  } finally {
+    await model.dropSnapshot(snapshot);
+  }
+  const clean = file.clean as NonNullable<ScanFile['clean']>;
+  const table: ScanRow[] = file.targets.map((t) => scanRow(t, clean.score));
+  if (!file.finishedAt || ran > 0) file.finishedAt = new Date().toISOString();
+  await save();
+  if (out) await writeScanOutputs(out, config, clean.score, table);
+  options.onEvent?.({ type: 'scan-end', seconds: seconds(started) });
+  return { config, clean, rows: table, notes: file.notes, ran, resumed: doneBefore, files: out ? scanPaths(out) : null };
+}

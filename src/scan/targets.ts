@@ -1,0 +1,92 @@
+/**
+ * The targets of a scan, one per layer, per component, or per (layer, component), each resolved against the
+ * model's parameters before anything runs. Pure: no addon. Errors name the option (`scan.layers`,
+ * `scan.components[1]`, ...), which the CLI turns into its flag.
+ */
+import type { LayerSelector } from '../corruption/spec.js';
+import { layersOf, resolveTargets, type TargetParameter } from '../corruption/targets.js';
+import { HealbertError } from '../errors.js';
+import type { ScanEach, ScanTarget } from './types.js';
+
+/**
+ * The components a component scan walks by default: the finest parts of a layer, which do not overlap,
+ * so the scan partitions each layer (every BERT, RoBERTa and DistilBERT layer has all eight).
+ */
+export const SCAN_COMPONENTS = [
+  'attention.query',
+  'attention.key',
+  'attention.value',
+  'attention.output',
+  'attention.layernorm',
+  'ffn.intermediate',
+  'ffn.output',
+  'ffn.layernorm',
+] as const;
+
+export const SCAN_EACH: readonly ScanEach[] = ['layer', 'component', 'layer.component'];
+
+export interface ResolvedScanTarget extends ScanTarget {
+  /** Indices into the model's parameter list. */
+  indices: number[];
+}
+
+export interface ScanTargetOptions {
+  each: ScanEach;
+  layers?: LayerSelector | LayerSelector[] | undefined;
+  components?: string[] | undefined;
+  kinds?: 'all' | 'weights' | 'biases' | undefined;
+}
+
+const fail = (field: string, message: string): never => {
+  throw new HealbertError('ERR_CONFIG', `scan.${field}: ${message}`);
+};
+
+/** The layers scanned, ascending. */
+export function scanLayers(selector: LayerSelector | LayerSelector[] | undefined, numLayers: number): number[] {
+  const list = selector === undefined ? ['all'] : Array.isArray(selector) ? selector : [selector];
+  if (list.length === 0) fail('layers', 'selects no layers');
+  const layers = [...new Set(list.flatMap((s) => layersOf(s, numLayers, 'scan.layers')))].sort((a, b) => a - b);
+  if (layers.length === 0) fail('layers', 'selects no layers');
+  return layers;
+}
+
+export function expandScanTargets(options: ScanTargetOptions, params: TargetParameter[], numLayers: number): ResolvedScanTarget[] {
+  if (!SCAN_EACH.includes(options.each))
+    fail('each', `must be one of ${SCAN_EACH.join(', ')}, got ${JSON.stringify(options.each as unknown)}`);
+  if (options.kinds !== undefined && !['all', 'weights', 'biases'].includes(options.kinds))
+    fail('kinds', `must be all, weights or biases, got ${JSON.stringify(options.kinds)}`);
+  const layers = scanLayers(options.layers, numLayers);
+  if (options.components !== undefined && options.components.length === 0) fail('components', 'lists no components');
+  const perComponent = options.each !== 'layer';
+  const components = options.components ?? (perComponent ? [...SCAN_COMPONENTS] : undefined);
+  if (components) {
+    const seen = new Set<string>();
+    for (const [i, c] of components.entries()) {
+      if (seen.has(c)) fail(`components[${i}]`, `"${c}" is listed twice`);
+      seen.add(c);
+    }
+  }
+  const kinds = options.kinds ?? 'all';
+  // Each component on its own first, so that an error names the entry (scan.components[2]: unknown ...).
+  for (const [i, c] of (components ?? []).entries()) {
+    try {
+      resolveTargets({ layers, components: [c], ...(kinds !== 'all' ? { kinds } : {}) }, params, numLayers, 'scan');
+    } catch (error) {
+      const message = (error as Error).message.replace(/^scan(\.components\[0\])?:/, '');
+      fail(`components[${i}]`, message.trim().startsWith('unknown') ? message.trim() : `"${c}"${message}`);
+    }
+  }
+  const make = (label: string, layer: number | null, component: string | null, layerSel: number | number[], comps?: string[]) => {
+    const targets = { layers: layerSel, ...(comps ? { components: comps } : {}), ...(kinds !== 'all' ? { kinds } : {}) };
+    const { indices } = resolveTargets(targets, params, numLayers, 'scan');
+    return { label, layer, component, targets, indices };
+  };
+  switch (options.each) {
+    case 'layer':
+      return layers.map((l) => make(`layer ${l}`, l, null, l, components));
+    case 'component':
+      return (components as string[]).map((c) => make(c, null, c, layers, [c]));
+    default:
+      return layers.flatMap((l) => (components as string[]).map((c) => make(`layer ${l} ${c}`, l, c, l, [c])));
+  }
+}
