@@ -4,6 +4,7 @@
  * Per (layer, component): one line per component over the layers.
  */
 import type { TopLevelSpec } from 'vega-lite';
+import { describeCorruption } from './format.js';
 import type { ScanConfig, ScanRow } from './types.js';
 
 export function scanFigure(config: ScanConfig, clean: number, rows: ScanRow[]): TopLevelSpec {
@@ -36,7 +37,7 @@ export function scanFigure(config: ScanConfig, clean: number, rows: ScanRow[]): 
   const lines = config.each !== 'component';
   return {
     title: {
-      text: `${config.corruption.method} per ${config.each}: ${config.model.name} on ${config.task.name}`,
+      text: `${describeCorruption(config.corruption, config.kinds)} per ${config.each}: ${config.model.name} on ${config.task.name}`,
       subtitle: `${config.task.split}, ${config.task.examples} rows, ${config.evaluation === 'head' ? 'task head' : 'linear probe'}; mean over ${seeds} seed${seeds === 1 ? '' : 's'}${seeds > 1 ? ' with 95% t-intervals' : ' (no interval)'}; dashed: clean ${clean.toFixed(4)}`,
       fontSize: 12,
       subtitleFontSize: 10,

@@ -11,8 +11,8 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { basename, resolve } from 'node:path';
-import { corrupt } from '../corruption/corrupt.js';
-import { resolveCorruptionSpec } from '../corruption/spec.js';
+import { type CorruptionReport, corrupt } from '../corruption/corrupt.js';
+import { resolveCorruptionSpec, type TargetSpec } from '../corruption/spec.js';
 import { HealbertError } from '../errors.js';
 import type { Model } from '../model/model.js';
 import { loadNative } from '../native/binding.js';
@@ -22,8 +22,8 @@ import { healbertVersion } from '../version.js';
 import { datasetSha256, loadScanData, makeEvaluator, taskOf } from './evaluate.js';
 import { scanRow } from './stats.js';
 import { configHash, readResumable, saveScanFile, scanPaths, writeScanOutputs } from './store.js';
-import { expandScanTargets } from './targets.js';
-import type { ScanConfig, ScanEvaluation, ScanFile, ScanOptions, ScanResult, ScanRow, ScanTargetRecord } from './types.js';
+import { expandScanTargets, type ResolvedScanTarget } from './targets.js';
+import type { ScanConfig, ScanEvaluation, ScanFile, ScanOptions, ScanResult, ScanRow, ScanRun, ScanTargetRecord } from './types.js';
 
 export const SCAN_DEFAULTS = { seeds: [0, 1, 2], trainRows: 1000, batchSize: 64, maxLength: 128 } as const;
 
@@ -140,95 +140,99 @@ export async function scan(model: Model, options: ScanOptions): Promise<ScanResu
   });
   if (rows !== undefined && rows > data.eval.size)
     notes.push(`--rows ${rows}: the ${data.split} split has ${data.eval.size} rows, all used.`);
-  const config: ScanConfig = {
-    format: 1,
-    model: {
-      name: options.modelName ?? (model.sourceDir ? basename(resolve(model.sourceDir)) : 'model'),
-      path: model.sourceDir ? resolve(model.sourceDir) : null,
-      parameters: model.numParameters,
-      weightsSha256: await weightsSha256(model),
-    },
-    task: {
-      name: task.name,
-      data: resolve(options.data),
-      split: data.split,
-      rows: rows ?? null,
-      evalSha256: datasetSha256(data.eval),
-      examples: data.eval.size,
-      trainRows: data.train ? trainRows : null,
-      trainSha256: data.train ? datasetSha256(data.train) : null,
-    },
-    evaluation,
-    metric,
-    corruption: {
-      method: spec.method,
-      level: spec.level,
-      relative: spec.relative,
-      init: spec.init,
-      fraction: spec.fraction,
-      bits: spec.bits,
-    },
-    each: options.each,
-    layers: [...new Set(targets.flatMap((t) => (t.layer === null ? (t.targets.layers as number[]) : [t.layer])))].sort((a, b) => a - b),
-    components: options.each === 'layer' ? (options.components ?? null) : [...new Set(targets.map((t) => t.component as string))],
-    kinds: options.kinds ?? 'all',
-    seeds,
-    deterministic,
-    maxLength,
-    batchSize,
-    probe: evaluation === 'probe' ? probe : null,
-    device: model.device,
-    dtype: model.dtype,
-    healbert: healbertVersion,
-  };
-  const params = allParams;
-  const fresh = (): ScanFile => ({
-    format: 1,
-    kind: 'healbert-scan',
-    config,
-    configHash: configHash(config),
-    versions: { healbert: healbertVersion, libtorch: loadNative().runtimeInfo().torchVersion, node: process.version },
-    startedAt: new Date().toISOString(),
-    updatedAt: '',
-    finishedAt: null,
-    notes,
-    clean: null,
-    targets: targets.map(
-      ({ indices, ...t }): ScanTargetRecord => ({
-        ...t,
-        seeds: targetSeeds.get(t.label) as number[],
-        tensors: indices.length,
-        parameters: indices.reduce((s, i) => s + (params[i]?.numel ?? 0), 0),
-        runs: [],
-      }),
-    ),
-  });
-  const out = options.out;
-  const file = (out ? await readResumable(out, config) : undefined) ?? fresh();
-  const save = async () => {
-    if (out) await saveScanFile(out, file);
-  };
-  const total = targets.reduce((n, t) => n + (targetSeeds.get(t.label) as number[]).length, 0);
-  const doneBefore = file.targets.reduce((s, t) => s + t.runs.length, 0);
-  options.onEvent?.({
-    type: 'scan-start',
-    targets: targets.length,
-    seeds,
-    runs: total,
-    done: doneBefore,
-    evaluation,
-    metric,
-    examples: data.eval.size,
-    notes,
-  });
 
-  // 3. The runs.
-  const score = makeEvaluator(data, evaluation, batchSize, probe);
+  // 3. The clean weights, kept on the device: every run is undone from them by the revert corruption on its
+  // targets. A revert also says which random stream this engine corrupts with (part of the config: runs made
+  // with another stream are other numbers, and are never resumed into this scan).
   const snapshot = `scan-clean-${randomUUID()}`;
   await model.snapshot(snapshot);
-  let ran = 0;
-  let ranSeconds = 0;
+  const restore = (t: TargetSpec) => corrupt(model, { method: 'revert', snapshot, targets: t }, { seed: 0, report: false });
   try {
+    const { streamVersion } = await restore((targets[0] as ResolvedScanTarget).targets);
+    const config: ScanConfig = {
+      format: 1,
+      model: {
+        name: options.modelName ?? (model.sourceDir ? basename(resolve(model.sourceDir)) : 'model'),
+        path: model.sourceDir ? resolve(model.sourceDir) : null,
+        parameters: model.numParameters,
+        weightsSha256: await weightsSha256(model),
+      },
+      task: {
+        name: task.name,
+        data: resolve(options.data),
+        split: data.split,
+        rows: rows ?? null,
+        evalSha256: datasetSha256(data.eval),
+        examples: data.eval.size,
+        trainRows: data.train ? trainRows : null,
+        trainSha256: data.train ? datasetSha256(data.train) : null,
+      },
+      evaluation,
+      metric,
+      corruption: {
+        method: spec.method,
+        level: spec.level,
+        relative: spec.relative,
+        init: spec.init,
+        fraction: spec.fraction,
+        bits: spec.bits,
+        streamVersion,
+      },
+      each: options.each,
+      layers: [...new Set(targets.flatMap((t) => (t.layer === null ? (t.targets.layers as number[]) : [t.layer])))].sort((a, b) => a - b),
+      components: options.each === 'layer' ? (options.components ?? null) : [...new Set(targets.map((t) => t.component as string))],
+      kinds: options.kinds ?? 'all',
+      seeds,
+      deterministic,
+      maxLength,
+      batchSize,
+      probe: evaluation === 'probe' ? probe : null,
+      device: model.device,
+      dtype: model.dtype,
+      healbert: healbertVersion,
+    };
+    const fresh = (): ScanFile => ({
+      format: 1,
+      kind: 'healbert-scan',
+      config,
+      configHash: configHash(config),
+      versions: { healbert: healbertVersion, libtorch: loadNative().runtimeInfo().torchVersion, node: process.version },
+      startedAt: new Date().toISOString(),
+      updatedAt: '',
+      finishedAt: null,
+      notes,
+      clean: null,
+      targets: targets.map(
+        ({ indices, ...t }): ScanTargetRecord => ({
+          ...t,
+          seeds: targetSeeds.get(t.label) as number[],
+          tensors: indices.length,
+          parameters: indices.reduce((s, i) => s + (allParams[i]?.numel ?? 0), 0),
+          runs: [],
+        }),
+      ),
+    });
+    const out = options.out;
+    const file = (out ? await readResumable(out, config) : undefined) ?? fresh();
+    const save = async () => {
+      if (out) await saveScanFile(out, file);
+    };
+    const total = targets.reduce((n, t) => n + (targetSeeds.get(t.label) as number[]).length, 0);
+    const doneBefore = file.targets.reduce((s, t) => s + t.runs.length, 0);
+    options.onEvent?.({
+      type: 'scan-start',
+      targets: targets.length,
+      seeds,
+      runs: total,
+      done: doneBefore,
+      evaluation,
+      metric,
+      examples: data.eval.size,
+      notes,
+    });
+
+    // 4. The clean score, then the runs.
+    const score = makeEvaluator(data, evaluation, batchSize, probe);
     if (file.clean) {
       options.onEvent?.({ type: 'clean', score: file.clean.score, seconds: file.clean.seconds, resumed: true });
     } else {
@@ -238,7 +242,9 @@ export async function scan(model: Model, options: ScanOptions): Promise<ScanResu
       await save();
       options.onEvent?.({ type: 'clean', score: file.clean.score, seconds: file.clean.seconds, resumed: false });
     }
-    const clean = file.clean.score;
+    const clean = file.clean;
+    let ran = 0;
+    let ranSeconds = 0;
     let index = doneBefore;
     for (const [k, target] of targets.entries()) {
       const record = file.targets[k] as ScanTargetRecord;
@@ -248,44 +254,36 @@ export async function scan(model: Model, options: ScanOptions): Promise<ScanResu
           throw new HealbertError('ERR_ARGUMENT', `interrupted after ${index} of ${total} runs; rerun the same scan to resume`);
         const t0 = process.hrtime.bigint();
         const corruptionSeed = derivedSeed(seed, 'corruption');
-        let report: Awaited<ReturnType<typeof corrupt>>;
+        let report: CorruptionReport;
         let metrics: Record<string, number>;
         let evaluateSeconds: number;
         let restoreMs: number;
-        let streamVersion: number | null = null;
+        let corruptMs: number;
         try {
           report = await corrupt(model, { ...spec, targets: target.targets }, { seed: corruptionSeed });
-          streamVersion = (report as { streamVersion?: number }).streamVersion ?? null;
-          // Runs made with another random stream of the engine are other numbers: never mixed in one table.
-          const earlier = file.targets.flatMap((x) => x.runs).find((r) => (r.streamVersion ?? null) !== streamVersion);
-          if (earlier)
-            fail(
-              'out',
-              `${out} holds runs made with corruption stream ${earlier.streamVersion ?? 'unversioned'}, but this healbert corrupts with stream ${streamVersion ?? 'unversioned'}: the scan cannot be resumed with them. Use another --out, or delete ${out}/scan.json to start over.`,
-            );
+          corruptMs = seconds(t0) * 1000;
           const te = process.hrtime.bigint();
           metrics = await score(model);
           evaluateSeconds = seconds(te);
         } finally {
           // Restored whatever happened, so that the caller's model is never left corrupted.
           const tr = process.hrtime.bigint();
-          await corrupt(model, { method: 'revert', snapshot, targets: target.targets }, { seed: 0, report: false });
+          await restore(target.targets);
           restoreMs = seconds(tr) * 1000;
         }
         await options.afterRestore?.({
           target: { label: target.label, layer: target.layer, component: target.component, targets: target.targets },
           seed,
         });
-        const run = {
+        const run: ScanRun = {
           seed,
           corruptionSeed,
-          streamVersion,
           score: metrics[metric] as number,
           metrics,
           changed: report.total.changed,
           relativeChange: report.total.relativeChange,
           nonFinite: report.total.nonFinite,
-          corruptMs: report.milliseconds,
+          corruptMs,
           evaluateSeconds,
           restoreMs,
           seconds: seconds(t0),
@@ -307,16 +305,15 @@ export async function scan(model: Model, options: ScanOptions): Promise<ScanResu
           etaSeconds: (ranSeconds / ran) * (total - index),
         });
       }
-      options.onEvent?.({ type: 'target', row: scanRow(record, clean) });
+      options.onEvent?.({ type: 'target', row: scanRow(record, clean.score) });
     }
+    const table: ScanRow[] = file.targets.map((t) => scanRow(t, clean.score));
+    if (!file.finishedAt || ran > 0) file.finishedAt = new Date().toISOString();
+    await save();
+    if (out) await writeScanOutputs(out, config, clean.score, table);
+    options.onEvent?.({ type: 'scan-end', seconds: seconds(started) });
+    return { config, clean, rows: table, notes: file.notes, ran, resumed: doneBefore, files: out ? scanPaths(out) : null };
   } finally {
     await model.dropSnapshot(snapshot);
   }
-  const clean = file.clean as NonNullable<ScanFile['clean']>;
-  const table: ScanRow[] = file.targets.map((t) => scanRow(t, clean.score));
-  if (!file.finishedAt || ran > 0) file.finishedAt = new Date().toISOString();
-  await save();
-  if (out) await writeScanOutputs(out, config, clean.score, table);
-  options.onEvent?.({ type: 'scan-end', seconds: seconds(started) });
-  return { config, clean, rows: table, notes: file.notes, ran, resumed: doneBefore, files: out ? scanPaths(out) : null };
 }

@@ -12,6 +12,7 @@ import { renderSvg } from '../report/render-svg.js';
 import { type Table, toCsv } from '../report/table.js';
 import { canonicalJson } from '../sweep/expand.js';
 import { scanFigure } from './figure.js';
+import { describeCorruption } from './format.js';
 import type { ScanConfig, ScanFile, ScanRow } from './types.js';
 
 export const scanPaths = (out: string) => ({ json: join(out, 'scan.json'), csv: join(out, 'scan.csv'), svg: join(out, 'scan.svg') });
@@ -53,9 +54,14 @@ export async function readResumable(out: string, config: ScanConfig): Promise<Sc
     throw new HealbertError('ERR_DATA', `${path} is not a healbert scan (format 1); use another --out`);
   const differences = configDifferences(file.config, config);
   if (differences.length > 0) {
+    const stream = differences.some((d) => d.startsWith('corruption.streamVersion:'))
+      ? `The corruption random stream differs (${file.config.corruption?.streamVersion ?? 'unversioned'} there, ${config.corruption.streamVersion} here): ` +
+        'that scan was made by another healbert engine, whose corruptions draw other random numbers, so its runs cannot be mixed with new ones.\n'
+      : '';
     throw new HealbertError(
       'ERR_CONFIG',
       `scan.out: ${out} holds a scan with another configuration, so it cannot be resumed:\n  ${differences.join('\n  ')}\n` +
+        stream +
         `Use another --out, or delete ${path} to start over there.`,
     );
   }
@@ -73,7 +79,7 @@ export function scanTable(config: ScanConfig, clean: number, rows: ScanRow[]): T
   const num = (key: string, title: string) => ({ key, title, kind: 'num' as const });
   return {
     id: 'scan',
-    title: `${config.corruption.method} per ${config.each}: ${config.model.name} on ${config.task.name} ${config.task.split} (${config.metric})`,
+    title: `${describeCorruption(config.corruption, config.kinds)} per ${config.each}: ${config.model.name} on ${config.task.name} ${config.task.split} (${config.metric})`,
     columns: [
       { key: 'target', title: 'target' },
       { key: 'layer', title: 'layer', kind: 'int' },

@@ -87,7 +87,16 @@ export interface ScanConfig {
   };
   evaluation: ScanEvaluation;
   metric: string;
-  corruption: { method: string; level: number; relative: boolean; init: string; fraction: number; bits: string };
+  corruption: {
+    method: string;
+    level: number;
+    relative: boolean;
+    init: string;
+    fraction: number;
+    bits: string;
+    /** The engine's corruption random stream (CorruptionReport.streamVersion): other streams give other numbers. */
+    streamVersion: number;
+  };
   each: ScanEach;
   layers: number[];
   components: string[] | null;
@@ -107,14 +116,12 @@ export interface ScanRun {
   seed: number;
   /** The seed the corruption ran with: derivedSeed(seed, 'corruption'). */
   corruptionSeed: number;
-  /** The engine's corruption random-stream version (null where the engine does not report one). */
-  streamVersion: number | null;
   score: number;
   metrics: Record<string, number>;
   changed: number | null;
   relativeChange: number | null;
   nonFinite: number | null;
-  /** The corruption in the engine, synchronised. */
+  /** Wall time of the corruption call (validation, the engine's pass with its exact report, synchronised). */
   corruptMs: number;
   evaluateSeconds: number;
   restoreMs: number;

@@ -105,6 +105,7 @@ test('scan rejects bad input with the flag named', (t) => {
       /--layers: layer 9 does not exist \(the model has layers 0-2\)/,
     ],
     [[fixture, ...common, '--method', 'zero', '--each', 'layer', '--task', 'nope'], 1, /--task: unknown task 'nope'/],
+    [[fixture, ...common, '--method', 'zero', '--each', 'layer', '--device', 'cuda:7'], 1, /\[ERR_DEVICE\]: --device: /],
     [
       [fixture, '--task', 'sst2', '--data', '/no/such/glue', '--out', out, '--method', 'zero', '--each', 'layer'],
       1,

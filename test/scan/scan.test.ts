@@ -4,7 +4,7 @@
  * runs are the corruptions a sweep cell of the same seed makes; resume after an interrupted or crashed
  * run; refusal of another configuration; the probe for a model without a head.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { corrupt } from '../../src/corruption/corrupt.js';
@@ -245,6 +245,21 @@ test('scan.json is written after every run; an interrupted or crashed scan resum
   const otherRows = await t.throwsAsync(scan(model, { ...options, rows: 50 }));
   t.regex(otherRows?.message ?? '', /task\.rows: 96 there, 50 here/);
   model.dispose();
+  // The engine's random stream is part of the config: a scan made with another stream is never resumed into.
+  const other = await Model.load(fixture);
+  const { streamVersion } = await corrupt(other, { method: 'zero', targets: { layers: 0 } }, { seed: 0, report: false });
+  other.dispose();
+  t.is(resumed.config.corruption.streamVersion, streamVersion);
+  const older = JSON.parse(readFileSync(join(out, 'scan.json'), 'utf8')) as ScanFile;
+  older.config.corruption.streamVersion = streamVersion - 1;
+  writeFileSync(join(out, 'scan.json'), JSON.stringify(older));
+  const again2 = await Model.load(fixture);
+  const stale = await t.throwsAsync(scan(again2, options));
+  t.true(isHealbertError(stale) && stale.code === 'ERR_CONFIG');
+  t.regex(stale?.message ?? '', new RegExp(`corruption\\.streamVersion: ${streamVersion - 1} there, ${streamVersion} here`));
+  t.regex(stale?.message ?? '', /draw other random numbers/);
+  t.deepEqual(again2.snapshots(), [], 'a refused scan drops its snapshot');
+  again2.dispose();
 });
 
 test('a model without a task head is scored by a linear probe, and restored bitwise too', async (t) => {

@@ -33,6 +33,9 @@ const FLAGS: Record<string, string> = {
 
 function withFlag(error: unknown): unknown {
   if (!isHealbertError(error)) return error;
+  // (a device that is not there: the model load says so, without the flag)
+  if (error.code === 'ERR_DEVICE' && !error.message.startsWith('--device'))
+    return new HealbertError(error.code, `--device: ${error.message}`, { cause: error });
   const m = /^scan\.([A-Za-z]+)(\[\d+\])?:/.exec(error.message);
   const flag = m ? FLAGS[m[1] as string] : undefined;
   if (!m || !flag) return error;
@@ -91,21 +94,33 @@ export const scanCommand: Command = {
   args: '<model-dir>',
   positionals: { min: 1, max: 1 },
   description:
-    'For each target (--each layer: one encoder layer; component: one component in all the --layers; layer.component:\n' +
-    'one component of one layer) and each seed: corrupt it in place, score the model on the evaluation rows, restore\n' +
-    'it bitwise from an in-memory snapshot. The clean model is scored first. A model with a task head for --task is\n' +
-    'scored with it; a pre-trained model without one by a linear probe on its first-token features, trained on the\n' +
-    'first --train-rows rows of the train split (as the sweeps measure damage).\n' +
-    'Writes scan.json after every run (a rerun with the same --out and options resumes; other options are refused),\n' +
-    'and scan.csv and scan.svg at the end. zero, sign-flip and scale (without --fraction) use no random numbers: one\n' +
-    `seed runs. Components: ${SCAN_COMPONENTS.join(', ')} (the default list for --each component), or the\n` +
-    'coarser attention, ffn, layernorm.',
+    'For each target and each seed: corrupt the target in place, score the model on the evaluation rows, restore the\n' +
+    'target bitwise from an in-memory snapshot of the clean weights, move on. The clean model is scored first.\n' +
+    '  --each layer            one encoder layer (all its --components, default all of it) per target\n' +
+    '  --each component        one component in all the --layers per target\n' +
+    '  --each layer.component  one component of one layer per target\n' +
+    `Components: ${SCAN_COMPONENTS.slice(0, 5).join(', ')},\n` +
+    `  ${SCAN_COMPONENTS.slice(5).join(', ')} (the default list), or the coarser attention, ffn, layernorm.\n` +
+    'Scoring: a model whose checkpoint has a task head for --task is scored with it; a pre-trained model without one\n' +
+    'by a linear probe on its first-token features, trained on the first --train-rows rows of the train split (as\n' +
+    'sweeps measure damage). Seed s corrupts with the seed a sweep cell of seed s uses, so the noise is the same.\n' +
+    'zero, sign-flip and scale (without --fraction) draw no random numbers, and neither does reinit of LayerNorms\n' +
+    'and biases alone: those run one seed (the table says so, with no interval).\n' +
+    'Prints the table (mean over seeds, 95% t-interval, drop = clean - mean, seconds per target), progress on stderr.\n' +
+    'Writes --out/scan.json after every run; a rerun with the same --out and options resumes where it stopped, and\n' +
+    'one with other options (or another healbert corruption stream) is refused, naming what differs. scan.csv and\n' +
+    'scan.svg (score per target with intervals, the clean score as a dashed line) are written at the end.',
   options: {
     task: { type: 'string', valueName: 'name', description: 'task, e.g. sst2 (required)' },
     data: { type: 'string', valueName: 'dir', description: 'data root, e.g. a GLUE folder (required)' },
     method: { type: 'string', valueName: 'name', description: 'reinit, gaussian, uniform, zero, scale, sign-flip, bit-flip (required)' },
     each: { type: 'string', valueName: 'kind', description: `what one target is: ${SCAN_EACH.join(', ')} (required)` },
-    seeds: { type: 'string', valueName: 'list', description: 'corruption seeds, comma-separated', defaultText: '0,1,2' },
+    seeds: {
+      type: 'string',
+      valueName: 'list',
+      description: 'corruption seeds, comma-separated (one runs where none is drawn)',
+      defaultText: '0,1,2',
+    },
     level: { type: 'string', valueName: 'x', description: 'sigma, lambda (uniform), factor (scale) or rate (bit-flip)' },
     sigma: { type: 'string', valueName: 's', description: 'gaussian sigma (alias of --level)' },
     relative: { type: 'boolean', description: 'gaussian: sigma relative to each tensor std' },
