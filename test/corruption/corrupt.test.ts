@@ -7,19 +7,7 @@ import test from 'ava';
 import { corrupt } from '../../src/corruption/corrupt.js';
 import type { CorruptionSpec } from '../../src/corruption/spec.js';
 import { Model } from '../../src/model/model.js';
-import { modelFixture } from '../helpers/fixtures.js';
-
-const CONFIG = {
-  model_type: 'bert',
-  vocab_size: 1000,
-  hidden_size: 128,
-  num_hidden_layers: 3,
-  num_attention_heads: 4,
-  intermediate_size: 512,
-  max_position_embeddings: 64,
-  type_vocab_size: 2,
-  num_labels: 2,
-};
+import { SMALL_BERT_CONFIG as CONFIG, modelFixture } from '../helpers/fixtures.js';
 
 async function freshModel(): Promise<Model> {
   const m = await Model.fromConfig(CONFIG, { seed: 11 });

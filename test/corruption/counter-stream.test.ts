@@ -9,18 +9,7 @@ import { corrupt } from '../../src/corruption/corrupt.js';
 import type { CorruptionSpec } from '../../src/corruption/spec.js';
 import { Model } from '../../src/model/model.js';
 import { packageRoot } from '../../src/native/binding.js';
-
-const CONFIG = {
-  model_type: 'bert',
-  vocab_size: 1000,
-  hidden_size: 128,
-  num_hidden_layers: 3,
-  num_attention_heads: 4,
-  intermediate_size: 512,
-  max_position_embeddings: 64,
-  type_vocab_size: 2,
-  num_labels: 2,
-};
+import { SMALL_BERT_CONFIG as CONFIG } from '../helpers/fixtures.js';
 
 const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 

@@ -70,3 +70,16 @@ export function fixtureBatch(
  * and their parameters against the largest distance Adam can move them.
  */
 export const isKeyBias = (name: string) => /(attention\.self\.key|attention\.k_lin)\.bias$/.test(name);
+
+/** A small BERT (3 layers, hidden 128) with fresh weights: the corruption tests' model. */
+export const SMALL_BERT_CONFIG = {
+  model_type: 'bert',
+  vocab_size: 1000,
+  hidden_size: 128,
+  num_hidden_layers: 3,
+  num_attention_heads: 4,
+  intermediate_size: 512,
+  max_position_embeddings: 64,
+  type_vocab_size: 2,
+  num_labels: 2,
+};
