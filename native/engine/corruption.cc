@@ -117,7 +117,7 @@ struct BlockField {
       default:
         break;
     }
-    if (mask_cut < (uint64_t{1} << 32)) {
+    if (mask_cut < crng::kSelectAll) {
       crng::element_words(t.mask, begin, padded, words);
       for (int64_t i = 0; i < n; ++i) selected[i] = static_cast<uint64_t>(words[i]) < mask_cut ? 1 : 0;
     }
@@ -319,7 +319,7 @@ void corrupt_fused(const std::vector<TargetPlan>& plan, const std::vector<float*
                    CorruptionReport& report) {
   const auto work = split_work(numels);
   std::vector<Partial> partial(work.size());
-  const bool masked = mask_cut < (uint64_t{1} << 32);
+  const bool masked = mask_cut < crng::kSelectAll;
   for_each_work(work, [&](size_t w) {
     const TargetPlan& t = plan[work[w].target];
     float* p = data[work[w].target];
@@ -350,7 +350,7 @@ void corrupt_with_tensor_ops(Model& model, const std::vector<TargetPlan>& plan, 
   const torch::Device device = model.device();
   std::vector<int64_t> numels;
   for (const auto& t : targets) numels.push_back(t.numel());
-  const bool masked = mask_cut < (uint64_t{1} << 32);
+  const bool masked = mask_cut < crng::kSelectAll;
   const auto work = split_work(numels);
 
   std::vector<torch::Tensor> values(plan.size()), masks(plan.size()), flips(plan.size());

@@ -59,8 +59,9 @@ inline float half_symmetric(uint32_t w) { return unit(w) - 0.5f; }
 void normals_from_words(const uint32_t* words, int64_t n, float* out);
 
 // The mask threshold for a fraction p: an element is selected when its mask word is below it.
+constexpr uint64_t kSelectAll = uint64_t{1} << 32;  // above every word: no mask is drawn
 inline uint64_t mask_threshold(double fraction) {
-  if (fraction >= 1.0) return uint64_t{1} << 32;
+  if (fraction >= 1.0) return kSelectAll;
   if (fraction <= 0.0) return 0;
   return static_cast<uint64_t>(fraction * 4294967296.0);
 }
