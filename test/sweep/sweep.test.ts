@@ -178,8 +178,11 @@ test('SIGKILL in the middle of a cell loses only that cell; resuming finishes ev
   const out = join(dir, 'killed');
   const specPath = join(dir, 'spec.json');
   writeFileSync(specPath, JSON.stringify(tinySpec(await model)));
+  // The child freezes right after printing the third cell's first step (see cli-entry.ts), so the kill
+  // lands in the middle of that cell however fast the cell is.
   const child = spawn(cliEntry[0] as string, [...cliEntry.slice(1), 'sweep', specPath, '--out', out, '--json'], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, HEALBERT_TEST_FREEZE_AFTER_CELLS: '2' },
   });
   const firstEnds: string[] = [];
   let killedDuring: string | undefined;
