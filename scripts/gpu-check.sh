@@ -21,9 +21,6 @@ step doctor node bin/healbert.js doctor --size 2048
 step real-size-fixture python3 test/fixtures/parity/generate_real_size.py --out /tmp/healbert-real-size
 # The engine's tests (the data layer's run in CI; they need no GPU).
 step tests env HEALBERT_TEST_GPU=1 HEALBERT_REAL_SIZE_DIR=/tmp/healbert-real-size npx ava --timeout=10m test/gpu test/doctor.test.ts test/native-errors.test.ts test/model test/corruption
-step parity-fixtures python3 test/fixtures/parity/generate.py --reference transformers
-cp test/fixtures/parity/*.transformers.safetensors "$OUT/" 2>/dev/null
-step tokenizer-fixture python3 test/fixtures/tokenizer/generate_hf_parity.py --out "$OUT/hf-parity.jsonl.gz"
 if [ -x scripts/gpu-bench.sh ]; then step bench scripts/gpu-bench.sh "$OUT"; fi
 
 echo

@@ -6,7 +6,7 @@ import { copyModelDir, deriveCheckpoint, tempDir } from '../helpers/checkpoints.
 import { fixtureBatch, fixturesDir, maxAbsDiff, modelFixture, readTensors } from '../helpers/fixtures.js';
 
 const tinyBert = modelFixture('tiny-bert');
-const { tensors } = readTensors(join(fixturesDir, 'parity', 'tiny-bert.torch.safetensors'));
+const { tensors } = readTensors(join(fixturesDir, 'parity', 'tiny-bert.transformers.safetensors'));
 const batch = fixtureBatch(tensors, { tokenTypes: true, regression: false });
 
 async function loadError(dir: string, options: Parameters<typeof Model.load>[1] = {}): Promise<{ code: string; message: string }> {

@@ -16,7 +16,7 @@ const atLeast = (major: number, minor: number) =>
   runtime.torchMajor > major || (runtime.torchMajor === major && runtime.torchMinor >= minor);
 const on2x = atLeast(2, 0) ? test : test.skip;
 const tinyBert = modelFixture('tiny-bert');
-const { tensors } = readTensors(join(fixturesDir, 'parity', 'tiny-bert.torch.safetensors'));
+const { tensors } = readTensors(join(fixturesDir, 'parity', 'tiny-bert.transformers.safetensors'));
 const batch = fixtureBatch(tensors, { tokenTypes: true, regression: false });
 /** Softmax ignores a shift shared by a query's scores, so the key bias's true gradient is 0: what either path
  * computes for it is rounding noise (and Adam's normalised step of that noise), not a comparable value. */

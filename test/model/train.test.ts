@@ -8,7 +8,7 @@ import { tempDir } from '../helpers/checkpoints.js';
 import { fixtureBatch, fixturesDir, isKeyBias, maxAbs, maxAbsDiff, modelFixture, readTensors } from '../helpers/fixtures.js';
 
 const tinyBert = modelFixture('tiny-bert');
-const { tensors } = readTensors(join(fixturesDir, 'parity', 'tiny-bert.torch.safetensors'));
+const { tensors } = readTensors(join(fixturesDir, 'parity', 'tiny-bert.transformers.safetensors'));
 const batch = fixtureBatch(tensors, { tokenTypes: true, regression: false });
 
 /** Rows [from, to) of a batch. */
