@@ -2,8 +2,7 @@
 """The peer for bench/train-step.ts: Hugging Face transformers' BertForSequenceClassification with the
 settings the peer figures in ../shared/device/README.md use (SDPA attention, bf16 autocast, fused AdamW on
 CUDA), bert-base shapes, random weights, the same batch shapes and timing method (median of timed steps
-after warm-up, synchronised). Where transformers is not installed, it says so and times the independent
-PyTorch implementation from test/fixtures/parity/generate.py instead (labelled as such, not as the peer).
+after warm-up, synchronised).
 
   python3 bench/peer.py --device cuda --dtype bfloat16 [--batch 32 --seq 128 --steps 50]
 """
@@ -11,7 +10,6 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import time
 
 import torch
@@ -37,29 +35,16 @@ def main():
     device = torch.device(a.device)
     config = json.load(open(os.path.join(ROOT, 'test', 'fixtures', 'configs', 'bert-base-uncased.json')))
 
-    try:
-        import transformers
-        cfg = transformers.BertConfig(**{k: v for k, v in config.items() if k != 'model_type'}, num_labels=2)
-        model = transformers.BertForSequenceClassification._from_config(cfg, attn_implementation='sdpa').to(device)
-        implementation = f'transformers {transformers.__version__} (SDPA)'
+    import transformers
+    cfg = transformers.BertConfig(**{k: v for k, v in config.items() if k != 'model_type'}, num_labels=2)
+    model = transformers.BertForSequenceClassification._from_config(cfg, attn_implementation='sdpa').to(device)
+    implementation = f'transformers {transformers.__version__} (SDPA)'
 
-        def loss_fn(ids, mask, types, labels):
-            return model(input_ids=ids, attention_mask=mask, token_type_ids=types, labels=labels).loss
+    def loss_fn(ids, mask, types, labels):
+        return model(input_ids=ids, attention_mask=mask, token_type_ids=types, labels=labels).loss
 
-        def logits_fn(ids, mask, types):
-            return model(input_ids=ids, attention_mask=mask, token_type_ids=types).logits
-    except ImportError:
-        sys.path.insert(0, os.path.join(ROOT, 'test', 'fixtures', 'parity'))
-        from generate import Reference, random_weights, reference_loss
-        c = dict(config, num_labels=2)
-        model = Reference(c, random_weights(c, seed=0)).to(device)
-        implementation = f'independent PyTorch reimplementation (transformers not installed), torch {torch.__version__}'
-
-        def loss_fn(ids, mask, types, labels):
-            return reference_loss(c, model(ids, mask, types), labels)
-
-        def logits_fn(ids, mask, types):
-            return model(ids, mask, types)
+    def logits_fn(ids, mask, types):
+        return model(input_ids=ids, attention_mask=mask, token_type_ids=types).logits
 
     opt_kwargs = dict(lr=2e-5, weight_decay=0.0)
     if cuda and hasattr(torch.optim.AdamW, '__init__'):
