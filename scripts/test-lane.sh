@@ -35,6 +35,15 @@ if [ -n "$bad$missing" ]; then
 fi
 
 export HEALBERT_ADDON=$PWD/$addon
+# The environment's python, with transformers where the lane installed it: the reference and round-trip
+# tests call it (test/helpers/python.ts).
+python=$(cd "$torch/../../../.." && pwd)/bin/python
+if [ -x "$python" ] && "$python" -c 'import transformers' 2>/dev/null; then
+  export HEALBERT_PYTHON=$python
+elif [ "$lane" = cpu ]; then
+  [ "${CI:-}" = true ] && { echo "lane cpu: $python cannot import transformers (CI requires it)" >&2; exit 1; }
+  echo "lane cpu: no transformers next to $torch: the tests against transformers are skipped (pip install transformers==5.17.0 there to run them)"
+fi
 npx tsc -p tsconfig.build.json  # bin/healbert.js runs dist/
 node bin/healbert.js doctor --size 64 | tee "$out/doctor.txt"
 if [ "$lane" = cuda ]; then

@@ -53,13 +53,17 @@ export class ByteLevelBpe {
     }
   }
 
-  /** Appends the ids of a text segment (no added tokens inside) to `out`, stopping at a word that reaches `limit`. */
-  encode(text: string, out: number[], limit = Number.POSITIVE_INFINITY): void {
+  /**
+   * Appends the ids of a text segment (no added tokens inside) to `out`, stopping after a word that brings
+   * the count to `limit` or more; true when it stopped so.
+   */
+  encode(text: string, out: number[], limit = Number.POSITIVE_INFINITY): boolean {
     const input = this.options.addPrefixSpace && text !== '' && !text.startsWith(' ') ? ` ${text}` : text;
     for (const match of input.matchAll(SPLIT)) {
       this.encodeWord(match[0], out);
-      if (out.length >= limit) return;
+      if (out.length >= limit) return true;
     }
+    return false;
   }
 
   private encodeWord(word: string, out: number[]): void {

@@ -207,14 +207,41 @@ function padding(config: Json, fallback: string, vocab: [string, number][], adde
   return { padToken, padId: id };
 }
 
-function specialTokens(names: string[], vocab: Map<string, number>, lstripToken?: string): AddedToken[] {
-  const tokens: AddedToken[] = [];
-  for (const content of new Set(names)) {
+/**
+ * How a special token matches, as tokenizer_config.json gives it: its entry in `added_tokens_decoder`
+ * (transformers >= 4.34 writes those), else an AddedToken object under its own key (older files), else
+ * plain (no lstrip, rstrip or single_word): what transformers 5 does. (transformers 4.x lstripped
+ * RoBERTa's <mask> even without a config saying so; 5.x does not.)
+ */
+function configTokenFlags(config: Json, key: string, content: string): Omit<AddedToken, 'content' | 'id' | 'special'> {
+  const decoder = config.added_tokens_decoder;
+  const fromDecoder =
+    typeof decoder === 'object' && decoder !== null
+      ? Object.values(decoder as Record<string, unknown>).find(
+          (t): t is Json => typeof t === 'object' && t !== null && (t as Json).content === content,
+        )
+      : undefined;
+  const own = config[key];
+  const entry = fromDecoder ?? (typeof own === 'object' && own !== null && (own as Json).content === content ? (own as Json) : {});
+  return {
+    lstrip: bool(entry.lstrip, false),
+    rstrip: bool(entry.rstrip, false),
+    singleWord: bool(entry.single_word, false),
+    normalized: bool(entry.normalized, false),
+  };
+}
+
+/** The special tokens (config key -> content) that are in the vocabulary, as added tokens, by id. */
+function specialTokens(tokens: [key: string, content: string][], vocab: Map<string, number>, config: Json): AddedToken[] {
+  const out: AddedToken[] = [];
+  const seen = new Set<string>();
+  for (const [key, content] of tokens) {
     const id = vocab.get(content);
-    if (id === undefined) continue;
-    tokens.push({ content, id, special: true, lstrip: content === lstripToken, rstrip: false, singleWord: false, normalized: false });
+    if (id === undefined || seen.has(content)) continue;
+    seen.add(content);
+    out.push({ content, id, special: true, ...configTokenFlags(config, key, content) });
   }
-  return tokens.sort((a, b) => a.id - b.id);
+  return out.sort((a, b) => a.id - b.id);
 }
 
 function fromVocabTxt(text: string, config: Json): Omit<TokenizerSpec, 'hash'> {
@@ -233,7 +260,17 @@ function fromVocabTxt(text: string, config: Json): Omit<TokenizerSpec, 'hash'> {
     string,
     string,
   ];
-  const addedTokens = specialTokens([pad, unk, cls, sep, mask], map);
+  const addedTokens = specialTokens(
+    [
+      ['pad_token', pad],
+      ['unk_token', unk],
+      ['cls_token', cls],
+      ['sep_token', sep],
+      ['mask_token', mask],
+    ],
+    map,
+    config,
+  );
   const need = (token: string): number => {
     const id = map.get(token);
     if (id === undefined) throw new HealbertError('ERR_DATA', `vocab.txt: the special token '${token}' is not in the vocabulary`);
@@ -286,8 +323,20 @@ function fromVocabJsonAndMerges(vocabJson: Json, mergesText: string, config: Jso
     kind: 'byte-level-bpe',
     model: { type: 'BPE', vocab, merges, addPrefixSpace: bool(config.add_prefix_space, false) },
     normalizer: null,
-    // RoBERTa's <mask> absorbs the space before it (AddedToken(lstrip=True) in RobertaTokenizer).
-    addedTokens: specialTokens([bos, pad, eos, unk, sep, cls, mask], map, mask),
+    // <mask> absorbs the space before it only where tokenizer_config.json says so (see configTokenFlags).
+    addedTokens: specialTokens(
+      [
+        ['bos_token', bos],
+        ['pad_token', pad],
+        ['eos_token', eos],
+        ['unk_token', unk],
+        ['sep_token', sep],
+        ['cls_token', cls],
+        ['mask_token', mask],
+      ],
+      map,
+      config,
+    ),
     template: robertaTemplate(need(cls), need(sep)),
     padToken: pad,
     padId: need(pad),

@@ -8,7 +8,9 @@ import type { BertNormalizerOptions } from './bert-normalizer.js';
 import type { Template } from './post-process.js';
 
 /** Bumped when a change in this implementation could change ids, so that cached datasets are rebuilt. */
-export const TOKENIZER_IMPLEMENTATION_VERSION = 1;
+// 2: added tokens no longer stop tokenization at maxLength (only words do); RoBERTa from vocab.json without
+// a tokenizer_config.json saying so no longer lstrips <mask> (both as transformers 5.17).
+export const TOKENIZER_IMPLEMENTATION_VERSION = 2;
 
 export interface WordPieceModelSpec {
   type: 'WordPiece';

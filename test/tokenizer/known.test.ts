@@ -3,7 +3,8 @@
  * "Hello world" for roberta-base) and cases derived by hand from the vocabulary files and the documented
  * algorithms (ids looked up line by line in vocab.txt / vocab.json).
  */
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { loadTokenizer } from '../../src/tokenizer/load.js';
@@ -58,12 +59,33 @@ test('hand-derived BERT: special tokens written in the text are recognised', (t)
   t.deepEqual(bert.tokenize('hello [MASK] world'), [id('hello'), 103, id('world')]);
 });
 
-test('hand-derived RoBERTa: byte-level pieces, the pair template and <mask> absorbing its left space', (t) => {
+test('hand-derived RoBERTa: byte-level pieces, the pair template, <mask> keeping its left space', (t) => {
   const g = (piece: string) => robertaVocab[piece] as number;
   t.deepEqual(roberta.encode('Hello', 'world').inputIds, [0, g('Hello'), 2, 2, g('world'), 2]);
   t.deepEqual(roberta.encode('Hello', 'world').tokenTypeIds, [0, 0, 0, 0, 0, 0]);
-  t.deepEqual(roberta.tokenize('Hello <mask>'), [g('Hello'), 50264]);
+  // From vocab.json + merges.txt alone, <mask> is a plain special token (transformers 5): the space before
+  // it is a piece of its own.
+  t.deepEqual(roberta.tokenize('Hello <mask>'), [g('Hello'), g('\u0120'), 50264]);
   t.deepEqual(roberta.encode('').inputIds, [0, 2]);
+});
+
+test('RoBERTa <mask> absorbs its left space where tokenizer_config.json gives it lstrip (both ways transformers saves it)', async (t) => {
+  const g = (piece: string) => robertaVocab[piece] as number;
+  const configs = [
+    {
+      added_tokens_decoder: {
+        '50264': { content: '<mask>', lstrip: true, normalized: false, rstrip: false, single_word: false, special: true },
+      },
+    },
+    { mask_token: { __type: 'AddedToken', content: '<mask>', lstrip: true, normalized: true, rstrip: false, single_word: false } },
+  ];
+  for (const config of configs) {
+    const dir = mkdtempSync(join(tmpdir(), 'healbert-roberta-'));
+    for (const f of ['vocab.json', 'merges.txt']) copyFileSync(join(models, 'roberta-base', f), join(dir, f));
+    writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify(config));
+    const tokenizer = await loadTokenizer(dir);
+    t.deepEqual(tokenizer.tokenize('Hello <mask>'), [g('Hello'), 50264], JSON.stringify(config));
+  }
 });
 
 test('truncation keeps the special tokens and respects maxLength', (t) => {

@@ -26,16 +26,16 @@ export async function hfBertFromVocab(hf: Hf, vocabTxt: string, lowercase: boole
   return tokenizer;
 }
 
-/** RobertaTokenizerFast as transformers converts it from vocab.json + merges.txt (RobertaConverter). */
+/**
+ * RobertaTokenizer as transformers 5 builds it from vocab.json + merges.txt: plain special tokens, <mask>
+ * included (transformers 4's RobertaConverter gave <mask> lstrip; a tokenizer_config.json can still ask for it).
+ */
 export async function hfRobertaFromFiles(hf: Hf, dir: string): Promise<HfTokenizer> {
   const model = await hf.BPE.fromFile(join(dir, 'vocab.json'), join(dir, 'merges.txt'));
   const tokenizer = new hf.Tokenizer(model);
   tokenizer.setPreTokenizer(hf.byteLevelPreTokenizer(false, true));
   tokenizer.setPostProcessor(hf.robertaProcessing(['</s>', 2], ['<s>', 0], true, false));
-  tokenizer.addAddedTokens([
-    ...['<s>', '<pad>', '</s>', '<unk>'].map((t) => new hf.AddedToken(t, true)),
-    new hf.AddedToken('<mask>', true, { leftStrip: true }),
-  ]);
+  tokenizer.addAddedTokens(['<s>', '<pad>', '</s>', '<unk>', '<mask>'].map((t) => new hf.AddedToken(t, true)));
   return tokenizer;
 }
 
