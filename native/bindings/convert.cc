@@ -101,6 +101,7 @@ ModelConfig to_model_config(const Napi::Value& value) {
   if (c.head == HeadKind::kRegression && c.num_labels != 1) bad(env, "a regression head has exactly one output");
   if (c.arch == Arch::kDistilBert) c.type_vocab_size = 0;
   c.mlm_head = bool_field(obj, "mlmHead", false);
+  c.mlm_tied = bool_field(obj, "mlmTied", true);
   if (c.mlm_head && c.arch != Arch::kBert) bad(env, "an MLM head is available for BERT models only");
   return c;
 }

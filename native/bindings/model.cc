@@ -255,14 +255,16 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     });
   }
 
-  // predict(batch, output: 'logits' | 'cls'): Promise<Float32Array>
+  // predict(batch, output: 'logits' | 'cls' | 'mlm'): Promise<Float32Array>
   Napi::Value Predict(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     sync_model(env);
     HostBatch batch = to_host_batch(info[0]);
     const std::string output = info.Length() > 1 ? string_arg(info, 1, "output") : "logits";
-    if (output != "logits" && output != "cls") throw_error(env, code::kArgument, "output must be logits or cls");
-    const PredictOutput kind = output == "cls" ? PredictOutput::kCls : PredictOutput::kLogits;
+    if (output != "logits" && output != "cls" && output != "mlm")
+      throw_error(env, code::kArgument, "output must be logits, cls or mlm");
+    const PredictOutput kind =
+        output == "cls" ? PredictOutput::kCls : (output == "mlm" ? PredictOutput::kMlm : PredictOutput::kLogits);
     return schedule(env, [batch = std::move(batch), kind](Model& model) -> Converter {
       auto result = model.predict(batch, kind);
       return [result](Napi::Env env) -> Napi::Value { return tensor_to_float32(env, result); };

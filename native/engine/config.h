@@ -29,9 +29,13 @@ struct ModelConfig {
   double initializer_range = 0.02;  // N(0, r) for freshly initialised heads, as Hugging Face does
   int64_t num_labels = 2;
   HeadKind head = HeadKind::kClassification;
-  // BERT's masked-language-model head (cls.predictions.*, decoder tied to the word embeddings), for
-  // pre-training and MLM healing. Present alongside the classification head.
+  // BERT's masked-language-model head (cls.predictions.*), for pre-training and MLM healing. Present
+  // alongside the classification head. Tied (Hugging Face's default): the decoder is the word embedding
+  // matrix and cls.predictions.bias its bias. Untied (tie_word_embeddings: false): the decoder has its own
+  // cls.predictions.decoder.weight and .bias, as BertForMaskedLM then has (its cls.predictions.bias stays,
+  // unused, like transformers').
   bool mlm_head = false;
+  bool mlm_tied = true;
 
   int64_t head_dim() const { return hidden_size / num_heads; }
   // RoBERTa numbers positions from pad_token_id + 1, so positions 0..pad are never used.

@@ -32,6 +32,7 @@ torch::Tensor* slot(Weights& w, const ParamSpec& spec) {
   if (comp == "mlm.transform") return weight ? &w.mlm_w : &w.mlm_b;
   if (comp == "mlm.layernorm") return weight ? &w.mlm_ln_w : &w.mlm_ln_b;
   if (comp == "mlm.bias") return &w.mlm_bias;
+  if (comp == "mlm.decoder") return weight ? &w.mlm_dec_w : &w.mlm_dec_b;
   fail(code::kInternal, "no slot for parameter ", spec.name);
 }
 
@@ -132,7 +133,9 @@ std::pair<torch::Tensor, torch::Tensor> mlm_logits(const ModelConfig& c, const W
   auto states = hidden.reshape({-1, hidden.size(-1)}).index_select(0, positions);  // (N, H)
   auto h = activate(linear(states, w.mlm_w, w.mlm_b, ctx), c.activation);
   h = layer_norm(h, w.mlm_ln_w, w.mlm_ln_b, c.layer_norm_eps);
-  auto logits = linear(h, w.word, w.mlm_bias, ctx).to(torch::kFloat32);  // (N, V): decoder tied to embeddings
+  // (N, V): the decoder is the word embedding matrix when tied, its own Linear when not.
+  auto logits =
+      (c.mlm_tied ? linear(h, w.word, w.mlm_bias, ctx) : linear(h, w.mlm_dec_w, w.mlm_dec_b, ctx)).to(torch::kFloat32);
   return {logits, flat_labels.index_select(0, positions)};
 }
 

@@ -30,6 +30,7 @@ struct Weights {
   torch::Tensor head_w, head_b;                              // RoBERTa classifier.dense, DistilBERT pre_classifier
   torch::Tensor cls_w, cls_b;                                // the final projection to num_labels
   torch::Tensor mlm_w, mlm_b, mlm_ln_w, mlm_ln_b, mlm_bias;  // BERT's MLM head, when present
+  torch::Tensor mlm_dec_w, mlm_dec_b;                        // its own decoder, when untied
 };
 
 Weights bind_weights(const ModelConfig& config, const std::vector<ParamSpec>& layout,

@@ -106,6 +106,7 @@ std::vector<ParamSpec> parameter_layout(const ModelConfig& c) {
         b.specs.back().is_head = true;
         b.specs[b.specs.size() - 2].is_head = true;
         b.specs.push_back({"cls.predictions.bias", {c.vocab_size}, ParamKind::kBias, -1, "mlm.bias", true});
+        if (!c.mlm_tied) b.linear("cls.predictions.decoder", c.vocab_size, h, -1, "mlm.decoder", true);
       }
       break;
     case Arch::kRoberta:

@@ -233,6 +233,12 @@ torch::Tensor Model::predict(const HostBatch& host, PredictOutput output) {
   validate_batch(host, config_, /*need_labels=*/false);
   c10::InferenceMode inference;
   const DeviceBatch batch = to_device(host, device_);
+  if (output == PredictOutput::kMlm) {
+    HB_CHECK(host.is_mlm(), code::kArgument,
+             "predict with output 'mlm' needs a batch with mlmLabels (the positions to predict)");
+    auto hidden = encode(config_, weights_, batch, context(false));
+    return mlm_logits(config_, weights_, hidden, batch.mlm_labels, context(false)).first.to(torch::kCPU).contiguous();
+  }
   auto result = forward(config_, weights_, batch, context(false));
   auto chosen = output == PredictOutput::kLogits ? result.logits : result.cls;
   return chosen.to(torch::kCPU, torch::kFloat32).contiguous();

@@ -43,7 +43,8 @@ struct FileTensor {
   int64_t nbytes;
 };
 
-enum class PredictOutput { kLogits, kCls };
+// kMlm: the MLM head's logits at the positions the batch's mlmLabels label, (N, V).
+enum class PredictOutput { kLogits, kCls, kMlm };
 
 struct MlmEvaluation {
   double loss_sum = 0;  // summed cross-entropy over the labelled positions

@@ -11,12 +11,25 @@ import type { NativeParamSpec } from '../native/binding.js';
 import type { Architecture } from './config.js';
 import { readSafetensorsHeader, type TensorEntry, WEIGHT_DTYPES } from './safetensors.js';
 
-const CONVERT_HINT =
-  'healbert reads only safetensors, because unpickling a .bin file can run arbitrary code. Convert it once, ' +
-  'with PyTorch\'s safe loader: python3 -c "import torch; from safetensors.torch import save_file; ' +
-  "sd = torch.load('pytorch_model.bin', map_location='cpu', weights_only=True); " +
-  "save_file({k: v.clone().contiguous() for k, v in sd.items()}, 'model.safetensors', metadata={'format': 'pt'})\" " +
-  '(run it in the model folder), or load the model in transformers and save_pretrained(dir, safe_serialization=True).';
+/**
+ * How to convert a pickled checkpoint, with the command on a line of its own so that it can be pasted as is.
+ * clone() gives tied tensors (a masked-LM decoder and the word embeddings) storage of their own, which
+ * save_file requires; a sharded checkpoint's shards are merged into one file.
+ */
+function convertHint(pickle: string): string {
+  const load =
+    pickle === 'pytorch_model.bin'
+      ? "sd = torch.load('pytorch_model.bin', map_location='cpu', weights_only=True); "
+      : "sd = {k: v for f in sorted(set(json.load(open('pytorch_model.bin.index.json'))['weight_map'].values())) " +
+        "for k, v in torch.load(f, map_location='cpu', weights_only=True).items()}; ";
+  return (
+    'healbert reads only safetensors, because unpickling a .bin file can run arbitrary code. Convert it once with ' +
+    "PyTorch's safe loader, by running this in the model folder:\n" +
+    `  python3 -c "import json, torch; from safetensors.torch import save_file; ${load}` +
+    "save_file({k: v.clone().contiguous() for k, v in sd.items()}, 'model.safetensors', metadata={'format': 'pt'})\"\n" +
+    'or load the model in transformers and save_pretrained() it (safetensors is its default format).'
+  );
+}
 
 /** The safetensors files of a model folder (one file, or the shards listed by the index). */
 export async function locateWeightFiles(dir: string): Promise<string[]> {
@@ -44,7 +57,7 @@ export async function locateWeightFiles(dir: string): Promise<string[]> {
   }
   for (const pickle of ['pytorch_model.bin', 'pytorch_model.bin.index.json']) {
     if (existsSync(join(dir, pickle)))
-      throw new HealbertError('ERR_CHECKPOINT', `${dir} holds ${pickle} but no model.safetensors. ${CONVERT_HINT}`);
+      throw new HealbertError('ERR_CHECKPOINT', `${dir} holds ${pickle} but no model.safetensors. ${convertHint(pickle)}`);
   }
   for (const other of ['tf_model.h5', 'flax_model.msgpack']) {
     if (existsSync(join(dir, other))) {

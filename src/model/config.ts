@@ -30,6 +30,8 @@ export interface EngineConfig {
   numLabels: number;
   head: HeadKind;
   mlmHead: boolean;
+  /** The MLM decoder is the word-embedding matrix (true, Hugging Face's default) or its own Linear. */
+  mlmTied: boolean;
 }
 
 export interface HeadOptions {
@@ -152,7 +154,13 @@ export function engineConfig(raw: RawConfig, source: string, head: HeadOptions =
   }
   if (head.mlmHead && arch !== 'bert')
     throw new HealbertError('ERR_ARGUMENT', `an MLM head is available for BERT models only, not ${arch}`);
-  const common = { numLabels, head: (regression ? 'regression' : 'classification') as HeadKind, mlmHead: head.mlmHead ?? false };
+  const common = {
+    numLabels,
+    head: (regression ? 'regression' : 'classification') as HeadKind,
+    mlmHead: head.mlmHead ?? false,
+    // tie_word_embeddings: false gives the MLM head a decoder of its own (cls.predictions.decoder.*).
+    mlmTied: raw.tie_word_embeddings !== false,
+  };
   const activationOf = (key: string, fallback: string): ActivationName => {
     const name = f.string(key, fallback);
     const act = ACTIVATIONS[name];

@@ -92,7 +92,11 @@ export interface SaveOptions {
   labels?: string[];
   /** config.json's "architectures" entry. Default: the *ForSequenceClassification class. */
   architecture?: string;
-  /** Parameters to leave out (e.g. an untrained pooler and classifier in a BertForMaskedLM folder). */
+  /**
+   * Parameters to leave out. Default: those the named class lacks, so that transformers loads the folder with
+   * no unexpected keys: the pooler and classifier in a *ForMaskedLM folder, the MLM head in a
+   * *ForSequenceClassification one.
+   */
   skip?: (p: ParameterInfo) => boolean;
 }
 
@@ -101,6 +105,12 @@ const ARCHITECTURE_CLASS = {
   roberta: 'RobertaForSequenceClassification',
   distilbert: 'DistilBertForSequenceClassification',
 };
+/** The parameters a Hugging Face class has no place for (see SaveOptions.skip). */
+function notInClass(architecture: string): ((p: ParameterInfo) => boolean) | undefined {
+  if (architecture.endsWith('ForMaskedLM')) return (p) => p.component === 'pooler' || p.component.startsWith('classifier');
+  if (architecture.endsWith('ForSequenceClassification')) return (p) => p.component.startsWith('mlm.');
+  return undefined;
+}
 const SAFETENSORS_DTYPE = { float32: 'F32', float16: 'F16', bfloat16: 'BF16' } as const;
 const TOKENIZER_FILES = ['vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.json', 'merges.txt'];
 
@@ -191,8 +201,14 @@ export class Model {
     return this.params.reduce((sum, p) => sum + p.numel, 0);
   }
 
-  /** Logits (B x numLabels, row-major) in evaluation mode; or the first token's final hidden state (B x H). */
-  predict(batch: Batch, options: { output?: 'logits' | 'cls' } = {}): Promise<Float32Array> {
+  /**
+   * In evaluation mode: the task head's logits (B x numLabels, row-major); `cls`: the first token's final
+   * hidden state (B x H); `mlm`: the MLM head's logits (N x V) at the N positions `batch.mlmLabels` labels
+   * (row-major, in reading order), for a model loaded with `mlmHead: true`.
+   */
+  predict(batch: Batch, options: { output?: 'logits' | 'cls' | 'mlm' } = {}): Promise<Float32Array> {
+    if (options.output === 'mlm' && !batch.mlmLabels)
+      throw new HealbertError('ERR_ARGUMENT', "predict with output 'mlm' needs batch.mlmLabels (the positions to predict)");
     checkBatch(batch, this.config, false);
     return this.enqueue(() => this.native.predict(batch, options.output ?? 'logits'));
   }
@@ -287,7 +303,8 @@ export class Model {
       throw new HealbertError('ERR_IO', `${dir} holds a sharded checkpoint; save into an empty folder`);
     }
     await mkdir(dir, { recursive: true });
-    const saved = options.skip ? this.params.filter((p) => !options.skip?.(p)) : this.params;
+    const skip = options.skip ?? notInClass(options.architecture ?? ARCHITECTURE_CLASS[this.config.arch]);
+    const saved = skip ? this.params.filter((p) => !skip(p)) : this.params;
     const header = buildHeader(saved.map((p) => ({ name: p.name, dtype: SAFETENSORS_DTYPE[dtype], shape: p.shape })));
     await replaceFile(join(dir, 'model.safetensors'), (temporary) =>
       this.enqueue(() =>
@@ -321,8 +338,11 @@ export class Model {
         : undefined);
     if (names && names.length !== n) throw new HealbertError('ERR_ARGUMENT', `labels has ${names.length} names for ${n} outputs`);
     const id2label = Object.fromEntries(Array.from({ length: n }, (_, i) => [String(i), names?.[i] ?? `LABEL_${i}`]));
+    // The source's num_labels would be stale after a new head with another label count (transformers then
+    // builds a head of the old size and refuses the weights); id2label says it, as transformers writes it.
+    const { num_labels: _, ...raw } = this.rawConfig;
     return {
-      ...this.rawConfig,
+      ...raw,
       architectures: [architecture ?? ARCHITECTURE_CLASS[this.config.arch]],
       id2label,
       label2id: Object.fromEntries(Object.entries(id2label).map(([k, v]) => [v, Number(k)])),

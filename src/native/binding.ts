@@ -125,7 +125,7 @@ export interface NativeModel {
   configureTraining(options: NativeOptimizerOptions, trainable: Uint8Array, lrScales: Float64Array): Promise<void>;
   trainStep(batches: NativeBatch[], dropout: boolean): Promise<NativeStepResult>;
   lossAndGradients(batch: NativeBatch, dropout: boolean): Promise<{ loss: number; gradients: (Float32Array | null)[] }>;
-  predict(batch: NativeBatch, output: 'logits' | 'cls'): Promise<Float32Array>;
+  predict(batch: NativeBatch, output: 'logits' | 'cls' | 'mlm'): Promise<Float32Array>;
   corrupt(request: NativeCorruptionRequest): Promise<NativeCorruptionResult>;
   takeSnapshot(name: string): Promise<void>;
   dropSnapshot(name: string): Promise<void>;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { type CorruptionReport, corrupt } from '../../corruption/corrupt.js';
 import type { CorruptionSpec, TargetSpec } from '../../corruption/spec.js';
 import { HealbertError } from '../../errors.js';
+import { readRawConfig } from '../../model/config.js';
 import { Model } from '../../model/model.js';
 import { type Command, type CommandContext, numberOption, stringOption, UsageError } from '../command.js';
 
@@ -118,10 +119,15 @@ export const corruptCommand: Command = {
       throw new UsageError(`--save-dtype must be float32, float16 or bfloat16, got '${saveDtype}'`);
     const spec = await specFrom(values);
     const dir = positionals[0] as string;
-    const model = await Model.load(dir, { device: stringOption(values, 'device') ?? 'cpu' });
+    // A masked-LM checkpoint (BERT's pre-trained form) stays one: its MLM head is loaded, kept and saved,
+    // and the folder says BertForMaskedLM as the source did.
+    const raw = await readRawConfig(dir);
+    const maskedLm =
+      raw.model_type === 'bert' && Array.isArray(raw.architectures) && raw.architectures.some((a) => /ForMaskedLM$/.test(String(a)));
+    const model = await Model.load(dir, { device: stringOption(values, 'device') ?? 'cpu', mlmHead: maskedLm });
     try {
       const report = await corrupt(model, spec, { seed });
-      await model.save(out, { dtype: saveDtype as 'float32' });
+      await model.save(out, { dtype: saveDtype as 'float32', ...(maskedLm ? { architecture: 'BertForMaskedLM' } : {}) });
       const record = { model: dir, out, ...report };
       await writeFile(join(out, 'corruption-report.json'), `${JSON.stringify(record, null, 2)}\n`);
       io.stdout.write(
