@@ -2,10 +2,6 @@
 
 #include <ATen/Parallel.h>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -149,28 +145,6 @@ inline float new_value(float factor, float constant, const BlockField& f, int64_
   return old;
 }
 
-// Writes n floats from an L1-resident buffer to their place in a parameter. Where the CPU has them, with
-// non-temporal stores: a corruption writes each line once and does not read it again soon, and a normal
-// store would first read the line it overwrites (for zero, half the memory traffic; a quarter for the
-// read-modify-write methods). Callers end their pass with stream_fence().
-inline void stream_out(float* __restrict out, const float* __restrict from, int64_t n) {
-#if defined(__SSE2__)
-  if ((reinterpret_cast<uintptr_t>(out) & 15) == 0) {
-    int64_t i = 0;
-    for (; i + 4 <= n; i += 4) _mm_stream_ps(out + i, _mm_load_ps(from + i));
-    for (; i < n; ++i) out[i] = from[i];
-    return;
-  }
-#endif
-  std::memcpy(out, from, static_cast<size_t>(n) * sizeof(float));
-}
-
-inline void stream_fence() {
-#if defined(__SSE2__)
-  _mm_sfence();
-#endif
-}
-
 // One block of the fused pass: new values in place and, when exact, the report's sums. One instance per
 // (fill, masked, exact), so that each inner loop is straight-line code the compiler vectorises.
 template <TargetPlan::Fill F, bool Masked, bool Exact>
@@ -178,12 +152,10 @@ void apply_block(const TargetPlan& t, const BlockField& f, float* __restrict out
                  int64_t n, Partial& acc) {
   const float factor = t.factor, constant = t.constant;
   if constexpr (!Exact) {
-    alignas(64) float fresh[kBlock];
     for (int64_t i = 0; i < n; ++i) {
       const float v = new_value<F>(factor, constant, f, i, out[i], source);
-      fresh[i] = (!Masked || f.selected[i]) ? v : out[i];
+      out[i] = (!Masked || f.selected[i]) ? v : out[i];
     }
-    stream_out(out, fresh, n);
     if constexpr (F == TargetPlan::kFlip) {
       for (int64_t i = 0; i < n; ++i) acc.bits += (!Masked || f.selected[i]) ? __builtin_popcount(f.flips[i]) : 0;
     }
@@ -193,18 +165,16 @@ void apply_block(const TargetPlan& t, const BlockField& f, float* __restrict out
   // may not reorder a floating-point sum, so the lanes are what lets it vectorise, and they keep the sums
   // independent of the thread count.
   alignas(64) float old[kBlock];
-  alignas(64) float fresh[kBlock];
   std::memcpy(old, out, static_cast<size_t>(n) * sizeof(float));
   for (int64_t i = 0; i < n; ++i) {
     const float v = new_value<F>(factor, constant, f, i, old[i], source);
-    fresh[i] = (!Masked || f.selected[i]) ? v : old[i];
+    out[i] = (!Masked || f.selected[i]) ? v : old[i];
   }
-  stream_out(out, fresh, n);
   constexpr int kLanes = 8;
   double old_sq[kLanes] = {}, delta_sq[kLanes] = {};
   int64_t changed[kLanes] = {}, non_finite[kLanes] = {};
   const auto lane = [&](int k, int64_t i) {
-    const double o = old[i], v = fresh[i], d = v - o;
+    const double o = old[i], v = out[i], d = v - o;
     old_sq[k] += o * o;
     delta_sq[k] += std::fabs(d) <= std::numeric_limits<double>::max() ? d * d : 0.0;
     changed[k] += (v != o) & !((v != v) & (o != o));
@@ -361,7 +331,6 @@ void corrupt_fused(const std::vector<TargetPlan>& plan, const std::vector<float*
       field->make(t, table, mask_cut, b, n);
       apply(t, *field, p + b, t.source ? t.source + b : nullptr, n, acc);
     }
-    stream_fence();  // this thread's streamed stores are visible before the pass joins
     partial[w] = acc;
   });
   fill_report(report, work, partial);
