@@ -52,7 +52,7 @@ for (const dtype of ['float32', 'bfloat16'] as const) {
 }
 
 gpuTest('CUDA float32 training steps agree with the CPU', async (t) => {
-  const { tensors } = readTensors(join(fixturesDir, 'parity', 'tiny-bert.torch.safetensors'));
+  const { tensors } = readTensors(join(fixturesDir, 'parity', 'tiny-bert.transformers.safetensors'));
   const batch = fixtureBatch(tensors, { tokenTypes: true, regression: false });
   const results = [];
   for (const device of ['cpu', 'cuda']) {
@@ -69,7 +69,7 @@ gpuTest('CUDA float32 training steps agree with the CPU', async (t) => {
 });
 
 gpuTest('CUDA dropout and corruption are reproducible from the seed', async (t) => {
-  const { tensors } = readTensors(join(fixturesDir, 'parity', 'tiny-bert.torch.safetensors'));
+  const { tensors } = readTensors(join(fixturesDir, 'parity', 'tiny-bert.transformers.safetensors'));
   const batch = fixtureBatch(tensors, { tokenTypes: true, regression: false });
   const run = async () => {
     const m = await Model.load(modelFixture('tiny-bert'), { device: 'cuda', seed: 5 });
