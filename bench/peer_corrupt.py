@@ -62,9 +62,16 @@ def main():
             elif t.dim() == 1:
                 t.zero_()
 
+    layer0 = params[:len(params) // 12]  # the encoder's tensors come layer by layer, 16 per layer
+
+    def gaussian_layer0():
+        for t in layer0:
+            t.add_(torch.randn_like(t) * 0.01)
+
     rows = []
     with torch.no_grad():
-        for name, fn in [('gaussian', gaussian), ('gaussian-relative', gaussian_relative), ('zero', zero), ('reinit', reinit)]:
+        for name, layers, fn in [('gaussian', 'all', gaussian), ('gaussian', '0', gaussian_layer0),
+                                 ('gaussian-relative', 'all', gaussian_relative), ('zero', 'all', zero), ('reinit', 'all', reinit)]:
             samples = []
             for i in range(repeat + 3):
                 sync()
@@ -74,7 +81,8 @@ def main():
                 if i >= 3:
                     samples.append((time.perf_counter() - t0) * 1000)
             ms = statistics.median(samples)
-            rows.append(dict(method=name, medianMs=ms, effectiveGBps=2 * nbytes / (ms / 1000) / 1e9))
+            corrupted = nbytes if layers == 'all' else sum(t.numel() * 4 for t in layer0)
+            rows.append(dict(method=name, layers=layers, medianMs=ms, effectiveGBps=2 * corrupted / (ms / 1000) / 1e9))
     result = dict(bench='corrupt', implementation=f'Python loop over parameters ({source})', device=a.device,
                   deviceName=torch.cuda.get_device_name(device) if cuda else f'CPU ({torch.get_num_threads()} threads)',
                   torch=torch.__version__, tensors=len(params), parameters=nbytes // 4, repeat=repeat, rows=rows)
