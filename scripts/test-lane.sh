@@ -34,6 +34,17 @@ if [ -n "$bad$missing" ]; then
   exit 1
 fi
 
+# A CUDA build calls the CUDA runtime itself (the corruption kernel): it must load the very libcudart that
+# libtorch_cuda loads, not a second copy.
+if [ "$lane" = cuda ]; then
+  mine=$(ldd "$addon" | awk '/libcudart/ {print $3}')
+  torchs=$(ldd "$torch/lib/libtorch_cuda.so" | awk '/libcudart/ {print $3}')
+  if [ -z "$mine" ] || [ "$(readlink -f "$mine")" != "$(readlink -f "$torchs")" ]; then
+    echo "lane cuda: the addon's libcudart ($mine) is not libtorch_cuda's ($torchs)" >&2
+    exit 1
+  fi
+fi
+
 export HEALBERT_ADDON=$PWD/$addon
 # The environment's python, with transformers where the lane installed it: the reference and round-trip
 # tests call it (test/helpers/python.ts).

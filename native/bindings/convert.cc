@@ -193,6 +193,7 @@ CorruptionRequest to_corruption_request(const Napi::Value& value, size_t num_par
   r.seed = static_cast<uint64_t>(seed);
   r.report = bool_field(obj, "exactReport", true) ? ReportLevel::kExact : ReportLevel::kNone;
   r.tensor_ops = bool_field(obj, "tensorOps", false);
+  r.kernel_on_host = bool_field(obj, "kernelOnHost", false);
   return r;
 }
 
@@ -215,6 +216,7 @@ Napi::Object corruption_report_to_js(Napi::Env env, const CorruptionReport& repo
   out.Set("tensors", tensors);
   out.Set("milliseconds", report.milliseconds);
   out.Set("fused", report.fused);
+  out.Set("kernel", report.kernel);
   out.Set("streamVersion", crng::kStreamVersion);
   return out;
 }

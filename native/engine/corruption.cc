@@ -10,6 +10,7 @@
 #include <limits>
 #include <thread>
 
+#include "engine/corruption_kernel.h"
 #include "engine/counter_random.h"
 #include "engine/device.h"
 #include "engine/errors.h"
@@ -36,10 +37,29 @@ struct TargetPlan {
   size_t index = 0;        // into the layout
   Key values, mask, bits;  // this tensor's streams
   float factor = 0.0f;     // noise scale (gaussian, uniform), bound or std (reinit), factor (scale)
-  enum Fill { kNoise, kUniformNoise, kFreshUniform, kFreshNormal, kConstant, kScale, kCopy, kFlip } fill = kNoise;
+  // kNegate flips the sign bit (sign-flip): the same bits on every device, NaN included (a multiply by -1
+  // keeps a NaN's sign on x86 and gives the canonical NaN on CUDA), and as cheap as a copy.
+  enum Fill {
+    kNoise,
+    kUniformNoise,
+    kFreshUniform,
+    kFreshNormal,
+    kConstant,
+    kScale,
+    kCopy,
+    kFlip,
+    kNegate
+  } fill = kNoise;
   float constant = 0.0f;          // kConstant
   const float* source = nullptr;  // kCopy (revert): the snapshot's CPU data
 };
+
+// The kernel (engine/corruption_kernel.h) numbers its fills the same way.
+static_assert(static_cast<int>(TargetPlan::kNoise) == kernel::kNoise &&
+                  static_cast<int>(TargetPlan::kCopy) == kernel::kCopy &&
+                  static_cast<int>(TargetPlan::kFlip) == kernel::kFlip &&
+                  static_cast<int>(TargetPlan::kNegate) == kernel::kNegate,
+              "TargetPlan::Fill and kernel::Fill must agree");
 
 // Per work item: sums that make the report, combined in a fixed order afterwards.
 struct Partial {
@@ -142,6 +162,7 @@ inline float new_value(float factor, float constant, const BlockField& f, int64_
   if constexpr (F == TargetPlan::kScale) return old * factor;
   if constexpr (F == TargetPlan::kCopy) return source[i];
   if constexpr (F == TargetPlan::kFlip) return crng::as_float(crng::as_bits(old) ^ f.flips[i]);
+  if constexpr (F == TargetPlan::kNegate) return crng::as_float(crng::as_bits(old) ^ 0x80000000u);
   return old;
 }
 
@@ -152,6 +173,15 @@ void apply_block(const TargetPlan& t, const BlockField& f, float* __restrict out
                  int64_t n, Partial& acc) {
   const float factor = t.factor, constant = t.constant;
   if constexpr (!Exact) {
+    // Every entry of the block: a plain copy or fill, as fast as the C library makes them.
+    if constexpr (!Masked && F == TargetPlan::kCopy) {
+      std::memcpy(out, source, static_cast<size_t>(n) * sizeof(float));
+      return;
+    }
+    if constexpr (!Masked && F == TargetPlan::kConstant) {
+      std::fill_n(out, n, constant);
+      return;
+    }
     for (int64_t i = 0; i < n; ++i) {
       const float v = new_value<F>(factor, constant, f, i, out[i], source);
       out[i] = (!Masked || f.selected[i]) ? v : out[i];
@@ -229,6 +259,8 @@ BlockKernel kernel_for(TargetPlan::Fill fill, bool masked, bool exact) {
       return kernel_for<TargetPlan::kCopy>(masked, exact);
     case TargetPlan::kFlip:
       return kernel_for<TargetPlan::kFlip>(masked, exact);
+    case TargetPlan::kNegate:
+      return kernel_for<TargetPlan::kNegate>(masked, exact);
   }
   return nullptr;
 }
@@ -342,6 +374,31 @@ void corrupt_fused(const std::vector<TargetPlan>& plan, const std::vector<float*
   }
 }
 
+// The exact report's per-tensor statistics from tensor ops over each target before (flattened clones) and
+// after, all fetched in one transfer: norms, changed and non-finite entries.
+void exact_report_from_tensors(const std::vector<torch::Tensor>& before, const std::vector<torch::Tensor>& targets,
+                               CorruptionReport& report) {
+  std::vector<torch::Tensor> rows;
+  for (size_t j = 0; j < targets.size(); ++j) {
+    auto old = before[j].to(torch::kFloat64);
+    auto now = targets[j].reshape({-1}).to(torch::kFloat64);
+    auto both_nan = old.isnan().logical_and(now.isnan());
+    auto delta = (now - old).nan_to_num(0.0, 0.0, 0.0);
+    rows.push_back(torch::stack({old.square().sum(), delta.square().sum(),
+                                 now.ne(old).logical_and(both_nan.logical_not()).sum().to(torch::kFloat64),
+                                 now.isfinite().logical_not().sum().to(torch::kFloat64)}));
+  }
+  auto host = torch::stack(rows).to(torch::kCPU);
+  auto a = host.accessor<double, 2>();
+  for (size_t j = 0; j < targets.size(); ++j) {
+    auto& r = report.tensors[j];
+    r.norm_before = std::sqrt(a[j][0]);
+    r.non_finite = static_cast<int64_t>(std::llround(a[j][3]));
+    r.norm_change = r.non_finite > 0 ? std::numeric_limits<double>::quiet_NaN() : std::sqrt(a[j][1]);
+    r.changed = static_cast<int64_t>(std::llround(a[j][2]));
+  }
+}
+
 // The tensor-op path (CUDA and other devices, and the CPU when asked): the same fields, made on the CPU by
 // the same code, then applied on the device with tensor ops whose float32 rounding is the fused path's.
 void corrupt_with_tensor_ops(Model& model, const std::vector<TargetPlan>& plan, std::vector<torch::Tensor>& targets,
@@ -398,6 +455,9 @@ void corrupt_with_tensor_ops(Model& model, const std::vector<TargetPlan>& plan, 
       case TargetPlan::kScale:
         fresh = flat * static_cast<double>(t.factor);
         break;
+      case TargetPlan::kNegate:
+        fresh = flat.view(torch::kInt32).bitwise_xor(static_cast<int64_t>(INT32_MIN)).view(torch::kFloat32);
+        break;
       case TargetPlan::kCopy:
         fresh = (*snapshot)[t.index].reshape({-1}).to(device, torch::kFloat32);
         break;
@@ -424,27 +484,86 @@ void corrupt_with_tensor_ops(Model& model, const std::vector<TargetPlan>& plan, 
     }
   }
   if (!exact) return;
-  // Every per-tensor statistic as tensor ops, all fetched in one transfer.
-  std::vector<torch::Tensor> rows;
-  for (size_t j = 0; j < plan.size(); ++j) {
-    auto old = before[j].to(torch::kFloat64);
-    auto now = targets[j].reshape({-1}).to(torch::kFloat64);
-    auto both_nan = old.isnan().logical_and(now.isnan());
-    auto delta = (now - old).nan_to_num(0.0, 0.0, 0.0);
-    rows.push_back(torch::stack({old.square().sum(), delta.square().sum(),
-                                 now.ne(old).logical_and(both_nan.logical_not()).sum().to(torch::kFloat64),
-                                 now.isfinite().logical_not().sum().to(torch::kFloat64)}));
+  exact_report_from_tensors(before, targets, report);
+  for (size_t j = 0; j < plan.size(); ++j)
+    report.tensors[j].selected = masked ? masks[j].sum().item<int64_t>() : numels[j];
+}
+
+// The counter kernel's path: CUDA, or its body run on the host (kernel_on_host, for tests). One call of
+// kernel::corrupt_counter per Philox counter (four entries), the same numbers and rounding as the fused pass.
+void corrupt_with_kernel(Model& model, const std::vector<TargetPlan>& plan, std::vector<torch::Tensor>& targets,
+                         const std::vector<torch::Tensor>* snapshot, const crng::BitFlipTable& table, uint64_t mask_cut,
+                         bool exact, CorruptionReport& report) {
+  const torch::Device device = model.device();
+  std::vector<torch::Tensor> before;
+  if (exact) {
+    for (const auto& t : targets) before.push_back(t.reshape({-1}).clone());
   }
-  auto host = torch::stack(rows).to(torch::kCPU);
-  auto a = host.accessor<double, 2>();
+  std::vector<kernel::Target> kt;
+  std::vector<int64_t> starts{0};  // each target's first counter, then the total
+  std::vector<torch::Tensor> sources;
   for (size_t j = 0; j < plan.size(); ++j) {
-    auto& r = report.tensors[j];
-    r.norm_before = std::sqrt(a[j][0]);
-    r.non_finite = static_cast<int64_t>(std::llround(a[j][3]));
-    r.norm_change = r.non_finite > 0 ? std::numeric_limits<double>::quiet_NaN() : std::sqrt(a[j][1]);
-    r.changed = static_cast<int64_t>(std::llround(a[j][2]));
-    r.selected = masked ? masks[j].sum().item<int64_t>() : numels[j];
+    const TargetPlan& p = plan[j];
+    kernel::Target t;
+    t.data = targets[j].data_ptr<float>();
+    t.numel = targets[j].numel();
+    t.values = p.values;
+    t.mask = p.mask;
+    t.bits = p.bits;
+    t.factor = p.factor;
+    t.constant = p.constant;
+    t.fill = static_cast<int32_t>(p.fill);
+    if (p.fill == TargetPlan::kCopy) {
+      sources.push_back((*snapshot)[p.index].to(device, torch::kFloat32).contiguous());
+      t.source = sources.back().data_ptr<float>();
+    }
+    kt.push_back(t);
+    starts.push_back(starts.back() + (t.numel + 3) / 4);
   }
+  kernel::Params params;
+  params.mask_cut = mask_cut;
+  params.flips = table;
+  std::vector<kernel::Counts> counts(kt.size());
+  if (device.is_cpu()) {
+    std::vector<int64_t> counters;
+    for (size_t j = 0; j < kt.size(); ++j) counters.push_back(starts[j + 1] - starts[j]);
+    const auto work = split_work(counters);
+    std::vector<kernel::Counts> partial(work.size());
+    for_each_work(work, [&](size_t w) {
+      for (int64_t c = work[w].begin; c < work[w].end; ++c)
+        kernel::corrupt_counter(kt[work[w].target], c, params, partial[w].selected, partial[w].bits);
+    });
+    for (size_t w = 0; w < work.size(); ++w) {
+      counts[work[w].target].selected += partial[w].selected;
+      counts[work[w].target].bits += partial[w].bits;
+    }
+  } else {
+#if defined(HEALBERT_WITH_CUDA)
+    HB_CHECK(device.is_cuda(), code::kInternal, "the corruption kernel runs on CUDA or on the host");
+    kernel::run_on_cuda(kt, starts, params, counts, device.index());
+#else
+    fail(code::kInternal, "this build has no CUDA code for the corruption kernel");
+#endif
+  }
+  const bool masked = mask_cut < crng::kSelectAll;
+  for (size_t j = 0; j < kt.size(); ++j) {
+    report.tensors[j].selected = masked ? static_cast<int64_t>(counts[j].selected) : kt[j].numel;
+    report.tensors[j].bits_flipped = static_cast<int64_t>(counts[j].bits);
+  }
+  if (exact) exact_report_from_tensors(before, targets, report);
+}
+
+bool kernel_possible(const Model& model, const std::vector<torch::Tensor>& targets, bool on_host) {
+#if defined(HEALBERT_WITH_CUDA)
+  const bool device_ok = on_host ? model.device().is_cpu() : model.device().is_cuda();
+#else
+  const bool device_ok = on_host && model.device().is_cpu();
+#endif
+  if (!device_ok) return false;
+  for (const auto& t : targets) {
+    if (t.scalar_type() != torch::kFloat32 || !t.is_contiguous()) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -459,7 +578,10 @@ CorruptionReport corrupt(Model& model, const CorruptionRequest& r) {
   for (size_t index : r.targets) targets.push_back(all[index].detach());
   const std::vector<torch::Tensor>* snapshot =
       r.method == CorruptionMethod::kRevert ? &model.snapshot(r.snapshot) : nullptr;
-  const bool fused = !r.tensor_ops && fused_possible(model, targets);
+  // The path: the kernel on CUDA (or its host emulation, when asked), the fused pass on the CPU, tensor ops
+  // elsewhere or when asked. All give the same bytes (see README: which methods, and why).
+  const bool use_kernel = !r.tensor_ops && kernel_possible(model, targets, r.kernel_on_host);
+  const bool fused = !use_kernel && !r.tensor_ops && fused_possible(model, targets);
   const bool exact = r.report == ReportLevel::kExact;
 
   CorruptionReport report;
@@ -479,10 +601,20 @@ CorruptionReport corrupt(Model& model, const CorruptionRequest& r) {
     numels.push_back(t.numel());
     data.push_back(fused ? t.data_ptr<float>() : nullptr);
   }
+  // Standard deviations: on the host by the fused pass's fixed-lane sums (the kernel's host emulation too,
+  // so that it makes the fused pass's bytes), on a device by a float64 reduction there.
   std::vector<double> sd;
   const bool needs_std =
       r.method == CorruptionMethod::kUniform || (r.method == CorruptionMethod::kGaussian && r.relative);
-  if (needs_std) sd = fused ? tensor_stds(data, numels) : device_stds(targets);
+  if (needs_std) {
+    if (fused || (use_kernel && model.device().is_cpu())) {
+      std::vector<float*> host;
+      for (auto& t : targets) host.push_back(t.data_ptr<float>());
+      sd = tensor_stds(host, numels);
+    } else {
+      sd = device_stds(targets);
+    }
+  }
 
   std::vector<TargetPlan> plan;
   for (size_t j = 0; j < r.targets.size(); ++j) {
@@ -510,8 +642,7 @@ CorruptionReport corrupt(Model& model, const CorruptionRequest& r) {
         t.factor = static_cast<float>(r.level);
         break;
       case CorruptionMethod::kSignFlip:
-        t.fill = TargetPlan::kScale;
-        t.factor = -1.0f;
+        t.fill = TargetPlan::kNegate;
         break;
       case CorruptionMethod::kReinit:
         switch (spec.kind) {
@@ -549,7 +680,9 @@ CorruptionReport corrupt(Model& model, const CorruptionRequest& r) {
   const uint64_t mask_cut = crng::mask_threshold(r.fraction);
 
   if (!targets.empty()) {
-    if (fused) {
+    if (use_kernel) {
+      corrupt_with_kernel(model, plan, targets, snapshot, table, mask_cut, exact, report);
+    } else if (fused) {
       std::vector<torch::Tensor> sources;
       if (snapshot != nullptr) {
         for (size_t j = 0; j < plan.size(); ++j) {
@@ -565,6 +698,7 @@ CorruptionReport corrupt(Model& model, const CorruptionRequest& r) {
   synchronize(model.device());
   report.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   report.fused = fused;
+  report.kernel = use_kernel;
   return report;
 }
 

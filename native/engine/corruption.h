@@ -40,6 +40,9 @@ struct CorruptionRequest {
   uint64_t seed = 0;
   ReportLevel report = ReportLevel::kExact;
   bool tensor_ops = false;  // apply with tensor ops even where the fused CPU pass could (tests: same bytes)
+  // Run the device kernel's body (engine/corruption_kernel.h) on the host, counter by counter, as the CUDA
+  // kernel does on the GPU (tests: same bytes as the fused pass, on machines without a GPU).
+  bool kernel_on_host = false;
 };
 
 struct TensorReport {
@@ -56,7 +59,8 @@ struct TensorReport {
 struct CorruptionReport {
   std::vector<TensorReport> tensors;
   double milliseconds = 0;  // the corruption, synchronised (with the exact report, gathered in the same pass)
-  bool fused = false;       // the fused CPU pass ran (else tensor ops)
+  bool fused = false;       // the fused CPU pass ran
+  bool kernel = false;      // the counter kernel ran (CUDA, or its host emulation); neither: tensor ops
 };
 
 CorruptionReport corrupt(Model& model, const CorruptionRequest& request);

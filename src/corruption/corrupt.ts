@@ -48,6 +48,8 @@ export interface CorruptionReport {
   milliseconds: number;
   /** The random stream (2: counter-based per tensor name; results of another stream are not comparable). */
   streamVersion: number;
+  /** How it ran: the fused CPU pass, the counter kernel (CUDA, or its body on the host), or tensor ops. */
+  path: 'fused' | 'kernel' | 'tensor-ops';
 }
 
 export interface CorruptOptions {
@@ -56,6 +58,8 @@ export interface CorruptOptions {
   report?: boolean;
   /** Apply with tensor ops, the path of non-CPU devices, even on the CPU (same bytes; for tests). */
   tensorOps?: boolean;
+  /** Run the CUDA kernel's body on the CPU, counter by counter (same bytes; for tests without a GPU). */
+  kernelOnHost?: boolean;
 }
 
 const finite = (x: number) => (Number.isFinite(x) ? x : null);
@@ -118,6 +122,7 @@ export async function corrupt(model: Model, input: CorruptionSpec | unknown, opt
     seed,
     exactReport: exact,
     ...(options.tensorOps ? { tensorOps: true } : {}),
+    ...(options.kernelOnHost ? { kernelOnHost: true } : {}),
   });
   const tensors: TensorChange[] = result.tensors.map((t) => {
     const p = params[t.index];
@@ -156,5 +161,6 @@ export async function corrupt(model: Model, input: CorruptionSpec | unknown, opt
     total: aggregate(tensors),
     milliseconds: result.milliseconds,
     streamVersion: result.streamVersion,
+    path: result.kernel ? 'kernel' : result.fused ? 'fused' : 'tensor-ops',
   };
 }

@@ -90,13 +90,16 @@ export interface NativeCorruptionRequest {
   exactReport: boolean;
   /** Apply with tensor ops even on the CPU (the path other devices take): the same bytes, for tests. */
   tensorOps?: boolean;
+  kernelOnHost?: boolean;
 }
 
 export interface NativeCorruptionResult {
   tensors: NativeTensorReport[];
   milliseconds: number;
-  /** The fused CPU pass ran (false: tensor ops on the device). */
+  /** The fused CPU pass ran. */
   fused: boolean;
+  /** The counter kernel ran (on CUDA, or its body on the host when asked). Neither: tensor ops. */
+  kernel: boolean;
   /** The random stream's version (2: counter-based, per tensor name). */
   streamVersion: number;
 }

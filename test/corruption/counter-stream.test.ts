@@ -13,7 +13,7 @@ import { SMALL_BERT_CONFIG as CONFIG } from '../helpers/fixtures.js';
 
 const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
-async function corrupted(spec: CorruptionSpec, seed: number, options: { tensorOps?: boolean } = {}) {
+async function corrupted(spec: CorruptionSpec, seed: number, options: { tensorOps?: boolean; kernelOnHost?: boolean } = {}) {
   const m = await Model.fromConfig(CONFIG, { seed: 5 });
   const report = await corrupt(m, spec, { seed, ...options });
   const out = new Map<string, Float32Array>();
@@ -35,34 +35,49 @@ test('a tensor gets the same numbers whatever other targets are corrupted with i
   }
 });
 
-test('the tensor-op path (other devices) gives the fused CPU pass its bytes, and the same report', async (t) => {
-  const specs: CorruptionSpec[] = [
-    { method: 'gaussian', level: 0.1, targets: { layers: 'all' } },
-    { method: 'gaussian', level: 0.1, fraction: 0.3, targets: { layers: [0, 2] } },
-    { method: 'reinit', targets: { layers: 'all', include: ['embeddings'] } },
-    { method: 'reinit', init: 'bert-normal', fraction: 0.5, targets: { layers: 1 } },
-    { method: 'reinit', init: 'kaiming-0', targets: { layers: 0 } },
-    { method: 'zero', fraction: 0.25, targets: { layers: 'all' } },
-    { method: 'scale', level: 0.5, fraction: 0.6, targets: { layers: 2 } },
-    { method: 'sign-flip', targets: { layers: 1 } },
-    { method: 'bit-flip', level: 0.02, targets: { layers: 'all' } },
-    { method: 'bit-flip', level: 0.3, bits: 'exponent', fraction: 0.5, targets: { layers: 0 } },
-  ];
-  for (const spec of specs) {
-    const fused = await corrupted(spec, 3);
-    const ops = await corrupted(spec, 3, { tensorOps: true });
-    const label = JSON.stringify(spec);
-    for (const [name, w] of fused.weights) t.true(bytes(w).equals(bytes(ops.weights.get(name) as Float32Array)), `${label} ${name}`);
-    for (const [i, r] of fused.report.tensors.entries()) {
-      const o = ops.report.tensors[i];
-      if (!o) throw new Error(`${label}: no tensor-op report for ${r.name}`);
-      t.is(r.changed, o.changed, label);
-      t.is(r.selected, o.selected, label);
-      t.is(r.bitsFlipped, o.bitsFlipped, label);
-      if (r.normChange !== null && o.normChange !== null) t.true(Math.abs(r.normChange - o.normChange) <= 1e-9 * (1 + r.normChange), label);
+/** Every method, masked and not, every init, both bit sets: what the other paths must reproduce. */
+const PATH_SPECS: CorruptionSpec[] = [
+  { method: 'gaussian', level: 0.1, targets: { layers: 'all' } },
+  { method: 'gaussian', level: 0.1, fraction: 0.3, targets: { layers: [0, 2] } },
+  { method: 'reinit', targets: { layers: 'all', include: ['embeddings'] } },
+  { method: 'reinit', init: 'bert-normal', fraction: 0.5, targets: { layers: 1 } },
+  { method: 'reinit', init: 'kaiming-0', targets: { layers: 0 } },
+  { method: 'zero', fraction: 0.25, targets: { layers: 'all' } },
+  { method: 'scale', level: 0.5, fraction: 0.6, targets: { layers: 2 } },
+  { method: 'sign-flip', targets: { layers: 1 } },
+  { method: 'bit-flip', level: 0.02, targets: { layers: 'all' } },
+  { method: 'bit-flip', level: 0.3, bits: 'exponent', fraction: 0.5, targets: { layers: 0 } },
+  { method: 'gaussian', level: 0.2, relative: true, fraction: 0.5, targets: { layers: 'all' } },
+  { method: 'uniform', level: 0.3, targets: { layers: [1, 2] } },
+];
+
+for (const [path, options] of [
+  ['the tensor-op path (other devices)', { tensorOps: true }],
+  ["the CUDA kernel's body, run on the host counter by counter,", { kernelOnHost: true }],
+] as const) {
+  test(`${path} gives the fused CPU pass its bytes, and the same report`, async (t) => {
+    // Tensor ops take each tensor's std from a torch reduction, whose last bit may differ from the CPU pass's
+    // (README): the std-scaled methods are compared on the kernel's path only.
+    const scaledByStd = (s: CorruptionSpec) => s.method === 'uniform' || (s.method === 'gaussian' && s.relative === true);
+    for (const spec of PATH_SPECS.filter((s) => options.kernelOnHost || !scaledByStd(s))) {
+      const fused = await corrupted(spec, 3);
+      const ops = await corrupted(spec, 3, options);
+      t.is(fused.report.path, 'fused');
+      t.is(ops.report.path, options.kernelOnHost ? 'kernel' : 'tensor-ops', 'the path asked for ran');
+      const label = JSON.stringify(spec);
+      for (const [name, w] of fused.weights) t.true(bytes(w).equals(bytes(ops.weights.get(name) as Float32Array)), `${label} ${name}`);
+      for (const [i, r] of fused.report.tensors.entries()) {
+        const o = ops.report.tensors[i];
+        if (!o) throw new Error(`${label}: no tensor-op report for ${r.name}`);
+        t.is(r.changed, o.changed, label);
+        t.is(r.selected, o.selected, label);
+        t.is(r.bitsFlipped, o.bitsFlipped, label);
+        if (r.normChange !== null && o.normChange !== null)
+          t.true(Math.abs(r.normChange - o.normChange) <= 1e-9 * (1 + r.normChange), label);
+      }
     }
-  }
-});
+  });
+}
 
 test('the same bytes with 1 and 2 CPU threads', (t) => {
   t.timeout(120_000);
