@@ -90,6 +90,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     out.Set("device", m.device().str());
     out.Set("computeDtype", dtype_name(m.compute_dtype()));
     out.Set("fusedAttention", m.fused_attention());
+    out.Set("packPadding", m.pack_padding());
     out.Set("optimizer", m.optimizer_kind());
     out.Set("clipOnDevice", m.clips_on_device());
     return out;
@@ -379,14 +380,15 @@ Napi::Value CreateModel(const Napi::CallbackInfo& info) {
   const torch::ScalarType compute = to_dtype(env, string_arg(info, 2, "dtype"));
   if (compute == torch::kFloat16) throw_error(env, code::kArgument, "float16 compute is not supported: use bfloat16");
   const int64_t seed = int_arg(info, 3, "seed");
-  bool fused_attention = true;
+  bool fused_attention = true, pack_padding = true;
   if (info.Length() > 4 && info[4].IsObject()) {
     fused_attention = bool_field(info[4].As<Napi::Object>(), "fusedAttention", true);
+    pack_padding = bool_field(info[4].As<Napi::Object>(), "packPadding", true);
   }
-  return run_async(env, {}, [config, device_name, compute, seed, fused_attention]() -> Converter {
+  return run_async(env, {}, [config, device_name, compute, seed, fused_attention, pack_padding]() -> Converter {
     const torch::Device device = parse_device(device_name);
     auto model = std::make_shared<std::shared_ptr<Model>>(
-        std::make_shared<Model>(config, device, compute, static_cast<uint64_t>(seed), fused_attention));
+        std::make_shared<Model>(config, device, compute, static_cast<uint64_t>(seed), fused_attention, pack_padding));
     return [model](Napi::Env env) -> Napi::Value {
       auto external = Napi::External<std::shared_ptr<Model>>::New(env, model.get());
       return NativeModel::constructor->New({external});

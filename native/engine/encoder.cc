@@ -72,19 +72,60 @@ torch::Tensor embeddings(const ModelConfig& c, const Weights& w, const DeviceBat
   return dropout(x, c.hidden_dropout, ctx);
 }
 
-// (B, T, H) -> (B, T, H): one post-LayerNorm transformer layer.
+// Padding packed away: the batch's real tokens, as rows of the flattened (B * T) layout. The per-token
+// layers (linear, LayerNorm, activation, dropout), most of a layer's work, then run on N real rows instead of
+// B * T (on GLUE-like batches padded to their longest row, a third of the rows or less); attention alone
+// needs the (B, T) layout and gets it back, zeros in the padding, which the key mask hides. A real token's
+// values are the padded computation's, up to the summation order inside the matrix products.
+struct Packing {
+  torch::Tensor rows;  // (N) int64 positions in B * T; undefined: nothing packed
+  int64_t batch = 0, seq = 0;
+  bool active() const { return rows.defined(); }
+};
+
+Packing packing_for(const DeviceBatch& b, const ForwardContext& ctx) {
+  Packing p;
+  if (!ctx.pack_padding || !b.key_mask.defined()) return p;
+  auto flat = b.key_mask.reshape({-1});
+  p.rows = flat.nonzero().squeeze(1);  // (N)
+  p.batch = b.key_mask.size(0);
+  p.seq = b.key_mask.size(1);
+  if (p.rows.size(0) == flat.size(0)) p.rows = torch::Tensor();  // no padding after all
+  return p;
+}
+
+// (B, T, H) -> (N, H): the real tokens.
+torch::Tensor pack(const torch::Tensor& x, const Packing& p) {
+  return x.reshape({-1, x.size(-1)}).index_select(0, p.rows);
+}
+
+// (N, H) -> (B, T, H), zeros at the padding.
+torch::Tensor unpack(const torch::Tensor& x, const Packing& p) {
+  return torch::zeros({p.batch * p.seq, x.size(-1)}, x.options())
+      .index_copy(0, p.rows, x)
+      .view({p.batch, p.seq, x.size(-1)});
+}
+
+// (B, T, H) -> (B, T, H), or packed (N, H) -> (N, H): one post-LayerNorm transformer layer.
 torch::Tensor encoder_layer(const ModelConfig& c, const LayerWeights& l, const torch::Tensor& x,
-                            const torch::Tensor& key_mask, const ForwardContext& ctx) {
-  auto q = split_heads(linear(x, l.q_w, l.q_b, ctx), c.num_heads);
-  auto k = split_heads(linear(x, l.k_w, l.k_b, ctx), c.num_heads);
-  auto v = split_heads(linear(x, l.v_w, l.v_b, ctx), c.num_heads);
+                            const torch::Tensor& key_mask, const Packing& packing, const ForwardContext& ctx) {
+  const auto heads = [&](const torch::Tensor& y) {  // -> (B, NH, T, HD)
+    return split_heads(packing.active() ? unpack(y, packing) : y, c.num_heads);
+  };
+  const auto drop = [&](const torch::Tensor& y, double p) {
+    return packing.active() ? dropout_packed(y, packing.rows, packing.batch * packing.seq, p, ctx) : dropout(y, p, ctx);
+  };
+  auto q = heads(linear(x, l.q_w, l.q_b, ctx));
+  auto k = heads(linear(x, l.k_w, l.k_b, ctx));
+  auto v = heads(linear(x, l.v_w, l.v_b, ctx));
   auto context = merge_heads(attention(q, k, v, key_mask, c.attention_dropout, ctx));
+  if (packing.active()) context = pack(context, packing);
   auto attended = linear(context, l.o_w, l.o_b, ctx);
   // DistilBERT has no dropout on the attention output; BERT and RoBERTa do.
-  if (c.arch != Arch::kDistilBert) attended = dropout(attended, c.hidden_dropout, ctx);
+  if (c.arch != Arch::kDistilBert) attended = drop(attended, c.hidden_dropout);
   auto h = layer_norm(attended + x, l.ln1_w, l.ln1_b, c.layer_norm_eps);
   auto inner = activate(linear(h, l.i_w, l.i_b, ctx), c.activation);
-  auto out = dropout(linear(inner, l.out_w, l.out_b, ctx), c.hidden_dropout, ctx);
+  auto out = drop(linear(inner, l.out_w, l.out_b, ctx), c.hidden_dropout);
   return layer_norm(out + h, l.ln2_w, l.ln2_b, c.layer_norm_eps);
 }
 
@@ -122,8 +163,10 @@ Weights bind_weights(const ModelConfig& config, const std::vector<ParamSpec>& la
 
 torch::Tensor encode(const ModelConfig& c, const Weights& w, const DeviceBatch& b, const ForwardContext& ctx) {
   auto x = embeddings(c, w, b, ctx);  // (B, T, H) float32
-  for (const auto& layer : w.layers) x = encoder_layer(c, layer, x, b.key_mask, ctx);
-  return x;
+  const Packing packing = packing_for(b, ctx);
+  if (packing.active()) x = pack(x, packing);  // (N, H)
+  for (const auto& layer : w.layers) x = encoder_layer(c, layer, x, b.key_mask, packing, ctx);
+  return packing.active() ? unpack(x, packing) : x;  // (B, T, H); zeros at the padding when packed
 }
 
 std::pair<torch::Tensor, torch::Tensor> mlm_logits(const ModelConfig& c, const Weights& w, const torch::Tensor& hidden,

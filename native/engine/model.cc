@@ -11,14 +11,16 @@
 
 namespace healbert {
 
-Model::Model(ModelConfig config, torch::Device device, torch::ScalarType compute, uint64_t seed, bool fused_attention)
+Model::Model(ModelConfig config, torch::Device device, torch::ScalarType compute, uint64_t seed, bool fused_attention,
+             bool pack_padding)
     : config_(config),
       layout_(parameter_layout(config)),
       device_(device),
       compute_(compute),
       dropout_generator_(make_device_generator(device, seed)),
       seed_(seed),
-      fused_attention_(fused_attention && has_fused_attention()) {
+      fused_attention_(fused_attention && has_fused_attention()),
+      pack_padding_(pack_padding) {
   initialise(seed);
   weights_ = bind_weights(config_, layout_, tensors_);
   trainable_.assign(layout_.size(), true);
@@ -126,6 +128,7 @@ ForwardContext Model::context(bool training) {
   ctx.compute = compute_;
   ctx.generator = &dropout_generator_;
   ctx.fused_attention = fused_attention_;
+  ctx.pack_padding = pack_padding_;
   if (training) {
     // A fresh seed per optimizer step, derived from (model seed, steps taken): the same at that step whether
     // the run was interrupted and resumed or not. It seeds our dropout masks and, call by call, fused

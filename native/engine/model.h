@@ -55,8 +55,9 @@ struct MlmEvaluation {
 class Model {
  public:
   // fused_attention: scaled_dot_product_attention where libtorch has it (2.x); false: the explicit formula.
-  Model(ModelConfig config, torch::Device device, torch::ScalarType compute, uint64_t seed,
-        bool fused_attention = true);
+  // pack_padding: the per-token layers run on a padded batch's real tokens only (encoder.cc).
+  Model(ModelConfig config, torch::Device device, torch::ScalarType compute, uint64_t seed, bool fused_attention = true,
+        bool pack_padding = true);
 
   const ModelConfig& config() const { return config_; }
   const std::vector<ParamSpec>& layout() const { return layout_; }
@@ -64,6 +65,7 @@ class Model {
   const torch::Device& device() const { return device_; }
   torch::ScalarType compute_dtype() const { return compute_; }
   bool fused_attention() const { return fused_attention_; }
+  bool pack_padding() const { return pack_padding_; }
   // "fused", "foreach", or "" before configure_training.
   bool clips_on_device() const { return optimizer_ && optimizer_->clips_on_device(); }
   std::string optimizer_kind() const { return optimizer_ ? (optimizer_->fused() ? "fused" : "foreach") : ""; }
@@ -114,6 +116,7 @@ class Model {
   at::Generator dropout_generator_;
   uint64_t seed_;
   bool fused_attention_;
+  bool pack_padding_;
   std::unique_ptr<AdamW> optimizer_;
   std::vector<bool> trainable_;
   std::vector<int64_t> optimizer_slot_;  // layout index -> AdamW slot, -1 when frozen

@@ -46,6 +46,16 @@ torch::Tensor dropout(const torch::Tensor& x, double p, const ForwardContext& ct
   return x * keep * (1.0 / (1.0 - p));
 }
 
+torch::Tensor dropout_packed(const torch::Tensor& x, const torch::Tensor& packed_rows, int64_t rows, double p,
+                             const ForwardContext& ctx) {
+  if (!ctx.training || p <= 0.0) return x;
+  HB_CHECK(ctx.generator != nullptr, code::kInternal, "dropout in training needs a generator");
+  if (p >= 1.0) return x * 0;
+  auto keep =
+      torch::empty({rows, x.size(-1)}, x.options()).bernoulli_(1.0 - p, *ctx.generator).index_select(0, packed_rows);
+  return x * keep * (1.0 / (1.0 - p));
+}
+
 uint64_t mix_seed(uint64_t a, uint64_t b) {
   uint64_t z = a + 0x9E3779B97F4A7C15ULL * (b + 1);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;

@@ -14,6 +14,9 @@ struct ForwardContext {
   at::Generator* generator = nullptr;  // dropout masks (required when training)
   torch::ScalarType compute = torch::kFloat32;
   bool fused_attention = true;  // scaled_dot_product_attention where libtorch has it (2.x), else the formula
+  // Per-token layers (the linear layers, LayerNorms, activations, dropout) on the batch's real tokens only,
+  // when it has padding; attention in the padded (B, T) layout. See encoder.cc.
+  bool pack_padding = true;
   // Seeds fused attention's dropout: call n of this context draws from mix(dropout_seed, n).
   uint64_t dropout_seed = 0;
   mutable uint64_t attention_calls = 0;
@@ -30,6 +33,12 @@ torch::Tensor activate(const torch::Tensor& x, Activation activation);
 
 // Inverted dropout with the model's own generator, so runs are reproducible per model.
 torch::Tensor dropout(const torch::Tensor& x, double p, const ForwardContext& ctx);
+
+// Dropout of the packed rows (N, H) of a (rows, H) layout: the mask is drawn for all `rows` (in that layout's
+// order, as dropout() draws it) and its packed rows are kept, so a real token gets the mask it would get
+// unpacked.
+torch::Tensor dropout_packed(const torch::Tensor& x, const torch::Tensor& packed_rows, int64_t rows, double p,
+                             const ForwardContext& ctx);
 
 // Multi-head attention core. q, k, v: (B, NH, T, HD) in ctx.compute; key_mask: (B, T) bool, true where a
 // key may be attended to, or undefined for "all". Returns (B, NH, T, HD).

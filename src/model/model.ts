@@ -42,6 +42,12 @@ export interface LoadOptions extends HeadOptions {
    * false computes the attention formula step by step, as libtorch 1.13 always does.
    */
   fusedAttention?: boolean;
+  /**
+   * Run the per-token layers on a padded batch's real tokens only (default true): the same values up to
+   * the summation order inside matrix products, and on GLUE-like batches a fraction of the work. false
+   * computes every padded position, as transformers does.
+   */
+  packPadding?: boolean;
 }
 
 /** Which implementation each hot path of a model takes on this libtorch and device. */
@@ -49,6 +55,8 @@ export interface EngineInfo {
   device: string;
   computeDtype: ComputeDtype;
   fusedAttention: boolean;
+  /** Padded batches run their per-token layers on the real tokens only. */
+  packPadding: boolean;
   /** 'fused' or 'foreach' AdamW once training is configured; '' before. */
   optimizer: 'fused' | 'foreach' | '';
   /** Gradient clipping by a device-side factor (no host synchronisation). */
@@ -161,6 +169,7 @@ export class Model {
     const plan = await planLoad(files, config.arch, layout, options.newHead ? { newHead: true } : {});
     const engine = await native.createModel(config, options.device ?? 'cpu', options.dtype ?? 'float32', checkSeed(options.seed), {
       fusedAttention: options.fusedAttention ?? true,
+      packPadding: options.packPadding ?? true,
     });
     try {
       for (const file of plan.files) await engine.loadFromFile(file.path, file.entries);
@@ -176,6 +185,7 @@ export class Model {
     const config = engineConfig(raw, 'config', options);
     const engine = await loadNative().createModel(config, options.device ?? 'cpu', options.dtype ?? 'float32', checkSeed(options.seed), {
       fusedAttention: options.fusedAttention ?? true,
+      packPadding: options.packPadding ?? true,
     });
     return new Model(engine, config, raw, undefined, undefined);
   }

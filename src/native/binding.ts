@@ -117,7 +117,7 @@ export interface NativeTensorReport {
 
 export interface NativeModel {
   layout(): NativeParamSpec[];
-  info(): { device: string; computeDtype: string; fusedAttention: boolean; optimizer: string; clipOnDevice: boolean };
+  info(): { device: string; computeDtype: string; fusedAttention: boolean; packPadding: boolean; optimizer: string; clipOnDevice: boolean };
   loadFromFile(path: string, entries: { index: number; dtype: string; offset: number; nbytes: number; slot?: TensorSlot }[]): Promise<void>;
   saveToFile(path: string, header: string, order: number[], dtypes: string[], slots?: TensorSlot[]): Promise<void>;
   evaluateMlm(batch: NativeBatch): Promise<{ lossSum: number; correct: number; count: number }>;
@@ -153,7 +153,7 @@ export interface NativeBinding {
     device: string,
     dtype: 'float32' | 'bfloat16',
     seed: number,
-    options?: { fusedAttention?: boolean },
+    options?: { fusedAttention?: boolean; packPadding?: boolean },
   ): Promise<NativeModel>;
   parameterLayout(config: EngineConfig): NativeParamSpec[];
   selfTest(kind: SelfTestKind, async?: false): string;
