@@ -45,18 +45,13 @@ def random_ids(b, t, seed):
     return torch.randint(1000, 30000, (b, t), generator=g)
 
 
-def train_step(a):
-    """bert-base sequence classification, one AdamW step with clipping, dropout on (train mode)."""
-    model = transformers.BertForSequenceClassification._from_config(bert_config(num_labels=2), attn_implementation='sdpa')
-    opt = torch.optim.AdamW(model.parameters(), lr=2e-5, weight_decay=0.0)
-    ids = random_ids(a.batch, a.seq, 1)
-    labels = torch.randint(0, 2, (a.batch,), generator=torch.Generator().manual_seed(2))
-    mask, types = torch.ones_like(ids), torch.zeros_like(ids)
+def timed_steps(a, model, opt, inputs):
+    """Median ms of AdamW steps with clipping on one batch, dropout on (train mode)."""
     model.train()
 
     def step():
         opt.zero_grad(set_to_none=True)
-        loss = model(input_ids=ids, attention_mask=mask, token_type_ids=types, labels=labels).loss
+        loss = model(**inputs).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
@@ -64,6 +59,16 @@ def train_step(a):
 
     ms, samples = timed(step, 2, a.repeat)
     return dict(ms=ms, samples=samples, shape=[a.batch, a.seq])
+
+
+def train_step(a):
+    """bert-base sequence classification, one AdamW step with clipping."""
+    model = transformers.BertForSequenceClassification._from_config(bert_config(num_labels=2), attn_implementation='sdpa')
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-5, weight_decay=0.0)
+    ids = random_ids(a.batch, a.seq, 1)
+    labels = torch.randint(0, 2, (a.batch,), generator=torch.Generator().manual_seed(2))
+    return timed_steps(a, model, opt, dict(input_ids=ids, attention_mask=torch.ones_like(ids),
+                                           token_type_ids=torch.zeros_like(ids), labels=labels))
 
 
 def evaluate(a):
@@ -88,18 +93,7 @@ def mlm_step(a):
     g = torch.Generator().manual_seed(5)
     labels = torch.where(torch.rand(ids.shape, generator=g) < 0.15, ids, torch.full_like(ids, -100))
     inputs = torch.where(labels != -100, torch.full_like(ids, 103), ids)
-    model.train()
-
-    def step():
-        opt.zero_grad(set_to_none=True)
-        loss = model(input_ids=inputs, attention_mask=torch.ones_like(ids), labels=labels).loss
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        return loss.item()
-
-    ms, samples = timed(step, 2, a.repeat)
-    return dict(ms=ms, samples=samples, shape=[a.batch, a.seq])
+    return timed_steps(a, model, opt, dict(input_ids=inputs, attention_mask=torch.ones_like(ids), labels=labels))
 
 
 def corrupt(a):

@@ -9,7 +9,7 @@ import { corrupt } from '../../src/corruption/corrupt.js';
 import type { CorruptionSpec } from '../../src/corruption/spec.js';
 import { Model } from '../../src/model/model.js';
 import { packageRoot } from '../../src/native/binding.js';
-import { SMALL_BERT_CONFIG as CONFIG } from '../helpers/fixtures.js';
+import { SMALL_BERT_CONFIG as CONFIG, CORRUPTION_PATH_SPECS as PATH_SPECS } from '../helpers/fixtures.js';
 
 const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
@@ -34,22 +34,6 @@ test('a tensor gets the same numbers whatever other targets are corrupted with i
     }
   }
 });
-
-/** Every method, masked and not, every init, both bit sets: what the other paths must reproduce. */
-const PATH_SPECS: CorruptionSpec[] = [
-  { method: 'gaussian', level: 0.1, targets: { layers: 'all' } },
-  { method: 'gaussian', level: 0.1, fraction: 0.3, targets: { layers: [0, 2] } },
-  { method: 'reinit', targets: { layers: 'all', include: ['embeddings'] } },
-  { method: 'reinit', init: 'bert-normal', fraction: 0.5, targets: { layers: 1 } },
-  { method: 'reinit', init: 'kaiming-0', targets: { layers: 0 } },
-  { method: 'zero', fraction: 0.25, targets: { layers: 'all' } },
-  { method: 'scale', level: 0.5, fraction: 0.6, targets: { layers: 2 } },
-  { method: 'sign-flip', targets: { layers: 1 } },
-  { method: 'bit-flip', level: 0.02, targets: { layers: 'all' } },
-  { method: 'bit-flip', level: 0.3, bits: 'exponent', fraction: 0.5, targets: { layers: 0 } },
-  { method: 'gaussian', level: 0.2, relative: true, fraction: 0.5, targets: { layers: 'all' } },
-  { method: 'uniform', level: 0.3, targets: { layers: [1, 2] } },
-];
 
 for (const [path, options] of [
   ['the tensor-op path (other devices)', { tensorOps: true }],

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Batch } from '../../src/batch.js';
+import type { CorruptionSpec } from '../../src/corruption/spec.js';
+import type { Model } from '../../src/model/model.js';
 import { parseHeader } from '../../src/model/safetensors.js';
 import { packageRoot } from '../../src/native/binding.js';
 
@@ -83,3 +85,44 @@ export const SMALL_BERT_CONFIG = {
   type_vocab_size: 2,
   num_labels: 2,
 };
+
+/**
+ * Every corruption method, masked and not, every init, both bit sets: what every path (tensor ops, the
+ * kernel on the host, the kernel on CUDA) must reproduce byte for byte. The last two are scaled by each
+ * tensor's std, a device reduction: other devices may differ in its last bit (README).
+ */
+export const CORRUPTION_PATH_SPECS: CorruptionSpec[] = [
+  { method: 'gaussian', level: 0.1, targets: { layers: 'all' } },
+  { method: 'gaussian', level: 0.1, fraction: 0.3, targets: { layers: [0, 2] } },
+  { method: 'reinit', targets: { layers: 'all', include: ['embeddings'] } },
+  { method: 'reinit', init: 'bert-normal', fraction: 0.5, targets: { layers: 1 } },
+  { method: 'reinit', init: 'kaiming-0', targets: { layers: 0 } },
+  { method: 'zero', fraction: 0.25, targets: { layers: 'all' } },
+  { method: 'scale', level: 0.5, fraction: 0.6, targets: { layers: 2 } },
+  { method: 'sign-flip', targets: { layers: 1 } },
+  { method: 'bit-flip', level: 0.02, targets: { layers: 'all' } },
+  { method: 'bit-flip', level: 0.3, bits: 'exponent', fraction: 0.5, targets: { layers: 0 } },
+  { method: 'gaussian', level: 0.2, relative: true, fraction: 0.5, targets: { layers: 'all' } },
+  { method: 'uniform', level: 0.3, targets: { layers: [1, 2] } },
+];
+
+/** The training recipe a parity reference records in its metadata (test/fixtures/parity/generate.py). */
+export interface ReferenceRecipe {
+  adamw: { lr: number; betas: [number, number]; eps: number; weight_decay: number };
+  schedule: { warmup_steps: number; total_steps: number };
+  maxGradNorm: number;
+}
+
+/** Sets up a model's training exactly as the reference trained (AdamW, decay, schedule, clipping). */
+export function configureAsReference(model: Model, r: ReferenceRecipe): Promise<void> {
+  return model.configureTraining({
+    lr: r.adamw.lr,
+    beta1: r.adamw.betas[0],
+    beta2: r.adamw.betas[1],
+    eps: r.adamw.eps,
+    weightDecay: r.adamw.weight_decay,
+    warmupSteps: r.schedule.warmup_steps,
+    totalSteps: r.schedule.total_steps,
+    maxGradNorm: r.maxGradNorm,
+  });
+}

@@ -69,7 +69,9 @@ for (const c of CASES) {
           const d = maxAbsDiff(a.gradients.get(name) as Float32Array, g) / scale;
           if (d > worst) [worst, worstName] = [d, name];
         }
-        t.log(`dropout ${dropout}: loss ${a.loss.toFixed(6)} vs ${b.loss.toFixed(6)}, worst gradient ${worst.toExponential(2)} (${worstName})`);
+        t.log(
+          `dropout ${dropout}: loss ${a.loss.toFixed(6)} vs ${b.loss.toFixed(6)}, worst gradient ${worst.toExponential(2)} (${worstName})`,
+        );
         t.true(worst <= 1e-3, `dropout ${dropout}: worst relative gradient difference ${worst} (${worstName})`);
       }
     } finally {

@@ -8,7 +8,16 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { Model } from '../../src/model/model.js';
-import { fixtureBatch, fixturesDir, isKeyBias, maxAbs, maxAbsDiff, modelFixture, readTensors } from '../helpers/fixtures.js';
+import {
+  configureAsReference,
+  fixtureBatch,
+  fixturesDir,
+  isKeyBias,
+  maxAbs,
+  maxAbsDiff,
+  modelFixture,
+  readTensors,
+} from '../helpers/fixtures.js';
 
 const parityDir = join(fixturesDir, 'parity');
 
@@ -89,16 +98,7 @@ for (const file of files) {
     const schedule = JSON.parse(metadata.schedule as string) as { warmup_steps: number; total_steps: number };
     const model = await load();
     try {
-      await model.configureTraining({
-        lr: adamw.lr,
-        beta1: adamw.betas[0],
-        beta2: adamw.betas[1],
-        eps: adamw.eps,
-        weightDecay: adamw.weight_decay,
-        warmupSteps: schedule.warmup_steps,
-        totalSteps: schedule.total_steps,
-        maxGradNorm: Number(metadata.max_grad_norm),
-      });
+      await configureAsReference(model, { adamw, schedule, maxGradNorm: Number(metadata.max_grad_norm) });
       const losses = get('step_losses');
       for (let s = 0; s < Number(metadata.steps); s++) {
         const r = await model.trainStep(batch, { dropout: false });

@@ -24,7 +24,7 @@ import type { Batch } from '../../src/batch.js';
 import { Model } from '../../src/model/model.js';
 import { readSafetensorsHeader, type SafetensorsHeader } from '../../src/model/safetensors.js';
 import { tempDir } from '../helpers/checkpoints.js';
-import { isKeyBias, maxAbs, maxAbsDiff } from '../helpers/fixtures.js';
+import { configureAsReference, isKeyBias, maxAbs, maxAbsDiff } from '../helpers/fixtures.js';
 import { noteWhenSkipped, pythonScripts, referencePython, transformersTest } from '../helpers/python.js';
 
 noteWhenSkipped('real-size parity with transformers (bert-base, roberta-base, distilbert-base)');
@@ -301,16 +301,7 @@ async function checkCase(t: ExecutionContext, item: string): Promise<void> {
     const adamw = ref.meta<{ lr: number; betas: [number, number]; eps: number; weight_decay: number }>('adamw');
     const schedule = ref.meta<{ warmup_steps: number; total_steps: number }>('schedule');
     const steps = ref.meta<number>('steps');
-    await model.configureTraining({
-      lr: adamw.lr,
-      beta1: adamw.betas[0],
-      beta2: adamw.betas[1],
-      eps: adamw.eps,
-      weightDecay: adamw.weight_decay,
-      warmupSteps: schedule.warmup_steps,
-      totalSteps: schedule.total_steps,
-      maxGradNorm: ref.meta<number>('max_grad_norm'),
-    });
+    await configureAsReference(model, { adamw, schedule, maxGradNorm: ref.meta<number>('max_grad_norm') });
     const refLosses = ref.f32('step_losses');
     const stepLosses: number[] = [];
     for (let s = 0; s < steps; s++) stepLosses.push((await model.trainStep(batch, { dropout: false })).loss);

@@ -23,6 +23,7 @@ checks it while the next is made). Dropout is off throughout (eval()), as in the
 import argparse
 import json
 import os
+import sys
 import time
 
 import torch
@@ -32,10 +33,9 @@ from safetensors.torch import save_file
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIGS = os.path.join(HERE, '..', 'fixtures', 'configs')
 
-ADAMW = dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01)
-SCHEDULE = dict(warmup_steps=1, total_steps=4)
-MAX_GRAD_NORM = 1.0
-STEPS = 3
+# The tiny fixtures' recipe and training loop (test/fixtures/parity/generate.py), shared.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'fixtures', 'parity'))
+from generate import ADAMW, MAX_GRAD_NORM, SCHEDULE, STEPS, train_like_trainer  # noqa: E402
 
 ARCHITECTURES = {
     # name: (config file, config class, sequence-classification class, special ids (first, last, mask))
@@ -157,22 +157,7 @@ def run(arch, head, out):
         ref['grad.' + n] = p.grad.detach().clone()
         p.grad = None
     lap('backward')
-    # The groups Trainer.create_optimizer makes (an unbound call: the method reads only the model).
-    decay = set(transformers.Trainer.get_decay_parameter_names(None, model))
-    groups = [{'params': [p for n, p in named if n in decay], 'weight_decay': ADAMW['weight_decay']},
-              {'params': [p for n, p in named if n not in decay], 'weight_decay': 0.0}]
-    opt = torch.optim.AdamW(groups, lr=ADAMW['lr'], betas=ADAMW['betas'], eps=ADAMW['eps'])
-    sched = transformers.get_linear_schedule_with_warmup(opt, SCHEDULE['warmup_steps'], SCHEDULE['total_steps'])
-    losses = []
-    for _ in range(STEPS):
-        opt.zero_grad(set_to_none=True)
-        step_loss = forward().loss
-        step_loss.backward()
-        torch.nn.utils.clip_grad_norm_([p for _, p in named], MAX_GRAD_NORM)
-        opt.step()
-        sched.step()
-        losses.append(step_loss.item())
-    del opt
+    losses = train_like_trainer(model, named, lambda: forward().loss)
     lap('steps')
     ref['step_losses'] = torch.tensor(losses)
     for n, p in named:
