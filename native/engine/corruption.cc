@@ -313,12 +313,23 @@ std::vector<double> device_stds(const std::vector<torch::Tensor>& targets) {
   return std::vector<double>(host.data_ptr<double>(), host.data_ptr<double>() + host.numel());
 }
 
-bool fused_possible(const Model& model, const std::vector<torch::Tensor>& targets) {
-  if (!model.device().is_cpu()) return false;
+// The fused pass and the kernel write float32 entries through raw pointers.
+bool all_contiguous_float32(const std::vector<torch::Tensor>& targets) {
   for (const auto& t : targets) {
     if (t.scalar_type() != torch::kFloat32 || !t.is_contiguous()) return false;
   }
   return true;
+}
+
+bool fused_possible(const Model& model, const std::vector<torch::Tensor>& targets) {
+  return model.device().is_cpu() && all_contiguous_float32(targets);
+}
+
+// Each target's entries before the corruption, flattened (the exact report's tensor-op statistics).
+std::vector<torch::Tensor> flat_copies(const std::vector<torch::Tensor>& targets) {
+  std::vector<torch::Tensor> copies;
+  for (const auto& t : targets) copies.push_back(t.reshape({-1}).clone());
+  return copies;
 }
 
 void fill_report(CorruptionReport& report, const std::vector<Work>& work, const std::vector<Partial>& partial) {
@@ -431,10 +442,7 @@ void corrupt_with_tensor_ops(Model& model, const std::vector<TargetPlan>& plan, 
     }
   });
 
-  std::vector<torch::Tensor> before;
-  if (exact) {
-    for (const auto& t : targets) before.push_back(t.reshape({-1}).clone());
-  }
+  const std::vector<torch::Tensor> before = exact ? flat_copies(targets) : std::vector<torch::Tensor>{};
   for (size_t j = 0; j < plan.size(); ++j) {
     const auto& t = plan[j];
     auto flat = targets[j].view({-1});
@@ -495,10 +503,7 @@ void corrupt_with_kernel(Model& model, const std::vector<TargetPlan>& plan, std:
                          const std::vector<torch::Tensor>* snapshot, const crng::BitFlipTable& table, uint64_t mask_cut,
                          bool exact, CorruptionReport& report) {
   const torch::Device device = model.device();
-  std::vector<torch::Tensor> before;
-  if (exact) {
-    for (const auto& t : targets) before.push_back(t.reshape({-1}).clone());
-  }
+  const std::vector<torch::Tensor> before = exact ? flat_copies(targets) : std::vector<torch::Tensor>{};
   std::vector<kernel::Target> kt;
   std::vector<int64_t> starts{0};  // each target's first counter, then the total
   std::vector<torch::Tensor> sources;
@@ -559,11 +564,7 @@ bool kernel_possible(const Model& model, const std::vector<torch::Tensor>& targe
 #else
   const bool device_ok = on_host && model.device().is_cpu();
 #endif
-  if (!device_ok) return false;
-  for (const auto& t : targets) {
-    if (t.scalar_type() != torch::kFloat32 || !t.is_contiguous()) return false;
-  }
-  return true;
+  return device_ok && all_contiguous_float32(targets);
 }
 
 }  // namespace
@@ -595,26 +596,20 @@ CorruptionReport corrupt(Model& model, const CorruptionRequest& r) {
   synchronize(model.device());
   const auto start = std::chrono::steady_clock::now();
 
+  // Entries written on the host: the fused pass, and the kernel's host emulation.
+  const bool on_host = fused || (use_kernel && model.device().is_cpu());
   std::vector<int64_t> numels;
   std::vector<float*> data;
   for (auto& t : targets) {
     numels.push_back(t.numel());
-    data.push_back(fused ? t.data_ptr<float>() : nullptr);
+    data.push_back(on_host ? t.data_ptr<float>() : nullptr);
   }
-  // Standard deviations: on the host by the fused pass's fixed-lane sums (the kernel's host emulation too,
-  // so that it makes the fused pass's bytes), on a device by a float64 reduction there.
+  // Standard deviations: on the host by the fused pass's fixed-lane sums (so that the kernel's host emulation
+  // makes the fused pass's bytes), on a device by a float64 reduction there.
   std::vector<double> sd;
   const bool needs_std =
       r.method == CorruptionMethod::kUniform || (r.method == CorruptionMethod::kGaussian && r.relative);
-  if (needs_std) {
-    if (fused || (use_kernel && model.device().is_cpu())) {
-      std::vector<float*> host;
-      for (auto& t : targets) host.push_back(t.data_ptr<float>());
-      sd = tensor_stds(host, numels);
-    } else {
-      sd = device_stds(targets);
-    }
-  }
+  if (needs_std) sd = on_host ? tensor_stds(data, numels) : device_stds(targets);
 
   std::vector<TargetPlan> plan;
   for (size_t j = 0; j < r.targets.size(); ++j) {

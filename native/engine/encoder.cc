@@ -112,8 +112,8 @@ torch::Tensor encoder_layer(const ModelConfig& c, const LayerWeights& l, const t
   const auto heads = [&](const torch::Tensor& y) {  // -> (B, NH, T, HD)
     return split_heads(packing.active() ? unpack(y, packing) : y, c.num_heads);
   };
-  const auto drop = [&](const torch::Tensor& y, double p) {
-    return packing.active() ? dropout_packed(y, packing.rows, packing.batch * packing.seq, p, ctx) : dropout(y, p, ctx);
+  const auto drop = [&](const torch::Tensor& y, double p) {  // packing.rows undefined: not packed
+    return dropout(y, p, ctx, packing.rows, packing.batch * packing.seq);
   };
   auto q = heads(linear(x, l.q_w, l.q_b, ctx));
   auto k = heads(linear(x, l.k_w, l.k_b, ctx));

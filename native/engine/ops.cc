@@ -38,21 +38,14 @@ torch::Tensor activate(const torch::Tensor& x, Activation activation) {
   fail(code::kInternal, "unknown activation");
 }
 
-torch::Tensor dropout(const torch::Tensor& x, double p, const ForwardContext& ctx) {
+torch::Tensor dropout(const torch::Tensor& x, double p, const ForwardContext& ctx, const torch::Tensor& packed_rows,
+                      int64_t layout_rows) {
   if (!ctx.training || p <= 0.0) return x;
   HB_CHECK(ctx.generator != nullptr, code::kInternal, "dropout in training needs a generator");
   if (p >= 1.0) return x * 0;
-  auto keep = torch::empty_like(x).bernoulli_(1.0 - p, *ctx.generator);
-  return x * keep * (1.0 / (1.0 - p));
-}
-
-torch::Tensor dropout_packed(const torch::Tensor& x, const torch::Tensor& packed_rows, int64_t rows, double p,
-                             const ForwardContext& ctx) {
-  if (!ctx.training || p <= 0.0) return x;
-  HB_CHECK(ctx.generator != nullptr, code::kInternal, "dropout in training needs a generator");
-  if (p >= 1.0) return x * 0;
-  auto keep =
-      torch::empty({rows, x.size(-1)}, x.options()).bernoulli_(1.0 - p, *ctx.generator).index_select(0, packed_rows);
+  auto keep = packed_rows.defined() ? torch::empty({layout_rows, x.size(-1)}, x.options()) : torch::empty_like(x);
+  keep.bernoulli_(1.0 - p, *ctx.generator);
+  if (packed_rows.defined()) keep = keep.index_select(0, packed_rows);
   return x * keep * (1.0 / (1.0 - p));
 }
 

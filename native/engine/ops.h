@@ -31,14 +31,11 @@ torch::Tensor layer_norm(const torch::Tensor& x, const torch::Tensor& weight, co
 
 torch::Tensor activate(const torch::Tensor& x, Activation activation);
 
-// Inverted dropout with the model's own generator, so runs are reproducible per model.
-torch::Tensor dropout(const torch::Tensor& x, double p, const ForwardContext& ctx);
-
-// Dropout of the packed rows (N, H) of a (rows, H) layout: the mask is drawn for all `rows` (in that layout's
-// order, as dropout() draws it) and its packed rows are kept, so a real token gets the mask it would get
-// unpacked.
-torch::Tensor dropout_packed(const torch::Tensor& x, const torch::Tensor& packed_rows, int64_t rows, double p,
-                             const ForwardContext& ctx);
+// Inverted dropout with the model's own generator, so runs are reproducible per model. With packed_rows
+// (x is (N, H): rows packed_rows of a (layout_rows, H) layout) the mask is drawn for the whole layout, in its
+// order, and its packed rows are kept: a real token gets the mask it would get unpacked.
+torch::Tensor dropout(const torch::Tensor& x, double p, const ForwardContext& ctx,
+                      const torch::Tensor& packed_rows = {}, int64_t layout_rows = 0);
 
 // Multi-head attention core. q, k, v: (B, NH, T, HD) in ctx.compute; key_mask: (B, T) bool, true where a
 // key may be attended to, or undefined for "all". Returns (B, NH, T, HD).

@@ -119,6 +119,12 @@ function notInClass(architecture: string): ((p: ParameterInfo) => boolean) | und
   if (architecture.endsWith('ForSequenceClassification')) return (p) => p.component.startsWith('mlm.');
   return undefined;
 }
+/** A native model for the config, with the load options' device, dtype, seed and implementation choices. */
+const createEngine = (config: EngineConfig, o: Omit<LoadOptions, 'newHead'>) =>
+  loadNative().createModel(config, o.device ?? 'cpu', o.dtype ?? 'float32', checkSeed(o.seed), {
+    fusedAttention: o.fusedAttention ?? true,
+    packPadding: o.packPadding ?? true,
+  });
 const SAFETENSORS_DTYPE = { float32: 'F32', float16: 'F16', bfloat16: 'BF16' } as const;
 const TOKENIZER_FILES = ['vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.json', 'merges.txt'];
 
@@ -167,10 +173,7 @@ export class Model {
     const native = loadNative();
     const layout = native.parameterLayout(config);
     const plan = await planLoad(files, config.arch, layout, options.newHead ? { newHead: true } : {});
-    const engine = await native.createModel(config, options.device ?? 'cpu', options.dtype ?? 'float32', checkSeed(options.seed), {
-      fusedAttention: options.fusedAttention ?? true,
-      packPadding: options.packPadding ?? true,
-    });
+    const engine = await createEngine(config, options);
     try {
       for (const file of plan.files) await engine.loadFromFile(file.path, file.entries);
     } catch (error) {
@@ -183,10 +186,7 @@ export class Model {
   /** A model with freshly initialised weights (Hugging Face's initialisation) from a config.json object. */
   static async fromConfig(raw: RawConfig, options: Omit<LoadOptions, 'newHead'> = {}): Promise<Model> {
     const config = engineConfig(raw, 'config', options);
-    const engine = await loadNative().createModel(config, options.device ?? 'cpu', options.dtype ?? 'float32', checkSeed(options.seed), {
-      fusedAttention: options.fusedAttention ?? true,
-      packPadding: options.packPadding ?? true,
-    });
+    const engine = await createEngine(config, options);
     return new Model(engine, config, raw, undefined, undefined);
   }
 
