@@ -194,6 +194,11 @@ CorruptionRequest to_corruption_request(const Napi::Value& value, size_t num_par
   r.report = bool_field(obj, "exactReport", true) ? ReportLevel::kExact : ReportLevel::kNone;
   r.tensor_ops = bool_field(obj, "tensorOps", false);
   r.kernel_on_host = bool_field(obj, "kernelOnHost", false);
+  Napi::Value member = obj.Get("member");
+  if (!member.IsUndefined()) {
+    if (!member.IsNumber()) bad(env, "member must be a number");
+    r.member = member.As<Napi::Number>().Int64Value();
+  }
   return r;
 }
 
@@ -273,6 +278,12 @@ Napi::Float32Array tensor_to_float32(Napi::Env env, const torch::Tensor& cpu_flo
   auto t = cpu_float.contiguous();
   auto out = Napi::Float32Array::New(env, t.numel());
   if (t.numel() > 0) std::memcpy(out.Data(), t.data_ptr<float>(), t.numel() * sizeof(float));
+  return out;
+}
+
+Napi::Float64Array doubles_to_js(Napi::Env env, const std::vector<double>& values) {
+  auto out = Napi::Float64Array::New(env, values.size());
+  for (size_t i = 0; i < values.size(); ++i) out[i] = values[i];
   return out;
 }
 

@@ -34,5 +34,6 @@ Napi::Object corruption_report_to_js(Napi::Env env, const CorruptionReport& repo
 
 Napi::Array layout_to_js(Napi::Env env, const std::vector<ParamSpec>& layout);
 Napi::Float32Array tensor_to_float32(Napi::Env env, const torch::Tensor& cpu_float);
+Napi::Float64Array doubles_to_js(Napi::Env env, const std::vector<double>& values);
 
 }  // namespace healbert::js

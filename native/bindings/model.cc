@@ -42,6 +42,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
                            InstanceMethod<&NativeModel::TakeSnapshot>("takeSnapshot"),
                            InstanceMethod<&NativeModel::DropSnapshot>("dropSnapshot"),
                            InstanceMethod<&NativeModel::Snapshots>("snapshots"),
+                           InstanceMethod<&NativeModel::SetMemberActive>("setMemberActive"),
                            InstanceMethod<&NativeModel::Dispose>("dispose"),
                        });
   }
@@ -93,10 +94,30 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     out.Set("packPadding", m.pack_padding());
     out.Set("optimizer", m.optimizer_kind());
     out.Set("clipOnDevice", m.clips_on_device());
+    out.Set("members", static_cast<double>(m.members()));
     return out;
   }
 
-  // loadFromFile(path, entries: {index, dtype, offset, nbytes}[])
+  // An optional member argument: undefined means `fallback` (-1: every member).
+  static int64_t member_arg(const Napi::CallbackInfo& info, size_t i, int64_t fallback) {
+    if (info.Length() <= i || info[i].IsUndefined()) return fallback;
+    if (!info[i].IsNumber()) throw_error(info.Env(), code::kArgument, "member must be a number");
+    return info[i].As<Napi::Number>().Int64Value();
+  }
+
+  // setMemberActive(member, active): a diverged member stops training; the others go on.
+  Napi::Value SetMemberActive(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    sync_model(env);
+    const int64_t member = int_arg(info, 0, "member");
+    const bool active = info.Length() > 1 && info[1].ToBoolean().Value();
+    return schedule(env, [member, active](Model& model) -> Converter {
+      model.set_member_active(member, active);
+      return nullptr;
+    });
+  }
+
+  // loadFromFile(path, entries: {index, dtype, offset, nbytes}[], member?: number (default: every member))
   Napi::Value LoadFromFile(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     const std::string path = string_arg(info, 0, "path");
@@ -113,13 +134,14 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
       if (e.index >= count || e.offset < 0 || e.nbytes < 0) throw_error(env, code::kArgument, "entry out of range");
       entries.push_back(e);
     }
-    return schedule(env, [path, entries](Model& model) -> Converter {
-      model.load_from_file(path, entries);
+    const int64_t member = member_arg(info, 2, -1);
+    return schedule(env, [path, entries, member](Model& model) -> Converter {
+      model.load_from_file(path, entries, member);
       return nullptr;
     });
   }
 
-  // saveToFile(path, header, order: number[], dtypes: string[], slots?: string[])
+  // saveToFile(path, header, order: number[], dtypes: string[], slots?: string[], member?: number (default 0))
   Napi::Value SaveToFile(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     const std::string path = string_arg(info, 0, "path");
@@ -147,8 +169,9 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
       if (slots_js.Length() != order.size()) throw_error(env, code::kArgument, "slots and order differ in length");
       for (uint32_t i = 0; i < slots_js.Length(); ++i) slots.push_back(to_slot(env, slots_js.Get(i)));
     }
-    return schedule(env, [path, header, order, dtypes, slots](Model& model) -> Converter {
-      model.save_to_file(path, header, order, dtypes, slots);
+    const int64_t member = member_arg(info, 5, 0);
+    return schedule(env, [path, header, order, dtypes, slots, member](Model& model) -> Converter {
+      model.save_to_file(path, header, order, dtypes, slots, member);
       return nullptr;
     });
   }
@@ -157,8 +180,9 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     Napi::Env env = info.Env();
     const auto index = static_cast<size_t>(int_arg(info, 0, "index"));
     if (index >= sync_model(env).layout().size()) throw_error(env, code::kArgument, "parameter index out of range");
-    return schedule(env, [index](Model& model) -> Converter {
-      auto tensor = model.get_parameter(index);
+    const int64_t member = member_arg(info, 1, 0);
+    return schedule(env, [index, member](Model& model) -> Converter {
+      auto tensor = model.get_parameter(index, member);
       return [tensor](Napi::Env env) -> Napi::Value { return tensor_to_float32(env, tensor); };
     });
   }
@@ -180,8 +204,9 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
                   m.layout()[index].name + ": expected " + std::to_string(numel) + " values, got " +
                       std::to_string(array.ElementLength()));
     auto value = torch::from_blob(array.Data(), shape, torch::kFloat32).clone();
-    return schedule(env, [index, value](Model& model) -> Converter {
-      model.set_parameter(index, value);
+    const int64_t member = member_arg(info, 2, -1);
+    return schedule(env, [index, value, member](Model& model) -> Converter {
+      model.set_parameter(index, value, member);
       return nullptr;
     });
   }
@@ -191,18 +216,21 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     Napi::Env env = info.Env();
     const AdamWOptions options = to_adamw_options(info[0]);
     const size_t count = sync_model(env).layout().size();
+    const size_t members = static_cast<size_t>(sync_model(env).members());
     if (info.Length() < 3 || !info[1].IsTypedArray() || !info[2].IsTypedArray() ||
         info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array ||
         info[2].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
       throw_error(env, code::kArgument, "trainable must be a Uint8Array and lrScales a Float64Array");
     auto trainable_js = info[1].As<Napi::Uint8Array>();
     auto scales_js = info[2].As<Napi::Float64Array>();
-    if (trainable_js.ElementLength() != count || scales_js.ElementLength() != count)
-      throw_error(env, code::kArgument, "trainable and lrScales need one entry per parameter");
-    std::vector<bool> trainable(count);
-    std::vector<double> scales(count);
+    const size_t entries = trainable_js.ElementLength();
+    if ((entries != count && entries != count * members) || scales_js.ElementLength() != entries)
+      throw_error(env, code::kArgument,
+                  "trainable and lrScales need one entry per parameter (or per parameter and member)");
+    std::vector<bool> trainable(entries);
+    std::vector<double> scales(entries);
     bool any = false;
-    for (size_t i = 0; i < count; ++i) {
+    for (size_t i = 0; i < entries; ++i) {
       trainable[i] = trainable_js[i] != 0;
       scales[i] = scales_js[i];
       any = any || trainable[i];
@@ -214,7 +242,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     });
   }
 
-  // trainStep(batches: Batch[], dropout: boolean): Promise<{loss, gradNorm, lr, step}>
+  // trainStep(batches: Batch[], dropout: boolean): Promise<{loss, gradNorm, lr, step, losses, gradNorms}>:
+  // losses and gradNorms per member; loss and gradNorm are member 0's.
   Napi::Value TrainStep(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     sync_model(env);
@@ -227,36 +256,41 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
       const StepResult r = model.train_step(batches, dropout);
       return [r](Napi::Env env) -> Napi::Value {
         Napi::Object out = Napi::Object::New(env);
-        out.Set("loss", r.loss);
-        out.Set("gradNorm", r.grad_norm);
+        out.Set("loss", r.loss.at(0));
+        out.Set("gradNorm", r.grad_norm.at(0));
         out.Set("lr", r.lr);
         out.Set("step", static_cast<double>(r.step));
+        out.Set("losses", doubles_to_js(env, r.loss));
+        out.Set("gradNorms", doubles_to_js(env, r.grad_norm));
         return out;
       };
     });
   }
 
-  // lossAndGradients(batch, dropout): Promise<{loss, gradients: (Float32Array | null)[]}>
+  // lossAndGradients(batch, dropout, member?): Promise<{loss, gradients: (Float32Array | null)[]}>, the
+  // member's (default 0).
   Napi::Value LossAndGradients(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     sync_model(env);
     HostBatch batch = to_host_batch(info[0]);
     const bool dropout = info.Length() > 1 && info[1].ToBoolean().Value();
-    return schedule(env, [batch = std::move(batch), dropout](Model& model) -> Converter {
+    const int64_t member = member_arg(info, 2, 0);
+    if (member < 0 || member >= sync_model(env).members()) throw_error(env, code::kArgument, "member out of range");
+    return schedule(env, [batch = std::move(batch), dropout, member](Model& model) -> Converter {
       auto g = std::make_shared<Gradients>(model.loss_and_gradients(batch, dropout));
-      return [g](Napi::Env env) -> Napi::Value {
+      return [g, member](Napi::Env env) -> Napi::Value {
         Napi::Object out = Napi::Object::New(env);
-        out.Set("loss", g->loss);
+        out.Set("loss", g->loss.at(static_cast<size_t>(member)));
         Napi::Array grads = Napi::Array::New(env, g->grads.size());
         for (size_t i = 0; i < g->grads.size(); ++i)
-          grads[i] = g->grads[i].defined() ? tensor_to_float32(env, g->grads[i]) : env.Null();
+          grads[i] = g->grads[i].defined() ? tensor_to_float32(env, g->grads[i].select(0, member).contiguous()) : env.Null();
         out.Set("gradients", grads);
         return out;
       };
     });
   }
 
-  // predict(batch, output: 'logits' | 'cls' | 'mlm'): Promise<Float32Array>
+  // predict(batch, output: 'logits' | 'cls' | 'mlm'): Promise<Float32Array>, member-major (K, rows, width)
   Napi::Value Predict(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     sync_model(env);
@@ -272,7 +306,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     });
   }
 
-  // evaluateMlm(batch): Promise<{lossSum, correct, count}>
+  // evaluateMlm(batch): Promise<{lossSum, correct, count, lossSums, corrects}>: per member in the arrays,
+  // member 0's in lossSum and correct
   Napi::Value EvaluateMlm(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     sync_model(env);
@@ -281,9 +316,11 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
       const MlmEvaluation r = model.evaluate_mlm(batch);
       return [r](Napi::Env env) -> Napi::Value {
         Napi::Object out = Napi::Object::New(env);
-        out.Set("lossSum", r.loss_sum);
-        out.Set("correct", static_cast<double>(r.correct));
+        out.Set("lossSum", r.loss_sum.at(0));
+        out.Set("correct", static_cast<double>(r.correct.at(0)));
         out.Set("count", static_cast<double>(r.count));
+        out.Set("lossSums", doubles_to_js(env, r.loss_sum));
+        out.Set("corrects", doubles_to_js(env, std::vector<double>(r.correct.begin(), r.correct.end())));
         return out;
       };
     });
@@ -371,7 +408,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
 
 Napi::FunctionReference* NativeModel::constructor = nullptr;
 
-// createModel(config, device, computeDtype, seed, options?: {fusedAttention}): Promise<NativeModel>,
+// createModel(config, device, computeDtype, seed, options?: {fusedAttention, packPadding, members}):
+// Promise<NativeModel>,
 // parameters initialised as Hugging Face initialises them (the caller then loads a checkpoint over them).
 Napi::Value CreateModel(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -381,14 +419,18 @@ Napi::Value CreateModel(const Napi::CallbackInfo& info) {
   if (compute == torch::kFloat16) throw_error(env, code::kArgument, "float16 compute is not supported: use bfloat16");
   const int64_t seed = int_arg(info, 3, "seed");
   bool fused_attention = true, pack_padding = true;
+  int64_t members = 1;
   if (info.Length() > 4 && info[4].IsObject()) {
-    fused_attention = bool_field(info[4].As<Napi::Object>(), "fusedAttention", true);
-    pack_padding = bool_field(info[4].As<Napi::Object>(), "packPadding", true);
+    const auto options = info[4].As<Napi::Object>();
+    fused_attention = bool_field(options, "fusedAttention", true);
+    pack_padding = bool_field(options, "packPadding", true);
+    if (options.Has("members")) members = int_field(options, "members");
+    if (members < 1) throw_error(env, code::kArgument, "members must be at least 1");
   }
-  return run_async(env, {}, [config, device_name, compute, seed, fused_attention, pack_padding]() -> Converter {
+  return run_async(env, {}, [config, device_name, compute, seed, fused_attention, pack_padding, members]() -> Converter {
     const torch::Device device = parse_device(device_name);
-    auto model = std::make_shared<std::shared_ptr<Model>>(
-        std::make_shared<Model>(config, device, compute, static_cast<uint64_t>(seed), fused_attention, pack_padding));
+    auto model = std::make_shared<std::shared_ptr<Model>>(std::make_shared<Model>(
+        config, device, compute, static_cast<uint64_t>(seed), fused_attention, pack_padding, members));
     return [model](Napi::Env env) -> Napi::Value {
       auto external = Napi::External<std::shared_ptr<Model>>::New(env, model.get());
       return NativeModel::constructor->New({external});

@@ -23,23 +23,32 @@
 
 namespace healbert {
 
-AdamW::AdamW(std::vector<torch::Tensor> params, std::vector<ParamTraining> traits, AdamWOptions options)
-    : params_(std::move(params)), options_(options) {
-  HB_CHECK(params_.size() == traits.size(), code::kInternal, "one training trait per parameter expected");
+AdamW::AdamW(std::vector<torch::Tensor> params, std::vector<OptimizerSlot> slots, int64_t members,
+             AdamWOptions options)
+    : params_(std::move(params)), slots_(std::move(slots)), members_(members), options_(options) {
   torch::NoGradGuard no_grad;
+  for (const auto& p : params_) {
+    HB_CHECK(p.dim() >= 1 && p.size(0) == members_, code::kInternal, "optimizer parameters must be stacked by member");
+    exp_avg_.push_back(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+    exp_avg_sq_.push_back(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+  }
   std::map<std::pair<double, double>, size_t> group_of;
-  for (size_t i = 0; i < params_.size(); ++i) {
-    exp_avg_.push_back(torch::zeros_like(params_[i], torch::MemoryFormat::Preserve));
-    exp_avg_sq_.push_back(torch::zeros_like(params_[i], torch::MemoryFormat::Preserve));
+  for (size_t s = 0; s < slots_.size(); ++s) {
+    const auto& slot = slots_[s];
+    HB_CHECK(slot.param < params_.size() && slot.member >= 0 && slot.member < members_, code::kInternal,
+             "optimizer slot out of range");
+    value_.push_back(params_[slot.param].select(0, slot.member));
+    avg_.push_back(exp_avg_[slot.param].select(0, slot.member));
+    avg_sq_.push_back(exp_avg_sq_[slot.param].select(0, slot.member));
     param_steps_.push_back(0);
-    const double wd = traits[i].decay ? options_.weight_decay : 0.0;
-    const auto key = std::make_pair(traits[i].lr_scale, wd);
+    const double wd = slot.training.decay ? options_.weight_decay : 0.0;
+    const auto key = std::make_pair(slot.training.lr_scale, wd);
     auto found = group_of.find(key);
     if (found == group_of.end()) {
       found = group_of.emplace(key, groups_.size()).first;
-      groups_.push_back(Group{traits[i].lr_scale, wd, {}});
+      groups_.push_back(Group{slot.training.lr_scale, wd, {}});
     }
-    groups_[found->second].members.push_back(i);
+    groups_[found->second].members.push_back(s);
   }
 #ifdef HEALBERT_HAS_FUSED_ADAMW
   bool cpu_allowed = false;
@@ -53,14 +62,21 @@ AdamW::AdamW(std::vector<torch::Tensor> params, std::vector<ParamTraining> trait
   }
   use_fused_ = options_.allow_fused && all_fp32_fusable;
   if (use_fused_) {
-    for (const auto& p : params_) step_tensors_.push_back(torch::zeros({}, p.options()));
+    for (const auto& v : value_) step_tensors_.push_back(torch::zeros({}, v.options()));
   }
 #endif
 }
 
+torch::Tensor AdamW::grad_of(size_t slot, const std::vector<bool>& active) const {
+  const auto& s = slots_[slot];
+  if (!active.at(static_cast<size_t>(s.member))) return {};
+  const auto& grad = params_[s.param].grad();
+  return grad.defined() ? grad.select(0, s.member) : torch::Tensor();
+}
+
 void AdamW::restore_counters(int64_t steps_taken, const std::vector<int64_t>& param_steps) {
-  HB_CHECK(param_steps.size() == params_.size(), code::kArgument,
-           "one step count per trainable parameter expected, got ", param_steps.size(), " for ", params_.size());
+  HB_CHECK(param_steps.size() == slots_.size(), code::kArgument,
+           "one step count per trainable parameter expected, got ", param_steps.size(), " for ", slots_.size());
   torch::NoGradGuard no_grad;
   steps_taken_ = steps_taken;
   param_steps_ = param_steps;
@@ -75,26 +91,36 @@ double AdamW::schedule(int64_t step) const {
   return std::max(0.0, remaining / static_cast<double>(std::max<int64_t>(1, options_.total_steps - warmup)));
 }
 
-torch::Tensor AdamW::clip_gradients() {
+torch::Tensor AdamW::clip_gradients(const std::vector<bool>& active) {
   torch::NoGradGuard no_grad;
-  std::vector<torch::Tensor> grads;
-  for (const auto& p : params_)
-    if (p.grad().defined()) grads.push_back(p.grad());
-  if (grads.empty()) return torch::zeros({});
-  // ||g|| over all parameters = || (||g_1||, ..., ||g_n||) ||
-  auto total = torch::stack(at::_foreach_norm(grads, 2)).norm();
-  if (options_.max_grad_norm > 0) {
+  // Each member's gradient slices, in slot order.
+  std::vector<std::vector<torch::Tensor>> grads(static_cast<size_t>(members_));
+  for (size_t s = 0; s < slots_.size(); ++s) {
+    auto g = grad_of(s, active);
+    if (g.defined()) grads[static_cast<size_t>(slots_[s].member)].push_back(g);
+  }
+  const auto device = params_.empty() ? torch::Device(torch::kCPU) : params_.front().device();
+  std::vector<torch::Tensor> norms;
+  for (auto& member : grads) {
+    if (member.empty()) {
+      norms.push_back(torch::zeros({}, torch::TensorOptions().device(device)));
+      continue;
+    }
+    // ||g|| over the member's parameters = || (||g_1||, ..., ||g_n||) ||
+    auto total = torch::stack(at::_foreach_norm(member, 2)).norm();
+    norms.push_back(total);
+    if (options_.max_grad_norm <= 0) continue;
     // As clip_grad_norm_: scale by min(1, max_norm / (norm + 1e-6)), without a host synchronisation.
     auto coef = (options_.max_grad_norm / (total + 1e-6)).clamp_max(1.0);
 #ifdef HEALBERT_HAS_TENSOR_FOREACH_MUL
     if (options_.clip_on_device) {
-      at::_foreach_mul_(grads, coef);  // stays on the device: no synchronisation
-      return total;
+      at::_foreach_mul_(member, coef);  // stays on the device: no synchronisation
+      continue;
     }
 #endif
-    at::_foreach_mul_(grads, coef.item());  // 1.13 has no tensor-scalar foreach multiply
+    at::_foreach_mul_(member, coef.item());  // 1.13 has no tensor-scalar foreach multiply
   }
-  return total;
+  return torch::stack(norms);
 }
 
 bool AdamW::clips_on_device() const {
@@ -105,25 +131,26 @@ bool AdamW::clips_on_device() const {
 #endif
 }
 
-double AdamW::step() {
+double AdamW::step(const std::vector<bool>& active_members) {
   torch::NoGradGuard no_grad;
   const double lr = options_.lr * schedule(steps_taken_);
   for (const auto& group : groups_) {
     std::vector<size_t> active;
-    for (size_t i : group.members)
-      if (params_[i].grad().defined()) active.push_back(i);
+    for (size_t s : group.members)
+      if (grad_of(s, active_members).defined()) active.push_back(s);
     if (active.empty()) continue;
     if (use_fused_) {
-      step_group_fused(group, active, lr * group.lr_scale);
+      step_group_fused(group, active, lr * group.lr_scale, active_members);
     } else {
-      step_group_foreach(group, active, lr * group.lr_scale);
+      step_group_foreach(group, active, lr * group.lr_scale, active_members);
     }
   }
   ++steps_taken_;
   return lr;
 }
 
-void AdamW::step_group_foreach(const Group& group, const std::vector<size_t>& active, double lr) {
+void AdamW::step_group_foreach(const Group& group, const std::vector<size_t>& active, double lr,
+                               const std::vector<bool>& active_members) {
   // Parameters of one group normally share a step count; split by count so bias corrections stay exact.
   std::map<int64_t, std::vector<size_t>> by_step;
   for (size_t i : active) by_step[++param_steps_[i]].push_back(i);
@@ -131,10 +158,10 @@ void AdamW::step_group_foreach(const Group& group, const std::vector<size_t>& ac
   for (const auto& [step, members] : by_step) {
     std::vector<torch::Tensor> p, g, m, v;
     for (size_t i : members) {
-      p.push_back(params_[i]);
-      g.push_back(params_[i].grad());
-      m.push_back(exp_avg_[i]);
-      v.push_back(exp_avg_sq_[i]);
+      p.push_back(value_[i]);
+      g.push_back(grad_of(i, active_members));
+      m.push_back(avg_[i]);
+      v.push_back(avg_sq_[i]);
     }
     if (group.weight_decay != 0.0) at::_foreach_mul_(p, 1.0 - lr * group.weight_decay);
     at::_foreach_mul_(m, b1);
@@ -150,15 +177,16 @@ void AdamW::step_group_foreach(const Group& group, const std::vector<size_t>& ac
   }
 }
 
-void AdamW::step_group_fused(const Group& group, const std::vector<size_t>& active, double lr) {
+void AdamW::step_group_fused(const Group& group, const std::vector<size_t>& active, double lr,
+                             const std::vector<bool>& active_members) {
 #ifdef HEALBERT_HAS_FUSED_ADAMW
   std::vector<torch::Tensor> p, g, m, v, steps;
   for (size_t i : active) {
     ++param_steps_[i];
-    p.push_back(params_[i]);
-    g.push_back(params_[i].grad());
-    m.push_back(exp_avg_[i]);
-    v.push_back(exp_avg_sq_[i]);
+    p.push_back(value_[i]);
+    g.push_back(grad_of(i, active_members));
+    m.push_back(avg_[i]);
+    v.push_back(avg_sq_[i]);
     steps.push_back(step_tensors_[i]);
   }
   // The kernel reads the already-incremented step (torch.optim does the same increment first).
@@ -166,7 +194,7 @@ void AdamW::step_group_fused(const Group& group, const std::vector<size_t>& acti
   at::_fused_adamw_(p, g, m, v, /*max_exp_avg_sqs=*/{}, steps, lr, options_.beta1, options_.beta2, group.weight_decay,
                     options_.eps, /*amsgrad=*/false, /*maximize=*/false);
 #else
-  step_group_foreach(group, active, lr);
+  step_group_foreach(group, active, lr, active_members);
 #endif
 }
 

@@ -30,25 +30,37 @@ struct ParamTraining {
   double lr_scale = 1.0;  // multiplies the scheduled learning rate (layer-wise rates)
 };
 
+// One trained slice: member `member` of stacked parameter `param` ((K, ...) tensors, ops.h). A solo model
+// has one slot per trainable parameter; a fleet one per (parameter, member that trains it), so freezing and
+// learning-rate scales are per member.
+struct OptimizerSlot {
+  size_t param;
+  int64_t member;
+  ParamTraining training;
+};
+
 class AdamW {
  public:
-  // `params`: the trainable leaf tensors; `traits`: one entry per param.
-  AdamW(std::vector<torch::Tensor> params, std::vector<ParamTraining> traits, AdamWOptions options);
+  // `params`: the trainable stacked leaf tensors (K, ...); `slots`: the member slices that train. The update
+  // is elementwise, so each member's slice gets exactly the update it would get alone.
+  AdamW(std::vector<torch::Tensor> params, std::vector<OptimizerSlot> slots, int64_t members, AdamWOptions options);
 
   // Learning-rate multiplier of the schedule at optimizer step `step` (0-based), as transformers computes it.
   double schedule(int64_t step) const;
 
-  // Clips gradients in place; returns the global norm before clipping (a 0-dim device tensor).
-  torch::Tensor clip_gradients();
+  // Clips each active member's gradients in place by that member's own global norm; returns the norms before
+  // clipping, (K) on the device (0 for inactive members).
+  torch::Tensor clip_gradients(const std::vector<bool>& active);
 
-  // One update of every parameter that has a gradient. Returns the learning rate used.
-  double step();
+  // One update of every active member's slices that have a gradient. Returns the learning rate used.
+  double step(const std::vector<bool>& active);
 
   int64_t steps_taken() const { return steps_taken_; }
 
-  // State for checkpoints, per optimizer slot (the order of `params` given to the constructor).
-  torch::Tensor& exp_avg(size_t slot) { return exp_avg_.at(slot); }
-  torch::Tensor& exp_avg_sq(size_t slot) { return exp_avg_sq_.at(slot); }
+  // State for checkpoints: the stacked moments of params[param] (the order given to the constructor), and
+  // the step counts per slot.
+  torch::Tensor& exp_avg(size_t param) { return exp_avg_.at(param); }
+  torch::Tensor& exp_avg_sq(size_t param) { return exp_avg_sq_.at(param); }
   const std::vector<int64_t>& param_steps() const { return param_steps_; }
   // Restores the step counters (after the moments were copied in through exp_avg / exp_avg_sq).
   void restore_counters(int64_t steps_taken, const std::vector<int64_t>& param_steps);
@@ -60,19 +72,27 @@ class AdamW {
   struct Group {
     double lr_scale;
     double weight_decay;
-    std::vector<size_t> members;  // indices into params_
+    std::vector<size_t> members;  // indices into slots_
   };
-  std::vector<torch::Tensor> params_;
-  std::vector<torch::Tensor> exp_avg_, exp_avg_sq_;
-  std::vector<int64_t> param_steps_;         // per-parameter step counts, as torch keeps them
+  std::vector<torch::Tensor> params_;  // stacked leaves
+  std::vector<torch::Tensor> exp_avg_, exp_avg_sq_;  // stacked, as params_
+  std::vector<OptimizerSlot> slots_;
+  std::vector<torch::Tensor> value_, avg_, avg_sq_;  // per slot: its member's views of the above
+  std::vector<int64_t> param_steps_;         // per-slot step counts, as torch keeps them per parameter
   std::vector<torch::Tensor> step_tensors_;  // the same, as float32 device scalars for the fused kernel
   std::vector<Group> groups_;
+  int64_t members_ = 1;
   AdamWOptions options_;
   int64_t steps_taken_ = 0;
   bool use_fused_ = false;
 
-  void step_group_foreach(const Group& group, const std::vector<size_t>& active, double lr);
-  void step_group_fused(const Group& group, const std::vector<size_t>& active, double lr);
+  // The slot's gradient slice, or undefined when its parameter has no gradient or its member is inactive.
+  torch::Tensor grad_of(size_t slot, const std::vector<bool>& active) const;
+
+  void step_group_foreach(const Group& group, const std::vector<size_t>& active, double lr,
+                          const std::vector<bool>& active_members);
+  void step_group_fused(const Group& group, const std::vector<size_t>& active, double lr,
+                        const std::vector<bool>& active_members);
 };
 
 }  // namespace healbert

@@ -571,14 +571,17 @@ bool kernel_possible(const Model& model, const std::vector<torch::Tensor>& targe
 
 CorruptionReport corrupt(Model& model, const CorruptionRequest& r) {
   torch::NoGradGuard no_grad;
-  auto& all = model.tensors();
+  const auto all = model.member_tensors(r.member);  // the member's views: changes show through
   for (size_t index : r.targets) HB_CHECK(index < all.size(), code::kInternal, "corruption target out of range");
   HB_CHECK(r.fraction >= 0.0 && r.fraction <= 1.0, code::kArgument, "fraction must be in [0, 1]");
   const auto& layout = model.layout();
   std::vector<torch::Tensor> targets;
-  for (size_t index : r.targets) targets.push_back(all[index].detach());
-  const std::vector<torch::Tensor>* snapshot =
-      r.method == CorruptionMethod::kRevert ? &model.snapshot(r.snapshot) : nullptr;
+  for (size_t index : r.targets) targets.push_back(all[index]);
+  std::vector<torch::Tensor> member_snapshot;  // the member's values in the snapshot
+  if (r.method == CorruptionMethod::kRevert) {
+    for (const auto& t : model.snapshot(r.snapshot)) member_snapshot.push_back(t.select(0, r.member));
+  }
+  const std::vector<torch::Tensor>* snapshot = r.method == CorruptionMethod::kRevert ? &member_snapshot : nullptr;
   // The path: the kernel on CUDA (or its host emulation, when asked), the fused pass on the CPU, tensor ops
   // elsewhere or when asked. All give the same bytes (see README: which methods, and why).
   const bool use_kernel = !r.tensor_ops && kernel_possible(model, targets, r.kernel_on_host);

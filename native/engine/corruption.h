@@ -36,8 +36,11 @@ struct CorruptionRequest {
   InitVariant init = InitVariant::kKaimingSqrt5;
   double fraction = 1.0;  // share of each tensor's entries affected
   bool exponent_bits_only = false;
-  std::string snapshot;  // revert: the snapshot to restore from
+  std::string snapshot;  // revert: the snapshot to restore from (the same member's values in it)
   uint64_t seed = 0;
+  // The fleet member whose parameters are corrupted (ops.h); 0 for a solo model. The numbers depend on
+  // (seed, tensor name, purpose, entry) only, so a member gets the same noise as the same model alone.
+  int64_t member = 0;
   ReportLevel report = ReportLevel::kExact;
   bool tensor_ops = false;  // apply with tensor ops even where the fused CPU pass could (tests: same bytes)
   // Run the device kernel's body (engine/corruption_kernel.h) on the host, counter by counter, as the CUDA

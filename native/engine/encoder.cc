@@ -1,5 +1,7 @@
 #include "engine/encoder.h"
 
+#include <vector>
+
 #include "engine/errors.h"
 
 namespace healbert {
@@ -36,14 +38,24 @@ torch::Tensor* slot(Weights& w, const ParamSpec& spec) {
   fail(code::kInternal, "no slot for parameter ", spec.name);
 }
 
-// (B, T, H) -> (B, NH, T, HD)
+// (K, B, T, H) -> (K * B, NH, T, HD): the members' sequences side by side, member-major.
 torch::Tensor split_heads(const torch::Tensor& x, int64_t heads) {
-  return x.view({x.size(0), x.size(1), heads, x.size(2) / heads}).transpose(1, 2);
+  return x.view({x.size(0) * x.size(1), x.size(2), heads, x.size(3) / heads}).transpose(1, 2);
 }
 
-// (B, NH, T, HD) -> (B, T, H)
-torch::Tensor merge_heads(const torch::Tensor& x) {
-  return x.transpose(1, 2).reshape({x.size(0), x.size(2), x.size(1) * x.size(3)});
+// (K * B, NH, T, HD) -> (K, B, T, H)
+torch::Tensor merge_heads(const torch::Tensor& x, int64_t members) {
+  return x.transpose(1, 2).reshape({members, x.size(0) / members, x.size(2), x.size(1) * x.size(3)});
+}
+
+// Each member's rows of its own (K, rows, H) table: (B, T) ids -> (K, B, T, H). Looked up per member, so
+// padding_idx keeps its meaning (no gradient at the pad row); unbind's backward stacks the members'
+// gradients in one tensor.
+torch::Tensor lookup(const torch::Tensor& table, const torch::Tensor& ids, int64_t padding_idx) {
+  if (table.size(0) == 1) return torch::embedding(table.squeeze(0), ids, padding_idx).unsqueeze(0);
+  std::vector<torch::Tensor> rows;
+  for (const auto& member : table.unbind(0)) rows.push_back(torch::embedding(member, ids, padding_idx));
+  return torch::stack(rows);
 }
 
 // Position ids, (B, T). RoBERTa counts only non-padding tokens, starting after pad_token_id.
@@ -62,12 +74,12 @@ torch::Tensor embeddings(const ModelConfig& c, const Weights& w, const DeviceBat
   const int64_t pos_pad = c.arch == Arch::kRoberta ? c.pad_token_id : -1;
   // (word + token type) + position, in transformers' order: float addition is not associative, and in this
   // order bert-base's gradients equal transformers' bit for bit (measured; the other order differed by ~1e-7).
-  auto x = torch::embedding(w.word, b.input_ids, word_pad);
+  auto x = lookup(w.word, b.input_ids, word_pad);
   if (w.token_type.defined()) {
     auto types = b.token_type_ids.defined() ? b.token_type_ids : torch::zeros_like(b.input_ids);
-    x = x + torch::embedding(w.token_type, types);
+    x = x + lookup(w.token_type, types, -1);
   }
-  x = x + torch::embedding(w.position, position_ids(c, b.input_ids), pos_pad);
+  x = x + lookup(w.position, position_ids(c, b.input_ids), pos_pad);
   x = layer_norm(x, w.emb_ln_w, w.emb_ln_b, c.layer_norm_eps);
   return dropout(x, c.hidden_dropout, ctx);
 }
@@ -94,22 +106,22 @@ Packing packing_for(const DeviceBatch& b, const ForwardContext& ctx) {
   return p;
 }
 
-// (B, T, H) -> (N, H): the real tokens.
+// (K, B, T, H) -> (K, N, H): every member's real tokens.
 torch::Tensor pack(const torch::Tensor& x, const Packing& p) {
-  return x.reshape({-1, x.size(-1)}).index_select(0, p.rows);
+  return x.reshape({x.size(0), -1, x.size(-1)}).index_select(1, p.rows);
 }
 
-// (N, H) -> (B, T, H), zeros at the padding.
+// (K, N, H) -> (K, B, T, H), zeros at the padding.
 torch::Tensor unpack(const torch::Tensor& x, const Packing& p) {
-  return torch::zeros({p.batch * p.seq, x.size(-1)}, x.options())
-      .index_copy(0, p.rows, x)
-      .view({p.batch, p.seq, x.size(-1)});
+  return torch::zeros({x.size(0), p.batch * p.seq, x.size(-1)}, x.options())
+      .index_copy(1, p.rows, x)
+      .view({x.size(0), p.batch, p.seq, x.size(-1)});
 }
 
-// (B, T, H) -> (B, T, H), or packed (N, H) -> (N, H): one post-LayerNorm transformer layer.
+// (K, B, T, H) -> (K, B, T, H), or packed (K, N, H) -> (K, N, H): one post-LayerNorm transformer layer.
 torch::Tensor encoder_layer(const ModelConfig& c, const LayerWeights& l, const torch::Tensor& x,
                             const torch::Tensor& key_mask, const Packing& packing, const ForwardContext& ctx) {
-  const auto heads = [&](const torch::Tensor& y) {  // -> (B, NH, T, HD)
+  const auto heads = [&](const torch::Tensor& y) {  // -> (K * B, NH, T, HD)
     return split_heads(packing.active() ? unpack(y, packing) : y, c.num_heads);
   };
   const auto drop = [&](const torch::Tensor& y, double p) {  // packing.rows undefined: not packed
@@ -118,7 +130,7 @@ torch::Tensor encoder_layer(const ModelConfig& c, const LayerWeights& l, const t
   auto q = heads(linear(x, l.q_w, l.q_b, ctx));
   auto k = heads(linear(x, l.k_w, l.k_b, ctx));
   auto v = heads(linear(x, l.v_w, l.v_b, ctx));
-  auto context = merge_heads(attention(q, k, v, key_mask, c.attention_dropout, ctx));
+  auto context = merge_heads(attention(q, k, v, key_mask, c.attention_dropout, ctx), ctx.members);
   if (packing.active()) context = pack(context, packing);
   auto attended = linear(context, l.o_w, l.o_b, ctx);
   // DistilBERT has no dropout on the attention output; BERT and RoBERTa do.
@@ -129,7 +141,7 @@ torch::Tensor encoder_layer(const ModelConfig& c, const LayerWeights& l, const t
   return layer_norm(out + h, l.ln2_w, l.ln2_b, c.layer_norm_eps);
 }
 
-// (B, H) first-token states -> (B, num_labels)
+// (K, B, H) first-token states -> (K, B, num_labels)
 torch::Tensor classification_head(const ModelConfig& c, const Weights& w, const torch::Tensor& first,
                                   const ForwardContext& ctx) {
   const double p = c.classifier_dropout;
@@ -162,11 +174,11 @@ Weights bind_weights(const ModelConfig& config, const std::vector<ParamSpec>& la
 }
 
 torch::Tensor encode(const ModelConfig& c, const Weights& w, const DeviceBatch& b, const ForwardContext& ctx) {
-  auto x = embeddings(c, w, b, ctx);  // (B, T, H) float32
+  auto x = embeddings(c, w, b, ctx);  // (K, B, T, H) float32
   const Packing packing = packing_for(b, ctx);
-  if (packing.active()) x = pack(x, packing);  // (N, H)
+  if (packing.active()) x = pack(x, packing);  // (K, N, H)
   for (const auto& layer : w.layers) x = encoder_layer(c, layer, x, b.key_mask, packing, ctx);
-  return packing.active() ? unpack(x, packing) : x;  // (B, T, H); zeros at the padding when packed
+  return packing.active() ? unpack(x, packing) : x;  // (K, B, T, H); zeros at the padding when packed
 }
 
 std::pair<torch::Tensor, torch::Tensor> mlm_logits(const ModelConfig& c, const Weights& w, const torch::Tensor& hidden,
@@ -175,10 +187,10 @@ std::pair<torch::Tensor, torch::Tensor> mlm_logits(const ModelConfig& c, const W
   // Only the labelled positions go through the head: the vocabulary projection dominates its cost.
   auto flat_labels = labels.reshape({-1});
   auto positions = flat_labels.ne(-100).nonzero().squeeze(1);                      // (N)
-  auto states = hidden.reshape({-1, hidden.size(-1)}).index_select(0, positions);  // (N, H)
+  auto states = hidden.reshape({hidden.size(0), -1, hidden.size(-1)}).index_select(1, positions);  // (K, N, H)
   auto h = activate(linear(states, w.mlm_w, w.mlm_b, ctx), c.activation);
   h = layer_norm(h, w.mlm_ln_w, w.mlm_ln_b, c.layer_norm_eps);
-  // (N, V): the decoder is the word embedding matrix when tied, its own Linear when not.
+  // (K, N, V): the decoder is the word embedding matrix when tied, its own Linear when not.
   auto logits =
       (c.mlm_tied ? linear(h, w.word, w.mlm_bias, ctx) : linear(h, w.mlm_dec_w, w.mlm_dec_b, ctx)).to(torch::kFloat32);
   return {logits, flat_labels.index_select(0, positions)};
@@ -187,14 +199,25 @@ std::pair<torch::Tensor, torch::Tensor> mlm_logits(const ModelConfig& c, const W
 ForwardResult forward(const ModelConfig& c, const Weights& w, const DeviceBatch& b, const ForwardContext& ctx) {
   auto x = encode(c, w, b, ctx);
   ForwardResult result;
-  result.cls = x.select(1, 0);  // (B, H)
+  result.cls = x.select(2, 0);  // (K, B, H)
   result.logits = classification_head(c, w, result.cls, ctx).to(torch::kFloat32);
   return result;
 }
 
+torch::Tensor member_cross_entropy(const torch::Tensor& logits, const torch::Tensor& labels) {
+  const int64_t k = logits.size(0);
+  if (k == 1) return torch::cross_entropy_loss(logits.squeeze(0), labels).unsqueeze(0);
+  return torch::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), labels.repeat({k}), {}, at::Reduction::None)
+      .view({k, -1})
+      .mean(1);
+}
+
 torch::Tensor task_loss(const ModelConfig& c, const torch::Tensor& logits, const torch::Tensor& labels) {
-  if (c.head == HeadKind::kRegression) return torch::mse_loss(logits.squeeze(-1), labels.to(torch::kFloat32));
-  return torch::cross_entropy_loss(logits, labels);
+  if (c.head != HeadKind::kRegression) return member_cross_entropy(logits, labels);
+  const auto values = logits.squeeze(-1);  // (K, B)
+  const auto target = labels.to(torch::kFloat32);
+  if (values.size(0) == 1) return torch::mse_loss(values.squeeze(0), target).unsqueeze(0);
+  return (values - target).pow(2).mean(1);
 }
 
 }  // namespace healbert

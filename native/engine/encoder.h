@@ -36,23 +36,29 @@ struct Weights {
 Weights bind_weights(const ModelConfig& config, const std::vector<ParamSpec>& layout,
                      const std::vector<torch::Tensor>& tensors);
 
+// Every tensor here carries the fleet's member as its leading dimension (ops.h), K = 1 for a solo model;
+// the weights are stacked (K, ...).
 struct ForwardResult {
-  torch::Tensor logits;  // (B, num_labels) float32
-  torch::Tensor cls;     // (B, H) float32: the final hidden state of the first token
+  torch::Tensor logits;  // (K, B, num_labels) float32
+  torch::Tensor cls;     // (K, B, H) float32: the final hidden state of the first token
 };
 
 ForwardResult forward(const ModelConfig& config, const Weights& w, const DeviceBatch& batch, const ForwardContext& ctx);
 
-// The encoder alone: (B, T) ids -> (B, T, H) final hidden states, float32.
+// The encoder alone: (B, T) ids -> (K, B, T, H) final hidden states, float32.
 torch::Tensor encode(const ModelConfig& config, const Weights& w, const DeviceBatch& batch, const ForwardContext& ctx);
 
-// MLM logits at the labelled positions: hidden (B, T, H), labels (B, T) with -100 where unlabelled
-// -> (N, V) for the N labelled positions, and their labels (N).
+// MLM logits at the labelled positions: hidden (K, B, T, H), labels (B, T) with -100 where unlabelled
+// -> (K, N, V) for the N labelled positions, and their labels (N).
 std::pair<torch::Tensor, torch::Tensor> mlm_logits(const ModelConfig& config, const Weights& w,
                                                    const torch::Tensor& hidden, const torch::Tensor& labels,
                                                    const ForwardContext& ctx);
 
-// Mean cross-entropy (classification) or mean squared error (regression, one output), as Hugging Face.
+// Each member's mean cross-entropy: logits (K, N, C), labels (N) -> (K).
+torch::Tensor member_cross_entropy(const torch::Tensor& logits, const torch::Tensor& labels);
+
+// Each member's mean cross-entropy (classification) or mean squared error (regression, one output), as
+// Hugging Face computes it for one model: logits (K, B, num_labels) -> (K).
 torch::Tensor task_loss(const ModelConfig& config, const torch::Tensor& logits, const torch::Tensor& labels);
 
 }  // namespace healbert

@@ -12,8 +12,10 @@
 namespace healbert {
 
 Model::Model(ModelConfig config, torch::Device device, torch::ScalarType compute, uint64_t seed, bool fused_attention,
-             bool pack_padding)
+             bool pack_padding, int64_t members)
     : config_(config),
+      members_(members),
+      active_(static_cast<size_t>(std::max<int64_t>(members, 1)), true),
       layout_(parameter_layout(config)),
       device_(device),
       compute_(compute),
@@ -21,9 +23,27 @@ Model::Model(ModelConfig config, torch::Device device, torch::ScalarType compute
       seed_(seed),
       fused_attention_(fused_attention && has_fused_attention()),
       pack_padding_(pack_padding) {
+  HB_CHECK(members >= 1, code::kArgument, "a model needs at least one member, got ", members);
   initialise(seed);
   weights_ = bind_weights(config_, layout_, tensors_);
-  trainable_.assign(layout_.size(), true);
+  trainable_.assign(layout_.size() * static_cast<size_t>(members_), true);
+}
+
+void Model::check_member(int64_t member, bool allow_all) const {
+  HB_CHECK((allow_all && member == -1) || (member >= 0 && member < members_), code::kArgument, "member ", member,
+           " out of range: this model has ", members_, members_ == 1 ? " member" : " members");
+}
+
+std::vector<torch::Tensor> Model::member_tensors(int64_t member) const {
+  check_member(member, false);
+  std::vector<torch::Tensor> views;
+  for (const auto& t : tensors_) views.push_back(t.detach().select(0, member));
+  return views;
+}
+
+void Model::set_member_active(int64_t member, bool active) {
+  check_member(member, false);
+  active_[static_cast<size_t>(member)] = active;
 }
 
 void Model::initialise(uint64_t seed) {
@@ -50,11 +70,16 @@ void Model::initialise(uint64_t seed) {
     }
     if (spec.component == "embeddings.word" && config_.pad_token_id < spec.shape[0]) t[config_.pad_token_id].zero_();
     if (spec.component == "embeddings.position" && config_.arch == Arch::kRoberta) t[config_.pad_token_id].zero_();
+    // Every member starts from the same values: (K, ...).
+    auto stacked = spec.shape;
+    stacked.insert(stacked.begin(), members_);
+    t = t.unsqueeze(0).expand(stacked).contiguous();
     tensors_.push_back(t.to(device_).set_requires_grad(true));
   }
 }
 
-void Model::load_from_file(const std::string& path, const std::vector<FileTensor>& entries) {
+void Model::load_from_file(const std::string& path, const std::vector<FileTensor>& entries, int64_t member) {
+  check_member(member, true);
   torch::NoGradGuard no_grad;
   std::ifstream in(path, std::ios::binary);
   HB_CHECK(in.good(), code::kIo, "cannot open ", path);
@@ -68,13 +93,16 @@ void Model::load_from_file(const std::string& path, const std::vector<FileTensor
     in.read(static_cast<char*>(staging.data_ptr()), e.nbytes);
     HB_CHECK(in.gcount() == e.nbytes, code::kCheckpoint, path, " ended while reading ", spec.name,
              " (file truncated?)");
-    target_of(e.index, e.slot).copy_(staging.to(torch::kFloat32));
+    auto& target = target_of(e.index, e.slot);
+    (member < 0 ? target : target.select(0, member)).copy_(staging.to(torch::kFloat32));  // broadcasts over members
   }
 }
 
 void Model::save_to_file(const std::string& path, const std::string& header, const std::vector<size_t>& order,
-                         const std::vector<torch::ScalarType>& dtypes, const std::vector<TensorSlot>& slots) {
+                         const std::vector<torch::ScalarType>& dtypes, const std::vector<TensorSlot>& slots,
+                         int64_t member) {
   HB_CHECK(order.size() == dtypes.size(), code::kInternal, "one dtype per saved tensor expected");
+  check_member(member, false);
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   HB_CHECK(out.good(), code::kIo, "cannot write ", path);
   const uint64_t header_len = header.size();
@@ -84,42 +112,61 @@ void Model::save_to_file(const std::string& path, const std::string& header, con
   out.write(header.data(), static_cast<std::streamsize>(header.size()));
   for (size_t k = 0; k < order.size(); ++k) {
     const TensorSlot slot = slots.empty() ? TensorSlot::kValue : slots.at(k);
-    auto cpu = target_of(order[k], slot).detach().to(torch::kCPU, dtypes[k]).contiguous();
+    auto cpu = target_of(order[k], slot).detach().select(0, member).to(torch::kCPU, dtypes[k]).contiguous();
     out.write(static_cast<const char*>(cpu.data_ptr()), static_cast<std::streamsize>(cpu.nbytes()));
   }
   out.flush();
   HB_CHECK(out.good(), code::kIo, "writing ", path, " failed (disk full?)");
 }
 
-torch::Tensor Model::get_parameter(size_t index) const {
-  return tensors_.at(index).detach().to(torch::kCPU, torch::kFloat32).clone();
+torch::Tensor Model::get_parameter(size_t index, int64_t member) const {
+  check_member(member, false);
+  return tensors_.at(index).detach().select(0, member).to(torch::kCPU, torch::kFloat32).clone();
 }
 
-void Model::set_parameter(size_t index, const torch::Tensor& value) {
+void Model::set_parameter(size_t index, const torch::Tensor& value, int64_t member) {
+  check_member(member, true);
   torch::NoGradGuard no_grad;
-  auto& target = tensors_.at(index);
-  HB_CHECK(value.sizes() == target.sizes(), code::kShape, layout_.at(index).name, ": expected shape ", target.sizes(),
-           ", got ", value.sizes());
-  target.copy_(value);
+  auto& stacked = tensors_.at(index);
+  auto target = member < 0 ? stacked.detach() : stacked.detach().select(0, member);
+  const auto expected = stacked.sizes().slice(1);
+  HB_CHECK(value.sizes() == expected, code::kShape, layout_.at(index).name, ": expected shape ", expected, ", got ",
+           value.sizes());
+  target.copy_(value);  // broadcasts over the members when member is -1
 }
 
 void Model::configure_training(const AdamWOptions& options, const std::vector<bool>& trainable,
                                const std::vector<double>& lr_scales) {
-  HB_CHECK(trainable.size() == layout_.size() && lr_scales.size() == layout_.size(), code::kInternal,
-           "per-parameter settings must cover every parameter");
+  const size_t count = layout_.size(), k = static_cast<size_t>(members_);
+  const auto covers = [&](size_t n) { return n == count || n == count * k; };
+  HB_CHECK(covers(trainable.size()) && covers(lr_scales.size()), code::kArgument,
+           "per-parameter settings must cover every parameter (", count, " entries, or ", count * k,
+           " for every member)");
   zero_grad();
-  trainable_ = trainable;
+  const auto entry = [&](const auto& values, size_t member, size_t i) {
+    return values.size() == count ? values[i] : values[member * count + i];
+  };
+  trainable_.assign(count * k, false);
   std::vector<torch::Tensor> params;
-  std::vector<ParamTraining> traits;
-  optimizer_slot_.assign(layout_.size(), -1);
-  for (size_t i = 0; i < layout_.size(); ++i) {
-    tensors_[i].set_requires_grad(trainable[i]);
-    if (!trainable[i]) continue;
-    optimizer_slot_[i] = static_cast<int64_t>(params.size());
-    params.push_back(tensors_[i]);
-    traits.push_back(ParamTraining{!excluded_from_weight_decay(layout_[i].kind), lr_scales[i]});
+  std::vector<OptimizerSlot> slots;
+  optimizer_slot_.assign(count, -1);
+  for (size_t i = 0; i < count; ++i) {
+    bool any = false;
+    for (size_t m = 0; m < k; ++m) {
+      if (!entry(trainable, m, i)) continue;
+      trainable_[m * count + i] = true;
+      if (!any) {
+        optimizer_slot_[i] = static_cast<int64_t>(params.size());
+        params.push_back(tensors_[i]);
+        any = true;
+      }
+      slots.push_back(OptimizerSlot{static_cast<size_t>(optimizer_slot_[i]), static_cast<int64_t>(m),
+                                    ParamTraining{!excluded_from_weight_decay(layout_[i].kind), entry(lr_scales, m, i)}});
+    }
+    tensors_[i].set_requires_grad(any);
   }
-  optimizer_ = std::make_unique<AdamW>(params, traits, options);
+  active_.assign(k, true);
+  optimizer_ = std::make_unique<AdamW>(params, slots, members_, options);
 }
 
 ForwardContext Model::context(bool training) {
@@ -129,6 +176,7 @@ ForwardContext Model::context(bool training) {
   ctx.generator = &dropout_generator_;
   ctx.fused_attention = fused_attention_;
   ctx.pack_padding = pack_padding_;
+  ctx.members = members_;
   if (training) {
     // A fresh seed per optimizer step, derived from (model seed, steps taken): the same at that step whether
     // the run was interrupted and resumed or not. It seeds our dropout masks and, call by call, fused
@@ -146,7 +194,7 @@ ForwardContext Model::context(bool training) {
 torch::Tensor Model::batch_loss(const DeviceBatch& batch, bool is_mlm, const ForwardContext& ctx) {
   if (is_mlm) {
     auto [logits, labels] = mlm_logits(config_, weights_, encode(config_, weights_, batch, ctx), batch.mlm_labels, ctx);
-    return torch::cross_entropy_loss(logits, labels);
+    return member_cross_entropy(logits, labels);
   }
   auto result = forward(config_, weights_, batch, ctx);
   return task_loss(config_, result.logits, batch.labels);
@@ -159,12 +207,19 @@ MlmEvaluation Model::evaluate_mlm(const HostBatch& host) {
   const DeviceBatch batch = to_device(host, device_);
   const ForwardContext ctx = context(false);
   auto [logits, labels] = mlm_logits(config_, weights_, encode(config_, weights_, batch, ctx), batch.mlm_labels, ctx);
-  auto loss = torch::cross_entropy_loss(logits, labels, {}, at::Reduction::Sum);
-  auto correct = logits.argmax(-1).eq(labels).sum();
-  auto host_values = torch::stack({loss.to(torch::kFloat64), correct.to(torch::kFloat64)}).cpu();
+  const int64_t k = logits.size(0);
+  auto loss = torch::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), labels.repeat({k}), {},
+                                        at::Reduction::None)
+                  .view({k, -1})
+                  .to(torch::kFloat64)
+                  .sum(1);
+  auto correct = logits.argmax(-1).eq(labels.unsqueeze(0)).sum(1);
+  auto host_values = torch::stack({loss, correct.to(torch::kFloat64)}).cpu();
   MlmEvaluation out;
-  out.loss_sum = host_values[0].item<double>();
-  out.correct = static_cast<int64_t>(host_values[1].item<double>());
+  for (int64_t m = 0; m < k; ++m) {
+    out.loss_sum.push_back(host_values[0][m].item<double>());
+    out.correct.push_back(static_cast<int64_t>(host_values[1][m].item<double>()));
+  }
   out.count = labels.numel();
   return out;
 }
@@ -188,6 +243,14 @@ void Model::restore_optimizer_counters(int64_t steps_taken, const std::vector<in
   optimizer_->restore_counters(steps_taken, param_steps);
 }
 
+torch::Tensor Model::driving_members() const {
+  std::vector<int64_t> active;
+  for (int64_t m = 0; m < members_; ++m)
+    if (active_[static_cast<size_t>(m)]) active.push_back(m);
+  if (static_cast<int64_t>(active.size()) == members_) return {};
+  return torch::tensor(active, torch::kInt64).to(device_);
+}
+
 void Model::zero_grad() {
   for (auto& t : tensors_) t.mutable_grad().reset();  // set_to_none, as torch 2.x optimizers do
 }
@@ -199,20 +262,25 @@ StepResult Model::train_step(const std::vector<HostBatch>& micro_batches, bool d
   zero_grad();
   const ForwardContext ctx = context(dropout);
   const double scale = 1.0 / static_cast<double>(micro_batches.size());
-  torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().device(device_));
+  torch::Tensor loss_sum = torch::zeros({members_}, torch::TensorOptions().device(device_));
+  const auto driving = driving_members();
   for (const auto& mb : micro_batches) {
     const DeviceBatch batch = to_device(mb, device_);
-    auto loss = batch_loss(batch, mb.is_mlm(), ctx) * scale;
-    loss.backward();
-    loss_sum += loss.detach();
+    auto losses = batch_loss(batch, mb.is_mlm(), ctx) * scale;  // (K)
+    // Members are independent, so the gradient of the sum is each member's own; an inactive member's
+    // (diverged) loss is left out, so it gets none.
+    (driving.defined() ? losses.index_select(0, driving) : losses).sum().backward();
+    loss_sum += losses.detach();
   }
-  auto grad_norm = optimizer_->clip_gradients();
+  auto grad_norm = optimizer_->clip_gradients(active_);
   StepResult out;
-  out.lr = optimizer_->step();
+  out.lr = optimizer_->step(active_);
   out.step = optimizer_->steps_taken();
   auto both = torch::stack({loss_sum.to(torch::kFloat32), grad_norm.to(loss_sum.device(), torch::kFloat32)}).cpu();
-  out.loss = both[0].item<double>();
-  out.grad_norm = both[1].item<double>();
+  for (int64_t m = 0; m < members_; ++m) {
+    out.loss.push_back(both[0][m].item<double>());
+    out.grad_norm.push_back(both[1][m].item<double>());
+  }
   return out;
 }
 
@@ -220,10 +288,11 @@ Gradients Model::loss_and_gradients(const HostBatch& host, bool dropout) {
   validate_batch(host, config_, /*need_labels=*/true);
   zero_grad();
   const DeviceBatch batch = to_device(host, device_);
-  auto loss = batch_loss(batch, host.is_mlm(), context(dropout));
-  loss.backward();
+  auto losses = batch_loss(batch, host.is_mlm(), context(dropout));
+  losses.sum().backward();
   Gradients out;
-  out.loss = loss.item<double>();
+  auto host_losses = losses.detach().to(torch::kCPU, torch::kFloat64);
+  for (int64_t m = 0; m < members_; ++m) out.loss.push_back(host_losses[m].item<double>());
   for (auto& t : tensors_) {
     out.grads.push_back(t.grad().defined() ? t.grad().detach().to(torch::kCPU, torch::kFloat32).clone()
                                            : torch::Tensor());
@@ -240,7 +309,9 @@ torch::Tensor Model::predict(const HostBatch& host, PredictOutput output) {
     HB_CHECK(host.is_mlm(), code::kArgument,
              "predict with output 'mlm' needs a batch with mlmLabels (the positions to predict)");
     auto hidden = encode(config_, weights_, batch, context(false));
-    return mlm_logits(config_, weights_, hidden, batch.mlm_labels, context(false)).first.to(torch::kCPU).contiguous();
+    return mlm_logits(config_, weights_, hidden, batch.mlm_labels, context(false))
+        .first.to(torch::kCPU, torch::kFloat32)
+        .contiguous();
   }
   auto result = forward(config_, weights_, batch, context(false));
   auto chosen = output == PredictOutput::kLogits ? result.logits : result.cls;

@@ -1,6 +1,13 @@
 // A sequence-classification model on one device: its parameters (fp32 master copies, named as in Hugging
 // Face checkpoints), its optimizer, and the batch-level operations (one call per training step, one per
 // evaluation batch). Plain libtorch: the Node binding wraps it, tests and benchmarks could use it directly.
+//
+// A model is a fleet of K members of one architecture (K = 1: a solo model, the same code path). Every
+// parameter is stored stacked, (K, ...) (layout() gives one member's shapes); the members see the same
+// batches and the same dropout masks and differ in their weights, their trainable sets and their
+// learning-rate scales. Each member's gradient is what it would be alone (the loss is the sum of the
+// members' mean losses), the optimizer is elementwise and clips by each member's own norm, so a member of a
+// fleet trains as the same model alone would, with its matrix products batched with the others'.
 #pragma once
 
 #include <torch/torch.h>
@@ -20,15 +27,15 @@
 namespace healbert {
 
 struct StepResult {
-  double loss = 0;       // mean over the step's examples (micro-batch losses averaged)
-  double grad_norm = 0;  // global gradient norm before clipping
-  double lr = 0;         // learning rate used
-  int64_t step = 0;      // optimizer steps taken, including this one
+  std::vector<double> loss;       // per member: mean over the step's examples (micro-batch losses averaged)
+  std::vector<double> grad_norm;  // per member: its global gradient norm before clipping (0 when inactive)
+  double lr = 0;                  // learning rate used
+  int64_t step = 0;               // optimizer steps taken, including this one
 };
 
 struct Gradients {
-  double loss = 0;
-  std::vector<torch::Tensor> grads;  // aligned with layout(); CPU float32; undefined where no gradient
+  std::vector<double> loss;          // per member
+  std::vector<torch::Tensor> grads;  // aligned with layout(), stacked (K, ...); CPU float32; undefined where none
 };
 
 // Which tensor of a parameter a file entry holds: its value, or its AdamW moments.
@@ -47,21 +54,29 @@ struct FileTensor {
 enum class PredictOutput { kLogits, kCls, kMlm };
 
 struct MlmEvaluation {
-  double loss_sum = 0;  // summed cross-entropy over the labelled positions
-  int64_t correct = 0;  // labelled positions predicted exactly
-  int64_t count = 0;    // labelled positions
+  std::vector<double> loss_sum;  // per member: summed cross-entropy over the labelled positions
+  std::vector<int64_t> correct;  // per member: labelled positions predicted exactly
+  int64_t count = 0;             // labelled positions
 };
 
 class Model {
  public:
   // fused_attention: scaled_dot_product_attention where libtorch has it (2.x); false: the explicit formula.
   // pack_padding: the per-token layers run on a padded batch's real tokens only (encoder.cc).
+  // members: K, the fleet's size (1: a solo model). Every member starts from the same initialisation.
   Model(ModelConfig config, torch::Device device, torch::ScalarType compute, uint64_t seed, bool fused_attention = true,
-        bool pack_padding = true);
+        bool pack_padding = true, int64_t members = 1);
 
   const ModelConfig& config() const { return config_; }
   const std::vector<ParamSpec>& layout() const { return layout_; }
-  std::vector<torch::Tensor>& tensors() { return tensors_; }
+  std::vector<torch::Tensor>& tensors() { return tensors_; }  // stacked (K, ...)
+  int64_t members() const { return members_; }
+  // Views of one member's parameters, aligned with layout() (in-place changes show through).
+  std::vector<torch::Tensor> member_tensors(int64_t member) const;
+  // A member whose training diverged is deactivated: it takes no more optimizer steps and its loss no
+  // longer drives the backward pass; the others go on.
+  void set_member_active(int64_t member, bool active);
+  const std::vector<bool>& active_members() const { return active_; }
   const torch::Device& device() const { return device_; }
   torch::ScalarType compute_dtype() const { return compute_; }
   bool fused_attention() const { return fused_attention_; }
@@ -70,20 +85,26 @@ class Model {
   bool clips_on_device() const { return optimizer_ && optimizer_->clips_on_device(); }
   std::string optimizer_kind() const { return optimizer_ ? (optimizer_->fused() ? "fused" : "foreach") : ""; }
 
-  // Copies tensors from a checkpoint file into the parameters (converting to float32).
-  void load_from_file(const std::string& path, const std::vector<FileTensor>& entries);
-  // Writes `header` (the safetensors JSON, already padded) then the listed tensors in `dtypes`.
+  // Copies tensors from a checkpoint file into the parameters (converting to float32): into one member, or
+  // into every member when member is -1.
+  void load_from_file(const std::string& path, const std::vector<FileTensor>& entries, int64_t member = -1);
+  // Writes `header` (the safetensors JSON, already padded) then one member's listed tensors in `dtypes`.
   void save_to_file(const std::string& path, const std::string& header, const std::vector<size_t>& order,
-                    const std::vector<torch::ScalarType>& dtypes, const std::vector<TensorSlot>& slots = {});
+                    const std::vector<torch::ScalarType>& dtypes, const std::vector<TensorSlot>& slots = {},
+                    int64_t member = 0);
 
-  // Optimizer counters for checkpoints: steps taken, and per trainable parameter (layout order) its steps.
+  // Optimizer counters for checkpoints: steps taken, and per optimizer slot (trainable parameter in layout
+  // order, then member) its steps.
   std::pair<int64_t, std::vector<int64_t>> optimizer_counters() const;
   void restore_optimizer_counters(int64_t steps_taken, const std::vector<int64_t>& param_steps);
 
-  torch::Tensor get_parameter(size_t index) const;  // CPU float32 copy
-  void set_parameter(size_t index, const torch::Tensor& value);
+  torch::Tensor get_parameter(size_t index, int64_t member = 0) const;  // CPU float32 copy of one member's
+  // One member's value (member -1: every member's).
+  void set_parameter(size_t index, const torch::Tensor& value, int64_t member = -1);
 
-  // Freezing and per-parameter optimizer settings; resets the optimizer state.
+  // Freezing and per-parameter optimizer settings, per member: trainable and lr_scales hold one entry per
+  // parameter (every member alike) or K x P entries, member-major. Resets the optimizer state and
+  // reactivates every member.
   void configure_training(const AdamWOptions& options, const std::vector<bool>& trainable,
                           const std::vector<double>& lr_scales);
 
@@ -93,7 +114,7 @@ class Model {
   // Loss and gradients for one batch, without an optimizer step (for tests and attribution).
   Gradients loss_and_gradients(const HostBatch& batch, bool dropout);
 
-  // (B, num_labels) logits or (B, H) first-token states, CPU float32, in evaluation mode.
+  // (K, B, num_labels) logits or (K, B, H) first-token states, CPU float32, in evaluation mode.
   torch::Tensor predict(const HostBatch& batch, PredictOutput output);
 
   // Masked-language-model loss and accuracy on a batch with mlm_labels, in evaluation mode.
@@ -108,6 +129,8 @@ class Model {
 
  private:
   ModelConfig config_;
+  int64_t members_ = 1;
+  std::vector<bool> active_;
   std::vector<ParamSpec> layout_;
   std::vector<torch::Tensor> tensors_;
   Weights weights_;
@@ -118,16 +141,20 @@ class Model {
   bool fused_attention_;
   bool pack_padding_;
   std::unique_ptr<AdamW> optimizer_;
-  std::vector<bool> trainable_;
+  std::vector<bool> trainable_;  // K x P, member-major
   std::vector<int64_t> optimizer_slot_;  // layout index -> AdamW slot, -1 when frozen
   std::map<std::string, std::vector<torch::Tensor>> snapshots_;
 
   void initialise(uint64_t seed);
   ForwardContext context(bool training);
-  // The training loss of one batch: classification/regression, or MLM when it carries mlm_labels.
+  // Each member's training loss on one batch, (K): classification/regression, or MLM when it carries
+  // mlm_labels.
   torch::Tensor batch_loss(const DeviceBatch& batch, bool is_mlm, const ForwardContext& ctx);
   void zero_grad();
-  torch::Tensor& target_of(size_t index, TensorSlot slot);
+  // The active members' indices on the device, or undefined when every member is active.
+  torch::Tensor driving_members() const;
+  torch::Tensor& target_of(size_t index, TensorSlot slot);  // stacked
+  void check_member(int64_t member, bool allow_all) const;
 };
 
 }  // namespace healbert

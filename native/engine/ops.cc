@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "engine/device.h"
 #include "engine/errors.h"
@@ -17,11 +18,25 @@ namespace healbert {
 
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
                      const ForwardContext& ctx) {
-  return torch::linear(x.to(ctx.compute), weight.to(ctx.compute), bias.to(ctx.compute));
+  const int64_t k = weight.size(0);
+  if (k == 1) return torch::linear(x.to(ctx.compute), weight.squeeze(0).to(ctx.compute), bias.squeeze(0).to(ctx.compute));
+  // One batched product for all members: (K, M, in) x (K, in, out) + (K, 1, out).
+  auto sizes = x.sizes().vec();
+  auto flat = x.to(ctx.compute).reshape({k, -1, x.size(-1)});
+  auto out = torch::baddbmm(bias.to(ctx.compute).unsqueeze(1), flat, weight.to(ctx.compute).transpose(1, 2));
+  sizes.back() = weight.size(1);
+  return out.view(sizes);
 }
 
 torch::Tensor layer_norm(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias, double eps) {
-  return torch::layer_norm(x.to(torch::kFloat32), {x.size(-1)}, weight, bias, eps);
+  const int64_t k = weight.size(0);
+  if (k == 1) return torch::layer_norm(x.to(torch::kFloat32), {x.size(-1)}, weight.squeeze(0), bias.squeeze(0), eps);
+  // Normalised once for all members, then each member's own scale and shift: (K, 1, ..., H).
+  auto normed = torch::layer_norm(x.to(torch::kFloat32), {x.size(-1)}, {}, {}, eps);
+  std::vector<int64_t> shape(static_cast<size_t>(x.dim()), 1);
+  shape.front() = k;
+  shape.back() = x.size(-1);
+  return torch::addcmul(bias.view(shape), normed, weight.view(shape));
 }
 
 torch::Tensor activate(const torch::Tensor& x, Activation activation) {
@@ -43,7 +58,10 @@ torch::Tensor dropout(const torch::Tensor& x, double p, const ForwardContext& ct
   if (!ctx.training || p <= 0.0) return x;
   HB_CHECK(ctx.generator != nullptr, code::kInternal, "dropout in training needs a generator");
   if (p >= 1.0) return x * 0;
-  auto keep = packed_rows.defined() ? torch::empty({layout_rows, x.size(-1)}, x.options()) : torch::empty_like(x);
+  // One member's shape: the members share the mask (ForwardContext::members).
+  const auto member_shape = x.sizes().slice(1);
+  auto keep = packed_rows.defined() ? torch::empty({layout_rows, x.size(-1)}, x.options())
+                                    : torch::empty(member_shape, x.options());
   keep.bernoulli_(1.0 - p, *ctx.generator);
   if (packed_rows.defined()) keep = keep.index_select(0, packed_rows);
   return x * keep * (1.0 / (1.0 - p));
@@ -66,30 +84,49 @@ bool has_fused_attention() {
 
 torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                         const torch::Tensor& key_mask, double dropout_p, const ForwardContext& ctx) {
-  const int64_t batch = q.size(0), seq = q.size(2);
+  const int64_t members = ctx.members, rows = q.size(0), seq = q.size(2);
   const double p = ctx.training ? dropout_p : 0.0;
+  // The key mask for all K x B sequences, member-major as q is.
+  const torch::Tensor mask_all =
+      key_mask.defined() && members > 1 ? key_mask.repeat({members, 1}) : key_mask;
 #ifdef HEALBERT_HAS_SDPA
   if (ctx.fused_attention) {
     c10::optional<torch::Tensor> mask;
-    if (key_mask.defined()) mask = key_mask.view({batch, 1, 1, seq});  // true: may attend
+    if (key_mask.defined()) mask = mask_all.view({rows, 1, 1, seq});  // true: may attend
     if (p <= 0.0) return at::scaled_dot_product_attention(q, k, v, mask, 0.0, false);
     // SDPA takes no generator: its dropout draws from the device's default generator. The model lends that
     // generator its own stream for this one call (the step's seed and this call's index) and puts the
     // generator's state back afterwards, so the run is reproducible and nobody else's draws change.
-    const DefaultGeneratorLoan loan(q.device(), mix_seed(ctx.dropout_seed, ctx.attention_calls++));
-    return at::scaled_dot_product_attention(q, k, v, mask, p, false);
+    const uint64_t seed = mix_seed(ctx.dropout_seed, ctx.attention_calls++);
+    if (members == 1) {
+      const DefaultGeneratorLoan loan(q.device(), seed);
+      return at::scaled_dot_product_attention(q, k, v, mask, p, false);
+    }
+    // A fleet: SDPA's mask for a sequence depends on its place in the batch, so each member gets a call of
+    // its own, lent the same seed: the masks a member would get alone.
+    const int64_t b = rows / members;
+    std::vector<torch::Tensor> outs;
+    for (int64_t m = 0; m < members; ++m) {
+      const DefaultGeneratorLoan loan(q.device(), seed);
+      c10::optional<torch::Tensor> member_mask;
+      if (key_mask.defined()) member_mask = key_mask.view({b, 1, 1, seq});
+      outs.push_back(at::scaled_dot_product_attention(q.narrow(0, m * b, b), k.narrow(0, m * b, b),
+                                                      v.narrow(0, m * b, b), member_mask, p, false));
+    }
+    return torch::cat(outs, 0);
   }
 #endif
-  // (B, NH, T, HD) @ (B, NH, HD, T) -> (B, NH, T, T)
+  // (KB, NH, T, HD) @ (KB, NH, HD, T) -> (KB, NH, T, T)
   // Scores in float32 so that the mask value (float32's lowest, as Hugging Face uses) is representable.
   const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(3)));
   auto scores = torch::matmul(q, k.transpose(-1, -2)).to(torch::kFloat32) * scale;
   if (key_mask.defined()) {
-    scores = scores.masked_fill(key_mask.logical_not().view({batch, 1, 1, seq}), std::numeric_limits<float>::lowest());
+    scores = scores.masked_fill(mask_all.logical_not().view({rows, 1, 1, seq}), std::numeric_limits<float>::lowest());
   }
   auto probs = torch::softmax(scores, -1);
-  probs = dropout(probs, p, ctx);
-  return torch::matmul(probs.to(v.scalar_type()), v);  // (B, NH, T, HD)
+  // Dropout sees the members as the leading dimension, so they share one member's masks.
+  probs = dropout(probs.view({members, -1, seq, seq}), p, ctx).view_as(probs);
+  return torch::matmul(probs.to(v.scalar_type()), v);  // (KB, NH, T, HD)
 }
 
 }  // namespace healbert

@@ -1,6 +1,11 @@
 // The tensor building blocks of the encoder, with the precision policy in one place: matmuls run in the
 // compute dtype (float32, or bfloat16 for mixed precision, fp32 master weights cast on use as autocast
 // does), LayerNorm and softmax statistics in float32.
+//
+// Fleets: a model holds K members of one architecture, every parameter stacked (K, ...), and every
+// activation carries the member as its leading dimension, (K, ...). A solo model is K = 1 and takes the
+// same path; with K = 1 the ops call exactly the kernels a single model would (bit-identical to it), with
+// K > 1 they batch over the members (baddbmm, one LayerNorm, one attention over K x B sequences).
 #pragma once
 
 #include <torch/torch.h>
@@ -20,25 +25,30 @@ struct ForwardContext {
   // Seeds fused attention's dropout: call n of this context draws from mix(dropout_seed, n).
   uint64_t dropout_seed = 0;
   mutable uint64_t attention_calls = 0;
+  // Fleet members (the leading dimension of every activation). All members share the dropout stream: a
+  // mask is drawn once, in the shape one member needs, and applied to every member, so each member sees
+  // the masks it would see alone (common random numbers).
+  int64_t members = 1;
 };
 
-// (..., in) -> (..., out), computed in ctx.compute.
+// (K, ..., in) -> (K, ..., out) with stacked weight (K, out, in) and bias (K, out), computed in ctx.compute.
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
                      const ForwardContext& ctx);
 
-// LayerNorm over the last dimension, in float32; returns float32.
+// LayerNorm over the last dimension with stacked (K, H) weight and bias, in float32; returns float32.
 torch::Tensor layer_norm(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias, double eps);
 
 torch::Tensor activate(const torch::Tensor& x, Activation activation);
 
-// Inverted dropout with the model's own generator, so runs are reproducible per model. With packed_rows
-// (x is (N, H): rows packed_rows of a (layout_rows, H) layout) the mask is drawn for the whole layout, in its
-// order, and its packed rows are kept: a real token gets the mask it would get unpacked.
+// Inverted dropout with the model's own generator, so runs are reproducible per model. x is (K, ...): the
+// mask is drawn in one member's shape and shared by all members. With packed_rows (x is (K, N, H): rows
+// packed_rows of a (layout_rows, H) layout) the mask is drawn for the whole layout, in its order, and its
+// packed rows are kept: a real token gets the mask it would get unpacked.
 torch::Tensor dropout(const torch::Tensor& x, double p, const ForwardContext& ctx,
                       const torch::Tensor& packed_rows = {}, int64_t layout_rows = 0);
 
-// Multi-head attention core. q, k, v: (B, NH, T, HD) in ctx.compute; key_mask: (B, T) bool, true where a
-// key may be attended to, or undefined for "all". Returns (B, NH, T, HD).
+// Multi-head attention core. q, k, v: (K * B, NH, T, HD) in ctx.compute, member-major; key_mask: (B, T)
+// bool, true where a key may be attended to, or undefined for "all". Returns (K * B, NH, T, HD).
 torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                         const torch::Tensor& key_mask, double dropout_p, const ForwardContext& ctx);
 

@@ -54,6 +54,11 @@ export interface CorruptionReport {
 
 export interface CorruptOptions {
   seed: number;
+  /**
+   * The fleet member to corrupt (Model.load(dir, { members })); default 0. A member gets exactly the noise
+   * the same model alone gets with this seed.
+   */
+  member?: number;
   /** Count changed entries and norms exactly (default). Off for benchmarks: only the corruption runs. */
   report?: boolean;
   /** Apply with tensor ops, the path of non-CPU devices, even on the CPU (same bytes; for tests). */
@@ -123,6 +128,7 @@ export async function corrupt(model: Model, input: CorruptionSpec | unknown, opt
     exactReport: exact,
     ...(options.tensorOps ? { tensorOps: true } : {}),
     ...(options.kernelOnHost ? { kernelOnHost: true } : {}),
+    member: model.checkMember(options.member, 'corrupt'),
   });
   const tensors: TensorChange[] = result.tensors.map((t) => {
     const p = params[t.index];

@@ -48,6 +48,13 @@ export interface LoadOptions extends HeadOptions {
    * computes every padded position, as transformers does.
    */
   packPadding?: boolean;
+  /**
+   * A fleet: K members of this model, trained together, every matrix product batched over them (default 1,
+   * a solo model). Every member starts from the checkpoint; they see the same batches and dropout masks
+   * and differ in what you do to each (corrupt(model, spec, { member }), per-member trainable sets and
+   * learning-rate scales). Each member trains exactly as the same model alone would.
+   */
+  members?: number;
 }
 
 /** Which implementation each hot path of a model takes on this libtorch and device. */
@@ -61,6 +68,8 @@ export interface EngineInfo {
   optimizer: 'fused' | 'foreach' | '';
   /** Gradient clipping by a device-side factor (no host synchronisation). */
   clipOnDevice: boolean;
+  /** Fleet members (1: a solo model). */
+  members: number;
 }
 
 export interface ParameterInfo extends NativeParamSpec {
@@ -79,10 +88,10 @@ export interface TrainingOptions {
   totalSteps?: number;
   /** Clip the global gradient norm to this; 0 disables. Default 1 (transformers' Trainer). */
   maxGradNorm?: number;
-  /** Return false to freeze a parameter. Default: everything trains. */
-  trainable?: (p: ParameterInfo) => boolean;
-  /** Multiplier of the learning rate per parameter (layer-wise rates). Default 1. */
-  lrScale?: (p: ParameterInfo) => number;
+  /** Return false to freeze a parameter (in a fleet: for that member). Default: everything trains. */
+  trainable?: (p: ParameterInfo, member: number) => boolean;
+  /** Multiplier of the learning rate per parameter (and member, in a fleet): layer-wise rates. Default 1. */
+  lrScale?: (p: ParameterInfo, member: number) => number;
   /** Use the fused AdamW kernel on CUDA when libtorch has it (2.2+). Default true. */
   fused?: boolean;
   /** Use the fused AdamW kernel on the CPU too (libtorch 2.4+; with `fused`). Default false, as in torch.optim. */
@@ -91,11 +100,18 @@ export interface TrainingOptions {
   clipOnDevice?: boolean;
 }
 
+/** A member of a fleet, for the operations that address one (default 0 on a solo model). */
+export interface MemberOption {
+  member?: number;
+}
+
 export type StepResult = NativeStepResult;
 
 export interface SaveOptions {
   /** Storage dtype of the weights. Default float32. */
   dtype?: 'float32' | 'float16' | 'bfloat16';
+  /** The fleet member to save (required for a fleet; 0 for a solo model). */
+  member?: number;
   /** Label names for config.json's id2label. */
   labels?: string[];
   /** config.json's "architectures" entry. Default: the *ForSequenceClassification class. */
@@ -124,6 +140,7 @@ const createEngine = (config: EngineConfig, o: Omit<LoadOptions, 'newHead'>) =>
   loadNative().createModel(config, o.device ?? 'cpu', o.dtype ?? 'float32', checkSeed(o.seed), {
     fusedAttention: o.fusedAttention ?? true,
     packPadding: o.packPadding ?? true,
+    members: checkMembers(o.members),
   });
 const SAFETENSORS_DTYPE = { float32: 'F32', float16: 'F16', bfloat16: 'BF16' } as const;
 const TOKENIZER_FILES = ['vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.json', 'merges.txt'];
@@ -138,6 +155,8 @@ export class Model {
   readonly sourceDir: string | undefined;
   readonly device: string;
   readonly dtype: ComputeDtype;
+  /** Fleet members (LoadOptions.members); 1 for a solo model. */
+  readonly members: number;
   private readonly native: NativeModel;
   private readonly params: ParameterInfo[];
   private readonly byName: Map<string, ParameterInfo>;
@@ -161,6 +180,7 @@ export class Model {
     const info = native.info();
     this.device = info.device;
     this.dtype = info.computeDtype as ComputeDtype;
+    this.members = info.members;
     this.params = native.layout().map((p, index) => ({ ...p, index, numel: p.shape.reduce((a, b) => a * b, 1) }));
     this.byName = new Map(this.params.map((p) => [p.name, p]));
   }
@@ -216,11 +236,45 @@ export class Model {
    * hidden state (B x H); `mlm`: the MLM head's logits (N x V) at the N positions `batch.mlmLabels` labels
    * (row-major, in reading order), for a model loaded with `mlmHead: true`.
    */
-  predict(batch: Batch, options: { output?: 'logits' | 'cls' | 'mlm' } = {}): Promise<Float32Array> {
+  predict(batch: Batch, options: { output?: 'logits' | 'cls' | 'mlm' } & MemberOption = {}): Promise<Float32Array> {
+    const member = this.checkMember(options.member, 'predict');
+    return this.predictMembers(batch, options).then((all) => all[member] as Float32Array);
+  }
+
+  /** predict() for every member of a fleet in one pass: one array per member. */
+  predictMembers(batch: Batch, options: { output?: 'logits' | 'cls' | 'mlm' } = {}): Promise<Float32Array[]> {
     if (options.output === 'mlm' && !batch.mlmLabels)
       throw new HealbertError('ERR_ARGUMENT', "predict with output 'mlm' needs batch.mlmLabels (the positions to predict)");
     checkBatch(batch, this.config, false);
-    return this.enqueue(() => this.native.predict(batch, options.output ?? 'logits'));
+    return this.enqueue(async () => {
+      const all = await this.native.predict(batch, options.output ?? 'logits');
+      if (this.members === 1) return [all];
+      const size = all.length / this.members;
+      return Array.from({ length: this.members }, (_, k) => all.subarray(k * size, (k + 1) * size));
+    });
+  }
+
+  /**
+   * The member an operation addresses: `member`, or 0 on a solo model. A fleet needs it named.
+   * @internal
+   */
+  checkMember(member: number | undefined, what: string): number {
+    if (member === undefined) {
+      if (this.members === 1) return 0;
+      throw new HealbertError('ERR_ARGUMENT', `${what}: this model is a fleet of ${this.members} members; say which (member: 0..${this.members - 1})`);
+    }
+    if (!Number.isInteger(member) || member < 0 || member >= this.members)
+      throw new HealbertError('ERR_ARGUMENT', `${what}: member must be an integer in 0..${this.members - 1}, got ${member}`);
+    return member;
+  }
+
+  /**
+   * Stops a member's training (a diverged one): it takes no more optimizer steps and its loss no longer
+   * drives the backward pass; the other members go on. configureTraining() reactivates every member.
+   */
+  deactivateMember(member: number): Promise<void> {
+    const m = this.checkMember(member, 'deactivateMember');
+    return this.enqueue(() => this.native.setMemberActive(m, false));
   }
 
   /** Sets up AdamW and the schedule for training; resets optimizer state. */
@@ -248,9 +302,17 @@ export class Model {
     if (!Number.isInteger(o.warmupSteps) || o.warmupSteps < 0) bad(`warmupSteps must be an integer >= 0, got ${o.warmupSteps}`);
     if (!Number.isInteger(o.totalSteps) || o.totalSteps < 0) bad(`totalSteps must be an integer >= 0, got ${o.totalSteps}`);
     if (!(o.maxGradNorm >= 0)) bad(`maxGradNorm must be >= 0, got ${o.maxGradNorm}`);
-    const trainable = new Uint8Array(this.params.map((p) => (options.trainable ? (options.trainable(p) ? 1 : 0) : 1)));
-    const scales = new Float64Array(this.params.map((p) => (options.lrScale ? options.lrScale(p) : 1)));
-    if (!trainable.some((t) => t === 1)) bad('trainable froze every parameter');
+    // One entry per parameter, or per member and parameter (member-major) in a fleet.
+    const perMember = this.members > 1 ? Array.from({ length: this.members }, (_, k) => k) : [0];
+    const trainable = new Uint8Array(
+      perMember.flatMap((k) => this.params.map((p) => (options.trainable ? (options.trainable(p, k) ? 1 : 0) : 1))),
+    );
+    const scales = new Float64Array(perMember.flatMap((k) => this.params.map((p) => (options.lrScale ? options.lrScale(p, k) : 1))));
+    for (const k of perMember) {
+      const count = this.params.length;
+      if (!trainable.subarray(k * count, (k + 1) * count).some((t) => t === 1))
+        bad(this.members > 1 ? `trainable froze every parameter of member ${k}` : 'trainable froze every parameter');
+    }
     if (!scales.every((s) => Number.isFinite(s) && s >= 0)) bad('lrScale must return finite numbers >= 0');
     return this.enqueue(async () => {
       await this.native.configureTraining(o, trainable, scales);
@@ -274,10 +336,14 @@ export class Model {
   }
 
   /** The loss and every parameter's gradient for one batch, without changing the model. Dropout off by default. */
-  lossAndGradients(batch: Batch, options: { dropout?: boolean } = {}): Promise<{ loss: number; gradients: Map<string, Float32Array> }> {
+  lossAndGradients(
+    batch: Batch,
+    options: { dropout?: boolean } & MemberOption = {},
+  ): Promise<{ loss: number; gradients: Map<string, Float32Array> }> {
     checkBatch(batch, this.config, true);
+    const member = this.checkMember(options.member, 'lossAndGradients');
     return this.enqueue(async () => {
-      const result = await this.native.lossAndGradients(batch, options.dropout ?? false);
+      const result = await this.native.lossAndGradients(batch, options.dropout ?? false, member);
       const gradients = new Map<string, Float32Array>();
       result.gradients.forEach((g, i) => {
         if (g) gradients.set((this.params[i] as ParameterInfo).name, g);
@@ -286,18 +352,21 @@ export class Model {
     });
   }
 
-  /** A copy of one parameter's values as float32 (row-major). */
-  getParameter(name: string): Promise<Float32Array> {
+  /** A copy of one parameter's values as float32 (row-major): the member's, in a fleet. */
+  getParameter(name: string, options: MemberOption = {}): Promise<Float32Array> {
     const p = this.parameter(name);
-    return this.enqueue(() => this.native.getParameter(p.index));
+    const member = this.checkMember(options.member, 'getParameter');
+    return this.enqueue(() => this.native.getParameter(p.index, member));
   }
 
-  setParameter(name: string, value: Float32Array): Promise<void> {
+  /** Sets one parameter: of one member (`member`), or of every member when none is named. */
+  setParameter(name: string, value: Float32Array, options: MemberOption = {}): Promise<void> {
     const p = this.parameter(name);
     if (!(value instanceof Float32Array) || value.length !== p.numel) {
       throw new HealbertError('ERR_SHAPE', `${name}: expected a Float32Array of ${p.numel} values, got ${value?.length}`);
     }
-    return this.enqueue(() => this.native.setParameter(p.index, value));
+    const member = options.member === undefined ? undefined : this.checkMember(options.member, 'setParameter');
+    return this.enqueue(() => this.native.setParameter(p.index, value, member));
   }
 
   /**
@@ -307,6 +376,7 @@ export class Model {
    */
   async save(dir: string, options: SaveOptions = {}): Promise<void> {
     const dtype = options.dtype ?? 'float32';
+    const member = this.checkMember(options.member, 'save');
     if (!(dtype in SAFETENSORS_DTYPE))
       throw new HealbertError('ERR_ARGUMENT', `save dtype must be float32, float16 or bfloat16, got ${dtype}`);
     if (existsSync(join(dir, 'model.safetensors.index.json'))) {
@@ -323,6 +393,8 @@ export class Model {
           header,
           saved.map((p) => p.index),
           saved.map(() => dtype),
+          undefined,
+          member,
         ),
       ),
     );
@@ -380,8 +452,13 @@ export class Model {
     return this.enqueue(() => this.native.corrupt(request));
   }
 
-  /** Masked-language-model loss (summed) and accuracy over a batch with mlmLabels, in evaluation mode. */
-  evaluateMlm(batch: Batch): Promise<{ lossSum: number; correct: number; count: number }> {
+  /**
+   * Masked-language-model loss (summed) and accuracy over a batch with mlmLabels, in evaluation mode: member
+   * 0's in lossSum and correct, every member's in lossSums and corrects.
+   */
+  evaluateMlm(
+    batch: Batch,
+  ): Promise<{ lossSum: number; correct: number; count: number; lossSums: Float64Array; corrects: Float64Array }> {
     checkBatch(batch, this.config, true);
     if (!batch.mlmLabels) throw new HealbertError('ERR_ARGUMENT', 'evaluateMlm needs batch.mlmLabels');
     return this.enqueue(() => this.native.evaluateMlm(batch));
@@ -393,6 +470,7 @@ export class Model {
    * a data cursor). Both are written to temporary files and renamed.
    */
   async saveTrainingState(dir: string, extra: Record<string, unknown> = {}): Promise<void> {
+    this.checkMember(undefined, 'saveTrainingState (solo models only)');
     const trainable = this.trainableParameters();
     const counters = this.native.optimizerCounters();
     await mkdir(dir, { recursive: true });
@@ -423,6 +501,7 @@ export class Model {
    * Returns the `extra` object saved with it.
    */
   async loadTrainingState(dir: string): Promise<Record<string, unknown>> {
+    this.checkMember(undefined, 'loadTrainingState (solo models only)');
     const stateFile = join(dir, 'training-state.json');
     let state: { format?: number; stepsTaken: number; paramSteps: Record<string, number>; extra?: Record<string, unknown> };
     try {
@@ -473,6 +552,13 @@ export class Model {
     this.queue = result.catch(() => undefined);
     return result;
   }
+}
+
+function checkMembers(members: number | undefined): number {
+  const k = members ?? 1;
+  if (!Number.isInteger(k) || k < 1 || k > 256)
+    throw new HealbertError('ERR_ARGUMENT', `members must be an integer from 1 to 256, got ${members}`);
+  return k;
 }
 
 function checkSeed(seed: number | undefined): number {

@@ -71,10 +71,16 @@ export interface NativeOptimizerOptions {
 }
 
 export interface NativeStepResult {
+  /** Member 0's mean loss (the model's, when it is solo). */
   loss: number;
+  /** Member 0's gradient norm before clipping. */
   gradNorm: number;
   lr: number;
   step: number;
+  /** Every member's mean loss (one entry for a solo model). */
+  losses: Float64Array;
+  /** Every member's gradient norm before clipping (0 for a deactivated member). */
+  gradNorms: Float64Array;
 }
 
 export interface NativeCorruptionRequest {
@@ -91,6 +97,8 @@ export interface NativeCorruptionRequest {
   /** Apply with tensor ops even on the CPU (the path other devices take): the same bytes, for tests. */
   tensorOps?: boolean;
   kernelOnHost?: boolean;
+  /** The fleet member to corrupt (default 0). */
+  member?: number;
 }
 
 export interface NativeCorruptionResult {
@@ -117,17 +125,34 @@ export interface NativeTensorReport {
 
 export interface NativeModel {
   layout(): NativeParamSpec[];
-  info(): { device: string; computeDtype: string; fusedAttention: boolean; packPadding: boolean; optimizer: string; clipOnDevice: boolean };
-  loadFromFile(path: string, entries: { index: number; dtype: string; offset: number; nbytes: number; slot?: TensorSlot }[]): Promise<void>;
-  saveToFile(path: string, header: string, order: number[], dtypes: string[], slots?: TensorSlot[]): Promise<void>;
-  evaluateMlm(batch: NativeBatch): Promise<{ lossSum: number; correct: number; count: number }>;
+  info(): {
+    device: string;
+    computeDtype: string;
+    fusedAttention: boolean;
+    packPadding: boolean;
+    optimizer: string;
+    clipOnDevice: boolean;
+    members: number;
+  };
+  /** member: one member; undefined: every member. */
+  loadFromFile(
+    path: string,
+    entries: { index: number; dtype: string; offset: number; nbytes: number; slot?: TensorSlot }[],
+    member?: number,
+  ): Promise<void>;
+  saveToFile(path: string, header: string, order: number[], dtypes: string[], slots?: TensorSlot[], member?: number): Promise<void>;
+  evaluateMlm(
+    batch: NativeBatch,
+  ): Promise<{ lossSum: number; correct: number; count: number; lossSums: Float64Array; corrects: Float64Array }>;
   optimizerCounters(): { stepsTaken: number; paramSteps: number[] };
   restoreOptimizerCounters(stepsTaken: number, paramSteps: number[]): Promise<void>;
-  getParameter(index: number): Promise<Float32Array>;
-  setParameter(index: number, value: Float32Array): Promise<void>;
+  getParameter(index: number, member?: number): Promise<Float32Array>;
+  /** member undefined: every member. */
+  setParameter(index: number, value: Float32Array, member?: number): Promise<void>;
+  setMemberActive(member: number, active: boolean): Promise<void>;
   configureTraining(options: NativeOptimizerOptions, trainable: Uint8Array, lrScales: Float64Array): Promise<void>;
   trainStep(batches: NativeBatch[], dropout: boolean): Promise<NativeStepResult>;
-  lossAndGradients(batch: NativeBatch, dropout: boolean): Promise<{ loss: number; gradients: (Float32Array | null)[] }>;
+  lossAndGradients(batch: NativeBatch, dropout: boolean, member?: number): Promise<{ loss: number; gradients: (Float32Array | null)[] }>;
   predict(batch: NativeBatch, output: 'logits' | 'cls' | 'mlm'): Promise<Float32Array>;
   corrupt(request: NativeCorruptionRequest): Promise<NativeCorruptionResult>;
   takeSnapshot(name: string): Promise<void>;
@@ -153,7 +178,7 @@ export interface NativeBinding {
     device: string,
     dtype: 'float32' | 'bfloat16',
     seed: number,
-    options?: { fusedAttention?: boolean; packPadding?: boolean },
+    options?: { fusedAttention?: boolean; packPadding?: boolean; members?: number },
   ): Promise<NativeModel>;
   parameterLayout(config: EngineConfig): NativeParamSpec[];
   selfTest(kind: SelfTestKind, async?: false): string;
