@@ -283,7 +283,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
         out.Set("loss", g->loss.at(static_cast<size_t>(member)));
         Napi::Array grads = Napi::Array::New(env, g->grads.size());
         for (size_t i = 0; i < g->grads.size(); ++i)
-          grads[i] = g->grads[i].defined() ? tensor_to_float32(env, g->grads[i].select(0, member).contiguous()) : env.Null();
+          grads[i] =
+              g->grads[i].defined() ? tensor_to_float32(env, g->grads[i].select(0, member).contiguous()) : env.Null();
         out.Set("gradients", grads);
         return out;
       };
@@ -427,15 +428,16 @@ Napi::Value CreateModel(const Napi::CallbackInfo& info) {
     if (options.Has("members")) members = int_field(options, "members");
     if (members < 1) throw_error(env, code::kArgument, "members must be at least 1");
   }
-  return run_async(env, {}, [config, device_name, compute, seed, fused_attention, pack_padding, members]() -> Converter {
-    const torch::Device device = parse_device(device_name);
-    auto model = std::make_shared<std::shared_ptr<Model>>(std::make_shared<Model>(
-        config, device, compute, static_cast<uint64_t>(seed), fused_attention, pack_padding, members));
-    return [model](Napi::Env env) -> Napi::Value {
-      auto external = Napi::External<std::shared_ptr<Model>>::New(env, model.get());
-      return NativeModel::constructor->New({external});
-    };
-  });
+  return run_async(env, {},
+                   [config, device_name, compute, seed, fused_attention, pack_padding, members]() -> Converter {
+                     const torch::Device device = parse_device(device_name);
+                     auto model = std::make_shared<std::shared_ptr<Model>>(std::make_shared<Model>(
+                         config, device, compute, static_cast<uint64_t>(seed), fused_attention, pack_padding, members));
+                     return [model](Napi::Env env) -> Napi::Value {
+                       auto external = Napi::External<std::shared_ptr<Model>>::New(env, model.get());
+                       return NativeModel::constructor->New({external});
+                     };
+                   });
 }
 
 // parameterLayout(config): the parameters a model of this config has (names, shapes, kinds).

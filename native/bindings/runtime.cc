@@ -134,9 +134,23 @@ Napi::Value SetNumThreadsJs(const Napi::CallbackInfo& info) {
   });
 }
 
+// deviceMemory(device): {free, total} bytes of a CUDA device (fleet sizing).
+Napi::Value DeviceMemoryJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::string device = string_arg(info, 0, "device");
+  return guarded(env, [&]() -> Napi::Value {
+    const DeviceMemory m = cuda_memory(device);
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("free", static_cast<double>(m.free));
+    out.Set("total", static_cast<double>(m.total));
+    return out;
+  });
+}
+
 }  // namespace
 
 void register_runtime(Napi::Env env, Napi::Object exports) {
+  exports.Set("deviceMemory", Napi::Function::New(env, DeviceMemoryJs, "deviceMemory"));
   exports.Set("runtimeInfo", Napi::Function::New(env, RuntimeInfoJs, "runtimeInfo"));
   exports.Set("torchMismatch", Napi::Function::New(env, TorchMismatchJs, "torchMismatch"));
   exports.Set("smokeTest", Napi::Function::New(env, SmokeTestJs, "smokeTest"));

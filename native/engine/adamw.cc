@@ -23,8 +23,7 @@
 
 namespace healbert {
 
-AdamW::AdamW(std::vector<torch::Tensor> params, std::vector<OptimizerSlot> slots, int64_t members,
-             AdamWOptions options)
+AdamW::AdamW(std::vector<torch::Tensor> params, std::vector<OptimizerSlot> slots, int64_t members, AdamWOptions options)
     : params_(std::move(params)), slots_(std::move(slots)), members_(members), options_(options) {
   torch::NoGradGuard no_grad;
   for (const auto& p : params_) {

@@ -74,12 +74,12 @@ class AdamW {
     double weight_decay;
     std::vector<size_t> members;  // indices into slots_
   };
-  std::vector<torch::Tensor> params_;  // stacked leaves
+  std::vector<torch::Tensor> params_;                // stacked leaves
   std::vector<torch::Tensor> exp_avg_, exp_avg_sq_;  // stacked, as params_
   std::vector<OptimizerSlot> slots_;
   std::vector<torch::Tensor> value_, avg_, avg_sq_;  // per slot: its member's views of the above
-  std::vector<int64_t> param_steps_;         // per-slot step counts, as torch keeps them per parameter
-  std::vector<torch::Tensor> step_tensors_;  // the same, as float32 device scalars for the fused kernel
+  std::vector<int64_t> param_steps_;                 // per-slot step counts, as torch keeps them per parameter
+  std::vector<torch::Tensor> step_tensors_;          // the same, as float32 device scalars for the fused kernel
   std::vector<Group> groups_;
   int64_t members_ = 1;
   AdamWOptions options_;

@@ -186,7 +186,7 @@ std::pair<torch::Tensor, torch::Tensor> mlm_logits(const ModelConfig& c, const W
   HB_CHECK(w.mlm_bias.defined(), code::kArgument, "this model has no MLM head (load it with mlmHead: true)");
   // Only the labelled positions go through the head: the vocabulary projection dominates its cost.
   auto flat_labels = labels.reshape({-1});
-  auto positions = flat_labels.ne(-100).nonzero().squeeze(1);                      // (N)
+  auto positions = flat_labels.ne(-100).nonzero().squeeze(1);                                      // (N)
   auto states = hidden.reshape({hidden.size(0), -1, hidden.size(-1)}).index_select(1, positions);  // (K, N, H)
   auto h = activate(linear(states, w.mlm_w, w.mlm_b, ctx), c.activation);
   h = layer_norm(h, w.mlm_ln_w, w.mlm_ln_b, c.layer_norm_eps);

@@ -160,8 +160,9 @@ void Model::configure_training(const AdamWOptions& options, const std::vector<bo
         params.push_back(tensors_[i]);
         any = true;
       }
-      slots.push_back(OptimizerSlot{static_cast<size_t>(optimizer_slot_[i]), static_cast<int64_t>(m),
-                                    ParamTraining{!excluded_from_weight_decay(layout_[i].kind), entry(lr_scales, m, i)}});
+      slots.push_back(
+          OptimizerSlot{static_cast<size_t>(optimizer_slot_[i]), static_cast<int64_t>(m),
+                        ParamTraining{!excluded_from_weight_decay(layout_[i].kind), entry(lr_scales, m, i)}});
     }
     tensors_[i].set_requires_grad(any);
   }
@@ -208,11 +209,11 @@ MlmEvaluation Model::evaluate_mlm(const HostBatch& host) {
   const ForwardContext ctx = context(false);
   auto [logits, labels] = mlm_logits(config_, weights_, encode(config_, weights_, batch, ctx), batch.mlm_labels, ctx);
   const int64_t k = logits.size(0);
-  auto loss = torch::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), labels.repeat({k}), {},
-                                        at::Reduction::None)
-                  .view({k, -1})
-                  .to(torch::kFloat64)
-                  .sum(1);
+  auto loss =
+      torch::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), labels.repeat({k}), {}, at::Reduction::None)
+          .view({k, -1})
+          .to(torch::kFloat64)
+          .sum(1);
   auto correct = logits.argmax(-1).eq(labels.unsqueeze(0)).sum(1);
   auto host_values = torch::stack({loss, correct.to(torch::kFloat64)}).cpu();
   MlmEvaluation out;

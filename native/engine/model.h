@@ -141,7 +141,7 @@ class Model {
   bool fused_attention_;
   bool pack_padding_;
   std::unique_ptr<AdamW> optimizer_;
-  std::vector<bool> trainable_;  // K x P, member-major
+  std::vector<bool> trainable_;          // K x P, member-major
   std::vector<int64_t> optimizer_slot_;  // layout index -> AdamW slot, -1 when frozen
   std::map<std::string, std::vector<torch::Tensor>> snapshots_;
 

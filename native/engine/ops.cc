@@ -19,7 +19,8 @@ namespace healbert {
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
                      const ForwardContext& ctx) {
   const int64_t k = weight.size(0);
-  if (k == 1) return torch::linear(x.to(ctx.compute), weight.squeeze(0).to(ctx.compute), bias.squeeze(0).to(ctx.compute));
+  if (k == 1)
+    return torch::linear(x.to(ctx.compute), weight.squeeze(0).to(ctx.compute), bias.squeeze(0).to(ctx.compute));
   // One batched product for all members: (K, M, in) x (K, in, out) + (K, 1, out).
   auto sizes = x.sizes().vec();
   auto flat = x.to(ctx.compute).reshape({k, -1, x.size(-1)});
@@ -87,8 +88,7 @@ torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const to
   const int64_t members = ctx.members, rows = q.size(0), seq = q.size(2);
   const double p = ctx.training ? dropout_p : 0.0;
   // The key mask for all K x B sequences, member-major as q is.
-  const torch::Tensor mask_all =
-      key_mask.defined() && members > 1 ? key_mask.repeat({members, 1}) : key_mask;
+  const torch::Tensor mask_all = key_mask.defined() && members > 1 ? key_mask.repeat({members, 1}) : key_mask;
 #ifdef HEALBERT_HAS_SDPA
   if (ctx.fused_attention) {
     c10::optional<torch::Tensor> mask;

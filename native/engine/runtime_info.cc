@@ -133,6 +133,10 @@ RuntimeInfo runtime_info() {
 }
 
 #ifndef HEALBERT_WITH_CUDA
+DeviceMemory cuda_memory(const std::string& device_name) {
+  fail(code::kDevice, "this build of healbert has no CUDA: no memory to report for ", device_name);
+}
+
 std::vector<CudaDeviceInfo> cuda_device_details(int count) {
   std::vector<CudaDeviceInfo> out;
   for (int i = 0; i < count; ++i) {

@@ -57,6 +57,13 @@ std::string torch_mismatch(const std::string& compiled_version, const std::strin
 // Filled by native/engine/cuda/ in CUDA builds; the CPU build returns indices only.
 std::vector<CudaDeviceInfo> cuda_device_details(int count);
 
+struct DeviceMemory {
+  int64_t free = 0, total = 0;  // bytes
+};
+// Free and total memory of a CUDA device, as the driver reports it (creates the device's context). ERR_DEVICE
+// for the CPU or a build without CUDA.
+DeviceMemory cuda_memory(const std::string& device_name);
+
 // A small matmul on `device` ("cpu", "cuda", "cuda:1"), checked against the same product on the CPU.
 struct SmokeResult {
   std::string device;

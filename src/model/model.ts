@@ -261,7 +261,10 @@ export class Model {
   checkMember(member: number | undefined, what: string): number {
     if (member === undefined) {
       if (this.members === 1) return 0;
-      throw new HealbertError('ERR_ARGUMENT', `${what}: this model is a fleet of ${this.members} members; say which (member: 0..${this.members - 1})`);
+      throw new HealbertError(
+        'ERR_ARGUMENT',
+        `${what}: this model is a fleet of ${this.members} members; say which (member: 0..${this.members - 1})`,
+      );
     }
     if (!Number.isInteger(member) || member < 0 || member >= this.members)
       throw new HealbertError('ERR_ARGUMENT', `${what}: member must be an integer in 0..${this.members - 1}, got ${member}`);
@@ -456,9 +459,7 @@ export class Model {
    * Masked-language-model loss (summed) and accuracy over a batch with mlmLabels, in evaluation mode: member
    * 0's in lossSum and correct, every member's in lossSums and corrects.
    */
-  evaluateMlm(
-    batch: Batch,
-  ): Promise<{ lossSum: number; correct: number; count: number; lossSums: Float64Array; corrects: Float64Array }> {
+  evaluateMlm(batch: Batch): Promise<{ lossSum: number; correct: number; count: number; lossSums: Float64Array; corrects: Float64Array }> {
     checkBatch(batch, this.config, true);
     if (!batch.mlmLabels) throw new HealbertError('ERR_ARGUMENT', 'evaluateMlm needs batch.mlmLabels');
     return this.enqueue(() => this.native.evaluateMlm(batch));

@@ -181,6 +181,8 @@ export interface NativeBinding {
     options?: { fusedAttention?: boolean; packPadding?: boolean; members?: number },
   ): Promise<NativeModel>;
   parameterLayout(config: EngineConfig): NativeParamSpec[];
+  /** Free and total bytes of a CUDA device (ERR_DEVICE elsewhere). */
+  deviceMemory(device: string): { free: number; total: number };
   selfTest(kind: SelfTestKind, async?: false): string;
   selfTest(kind: SelfTestKind, async: true): Promise<string>;
 }

@@ -23,9 +23,10 @@ import { packCorpus } from '../pretrain/pack.js';
 import { loadTokenizer } from '../tokenizer/load.js';
 import { healbertVersion } from '../version.js';
 import { type CellData, loadCellData } from './data.js';
+import { canonicalJson } from './expand.js';
 import { linearProbe } from './probe.js';
 import { cellDir } from './store.js';
-import { evaluate, fineTune, outputs } from './train.js';
+import { evaluateMembers, fineTuneMembers, outputsMembers } from './train.js';
 import type { CellConfig, CellResult, EpochRecord, MetricValues } from './types.js';
 
 export type CellEvent =
@@ -72,7 +73,17 @@ function recoverySettings(config: CellConfig, model: Model, corrupted: Set<strin
   return { ...(trainable ? { trainable } : {}), ...(lrScale ? { lrScale } : {}) };
 }
 
-async function mlmHeal(model: Model, config: CellConfig, seed: number, signal: AbortSignal | undefined): Promise<void> {
+/**
+ * MLM healing of the members that heal (the corrupted ones): the others are deactivated for it. Returns
+ * the members whose MLM loss turned non-finite (with the step): they fail, as a cell alone fails.
+ */
+async function mlmHeal(
+  model: Model,
+  config: CellConfig,
+  seed: number,
+  healing: boolean[],
+  signal: AbortSignal | undefined,
+): Promise<Map<number, number>> {
   const { recovery } = config;
   const tokenizer = await loadTokenizer(config.model.path);
   const corpus = await packCorpus(tokenizer, [recovery.mlmCorpus as string], {
@@ -86,22 +97,68 @@ async function mlmHeal(model: Model, config: CellConfig, seed: number, signal: A
     totalSteps: recovery.mlmSteps,
     weightDecay: 0.01,
   });
+  const active = [...healing];
+  for (const [k, heals] of healing.entries()) if (!heals) await model.deactivateMember(k);
+  const failed = new Map<number, number>();
   const batch = Math.min(config.recipe.batchSize, corpus.train.size);
-  for (let step = 0; step < recovery.mlmSteps; step++) {
+  for (let step = 0; step < recovery.mlmSteps && active.some(Boolean); step++) {
     if (signal?.aborted) throw new HealbertError('ERR_ARGUMENT', 'interrupted');
     const start = (step * batch) % Math.max(1, corpus.train.size - batch);
     const indices = Int32Array.from({ length: batch }, (_, k) => start + k);
     const r = await model.trainStep(maskedBatch(corpus.train, indices, corpus.specials, { seed, stream: step }));
-    if (!Number.isFinite(r.loss)) throw new HealbertError('ERR_ARGUMENT', `MLM healing diverged at step ${step + 1}`);
+    for (const [k, loss] of r.losses.entries()) {
+      if (!active[k] || Number.isFinite(loss)) continue;
+      failed.set(k, step + 1);
+      active[k] = false;
+      if (active.some(Boolean)) await model.deactivateMember(k);
+    }
   }
+  return failed;
+}
+
+/** A cell as the sweep plans it. */
+export interface PlannedCell {
+  id: string;
+  config: CellConfig;
+  baselineId: string | null;
+}
+
+/**
+ * Cells that can share training steps: everything but their corruption alike (model, task, recipe, seed,
+ * protocol, recovery), so they see the same batches and dropout. In the finetuned protocol the corrupted
+ * cells of one baseline form a group; the clean baseline runs first, apart.
+ */
+export function fleetKey(cell: PlannedCell): string {
+  const { corruption, ...rest } = cell.config;
+  const finetuned = rest.protocol === 'finetuned' ? (corruption ? `corrupted of ${cell.baselineId}` : 'clean') : '';
+  return `${canonicalJson(rest)}|${finetuned}`;
 }
 
 export async function runCell(config: CellConfig, ctx: CellContext): Promise<CellResult> {
+  const [result] = await runFleet([{ id: ctx.id, config, baselineId: ctx.baselineId }], ctx);
+  return result as CellResult;
+}
+
+/**
+ * Runs cells of one fleet group (fleetKey) together as the members of one model: one batched training step
+ * for all, evaluation of all in one pass, each member corrupted, probed, healed and saved as its cell alone
+ * would be. A solo cell is a fleet of one. Returns one result per cell, in order.
+ */
+export async function runFleet(cells: PlannedCell[], ctx: Omit<CellContext, 'id' | 'baselineId'>): Promise<CellResult[]> {
+  if (cells.length === 0) return [];
+  const key = fleetKey(cells[0] as PlannedCell);
+  if (cells.some((c) => fleetKey(c) !== key))
+    throw new HealbertError('ERR_INTERNAL', 'a fleet needs cells that differ only in their corruption');
+  const config = (cells[0] as PlannedCell).config;
+  const k = cells.length;
   const startedAt = new Date().toISOString();
   const t0 = process.hrtime.bigint();
   const timings: Record<string, number> = {};
+  const emitAll = (event: (id: string) => CellEvent) => {
+    for (const c of cells) ctx.onEvent?.(event(c.id));
+  };
   const phase = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
-    ctx.onEvent?.({ type: 'cell-phase', id: ctx.id, phase: name });
+    emitAll((id) => ({ type: 'cell-phase', id, phase: name }));
     const start = process.hrtime.bigint();
     try {
       return await work();
@@ -109,32 +166,44 @@ export async function runCell(config: CellConfig, ctx: CellContext): Promise<Cel
       timings[name] = (timings[name] ?? 0) + Number(process.hrtime.bigint() - start) / 1e9;
     }
   };
-  const result: CellResult = {
+  const libtorch = loadNative().runtimeInfo().torchVersion;
+  const results: CellResult[] = cells.map((c, member) => ({
     format: 1,
-    id: ctx.id,
+    id: c.id,
     status: 'done',
-    config,
-    baselineId: ctx.baselineId,
+    config: c.config,
+    baselineId: c.baselineId,
     primaryMetric: '',
     scores: { epochs: [] },
     timings,
+    ...(k > 1 ? { fleet: { size: k, member } } : {}),
     device: ctx.device,
-    versions: { healbert: healbertVersion, libtorch: loadNative().runtimeInfo().torchVersion, node: process.version },
+    versions: { healbert: healbertVersion, libtorch, node: process.version },
     worker: { host: hostname(), pid: process.pid },
     startedAt,
     finishedAt: '',
+  }));
+  /** Members that failed or diverged: they take no further part. */
+  const stopped = new Set<number>();
+  const fail = (member: number, error: NonNullable<CellResult['error']>, status: CellResult['status'] = 'failed') => {
+    const r = results[member] as CellResult;
+    r.status = status;
+    r.error = error;
+    stopped.add(member);
   };
   let model: Model | undefined;
   try {
-    const key = JSON.stringify([config.model.path, config.task, config.recipe.maxLength]);
+    const dataKey = JSON.stringify([config.model.path, config.task, config.recipe.maxLength]);
     const cache = ctx.dataCache ?? new Map<string, Promise<CellData>>();
-    if (!cache.has(key)) cache.set(key, loadCellData(config));
-    const data = await phase('data', () => cache.get(key) as Promise<CellData>);
-    result.primaryMetric = data.task.metrics[0] as string;
-    const finetunedCorrupted = config.protocol === 'finetuned' && config.corruption !== null;
-    const source = finetunedCorrupted ? baselineModelDir(ctx.dir, ctx.baselineId as string) : config.model.path;
+    if (!cache.has(dataKey)) cache.set(dataKey, loadCellData(config));
+    const data = await phase('data', () => cache.get(dataKey) as Promise<CellData>);
+    for (const r of results) r.primaryMetric = data.task.metrics[0] as string;
+    const evalAll = () => evaluateMembers(m(), data.task, data.eval, config.recipe.evalBatchSize);
+    const finetunedCorrupted = config.protocol === 'finetuned' && (cells[0] as PlannedCell).config.corruption !== null;
+    const baselineId = (cells[0] as PlannedCell).baselineId;
+    const source = finetunedCorrupted ? baselineModelDir(ctx.dir, baselineId as string) : config.model.path;
     if (finetunedCorrupted && !existsSync(join(source, 'model.safetensors'))) {
-      throw new HealbertError('ERR_DATA', `the clean baseline ${ctx.baselineId} has not saved its task model`);
+      throw new HealbertError('ERR_DATA', `the clean baseline ${baselineId} has not saved its task model`);
     }
     model = await phase('load', () =>
       Model.load(source, {
@@ -145,18 +214,25 @@ export async function runCell(config: CellConfig, ctx: CellContext): Promise<Cel
         newHead: !finetunedCorrupted,
         seed: derivedSeed(config.seed, 'model'),
         mlmHead: config.recovery.mlmSteps > 0,
+        members: k,
       }),
     );
-    const m = model;
-    if (finetunedCorrupted)
-      result.scores.beforeCorruption = await phase('evaluate', () => evaluate(m, data.task, data.eval, config.recipe.evalBatchSize));
+    const loaded = model;
+    const m = () => loaded;
+    if (finetunedCorrupted) {
+      const before = await phase('evaluate', evalAll);
+      before.forEach((metrics, i) => {
+        (results[i] as CellResult).scores.beforeCorruption = metrics;
+      });
+    }
 
-    const corrupted = new Set<string>();
-    if (config.corruption) {
-      const { label: _, ...spec } = config.corruption;
-      const report = await phase('corrupt', () => corrupt(m, spec, { seed: derivedSeed(config.seed, 'corruption') }));
-      for (const t of report.tensors) corrupted.add(t.name);
-      result.corruption = {
+    const corrupted = cells.map(() => new Set<string>());
+    for (const [member, cell] of cells.entries()) {
+      if (!cell.config.corruption) continue;
+      const { label: _, ...spec } = cell.config.corruption;
+      const report = await phase('corrupt', () => corrupt(loaded, spec, { seed: derivedSeed(config.seed, 'corruption'), member }));
+      for (const t of report.tensors) corrupted[member]?.add(t.name);
+      (results[member] as CellResult).corruption = {
         tensors: report.tensors.length,
         entries: report.total.numel,
         changed: report.total.changed,
@@ -173,70 +249,105 @@ export async function runCell(config: CellConfig, ctx: CellContext): Promise<Cel
     }
 
     if (config.protocol === 'pretrained') {
-      result.scores.probe = await phase('probe', async () => {
-        const train = await outputs(m, data.train, config.recipe.evalBatchSize, 'cls');
-        const test = await outputs(m, data.eval, config.recipe.evalBatchSize, 'cls');
+      const probes = await phase('probe', async () => {
+        const train = await outputsMembers(loaded, data.train, config.recipe.evalBatchSize, 'cls');
+        const test = await outputsMembers(loaded, data.eval, config.recipe.evalBatchSize, 'cls');
         const labels = data.train.labels as Int32Array | Float32Array;
-        const predictions = linearProbe(
-          { features: train.values, labels, n: data.train.size, d: train.width },
-          { features: test.values, labels: data.eval.labels as Int32Array | Float32Array, n: data.eval.size, d: test.width },
-          data.numLabels,
-          config.probe,
-          derivedSeed(config.seed, 'probe'),
-        );
-        if (predictions.some((p) => !Number.isFinite(p)))
-          return Object.fromEntries(data.task.metrics.map((k) => [k, Number.NaN])) as MetricValues;
-        return computeMetrics(data.task, predictions, data.eval.labels as Int32Array | Float32Array).values as MetricValues;
+        return cells.map((_, member) => {
+          const predictions = linearProbe(
+            { features: train.values[member] as Float32Array, labels, n: data.train.size, d: train.width },
+            {
+              features: test.values[member] as Float32Array,
+              labels: data.eval.labels as Int32Array | Float32Array,
+              n: data.eval.size,
+              d: test.width,
+            },
+            data.numLabels,
+            config.probe,
+            derivedSeed(config.seed, 'probe'),
+          );
+          if (predictions.some((p) => !Number.isFinite(p)))
+            return Object.fromEntries(data.task.metrics.map((key) => [key, Number.NaN])) as MetricValues;
+          return computeMetrics(data.task, predictions, data.eval.labels as Int32Array | Float32Array).values as MetricValues;
+        });
       });
-    } else if (config.corruption) {
-      result.scores.afterCorruption = await phase('evaluate', () => evaluate(m, data.task, data.eval, config.recipe.evalBatchSize));
+      probes.forEach((metrics, i) => {
+        (results[i] as CellResult).scores.probe = metrics;
+      });
+    } else if (finetunedCorrupted) {
+      const after = await phase('evaluate', evalAll);
+      after.forEach((metrics, i) => {
+        (results[i] as CellResult).scores.afterCorruption = metrics;
+      });
     }
 
-    if (config.corruption && config.recovery.mlmSteps > 0)
-      await phase('mlm-heal', () => mlmHeal(m, config, derivedSeed(config.seed, 'mlm'), ctx.signal));
+    const healing = cells.map((c) => c.config.corruption !== null && config.recovery.mlmSteps > 0);
+    if (healing.some(Boolean)) {
+      const failed = await phase('mlm-heal', () => mlmHeal(loaded, config, derivedSeed(config.seed, 'mlm'), healing, ctx.signal));
+      for (const [member, step] of failed) fail(member, { code: 'ERR_ARGUMENT', message: `MLM healing diverged at step ${step}` });
+    }
 
     const epochs = finetunedCorrupted ? config.recovery.healEpochs : config.recipe.epochs;
-    const { diverged } = await phase('finetune', async () => {
-      const settings = recoverySettings(config, m, corrupted);
-      return fineTune(m, data.task, data.train, data.eval, {
+    const settings = cells.map((_, member) => recoverySettings(config, loaded, corrupted[member] as Set<string>));
+    const trained = await phase('finetune', () =>
+      fineTuneMembers(loaded, data.task, data.train, data.eval, {
         recipe: config.recipe,
         epochs,
         seed: derivedSeed(config.seed, 'data'),
         signal: ctx.signal,
-        ...settings,
-        onStep: (s) => ctx.onEvent?.({ type: 'cell-step', id: ctx.id, ...s }),
-        onEpoch: (record) => {
-          result.scores.epochs.push(record);
-          ctx.onEvent?.({ type: 'cell-epoch', id: ctx.id, record });
+        inactive: stopped,
+        ...(settings.some((s) => s.trainable) ? { trainable: (p, member) => settings[member]?.trainable?.(p) ?? true } : {}),
+        ...(settings.some((s) => s.lrScale) ? { lrScale: (p, member) => settings[member]?.lrScale?.(p) ?? 1 } : {}),
+        onStep: (s) => {
+          for (const [member, cell] of cells.entries()) {
+            if (s.active[member])
+              ctx.onEvent?.({
+                type: 'cell-step',
+                id: cell.id,
+                epoch: s.epoch,
+                step: s.step,
+                steps: s.steps,
+                loss: s.losses[member] as number,
+              });
+          }
         },
-      });
-    });
-    if (diverged) {
-      result.status = 'diverged';
-      result.error = {
-        code: 'DIVERGED',
-        message: `non-finite training loss (${diverged.loss}) at step ${diverged.step}`,
-        step: diverged.step,
-      };
-    } else {
-      result.scores.final = result.scores.epochs.at(-1)?.metrics as MetricValues;
-      if (config.protocol === 'finetuned' && !config.corruption) {
-        result.scores.beforeCorruption = result.scores.final;
-        const dir = baselineModelDir(ctx.dir, ctx.id);
+        onEpoch: (record, member) => {
+          (results[member] as CellResult).scores.epochs.push(record);
+          ctx.onEvent?.({ type: 'cell-epoch', id: (cells[member] as PlannedCell).id, record });
+        },
+      }),
+    );
+    for (const [member, cell] of cells.entries()) {
+      if (stopped.has(member)) continue;
+      const r = results[member] as CellResult;
+      const diverged = trained.diverged[member];
+      if (diverged) {
+        fail(
+          member,
+          { code: 'DIVERGED', message: `non-finite training loss (${diverged.loss}) at step ${diverged.step}`, step: diverged.step },
+          'diverged',
+        );
+        continue;
+      }
+      r.scores.final = r.scores.epochs.at(-1)?.metrics as MetricValues;
+      if (config.protocol === 'finetuned' && !cell.config.corruption) {
+        r.scores.beforeCorruption = r.scores.final;
+        const dir = baselineModelDir(ctx.dir, cell.id);
         await rm(dir, { recursive: true, force: true });
-        await phase('save', () => m.save(dir));
+        await phase('save', () => loaded.save(dir, { member }));
       }
     }
   } catch (error) {
-    if (ctx.signal?.aborted) throw error; // interrupted: leave no result, the cell is redone next time
-    result.status = 'failed';
-    result.error = isHealbertError(error)
+    if (ctx.signal?.aborted) throw error; // interrupted: leave no result, the cells are redone next time
+    const reason = isHealbertError(error)
       ? { code: error.code, message: error.message }
       : { code: 'ERR_INTERNAL', message: error instanceof Error ? (error.stack ?? error.message) : String(error) };
+    for (let member = 0; member < k; member++) if (!stopped.has(member)) fail(member, reason);
   } finally {
     model?.dispose();
   }
   timings.total = Number(process.hrtime.bigint() - t0) / 1e9;
-  result.finishedAt = new Date().toISOString();
-  return result;
+  const finishedAt = new Date().toISOString();
+  for (const r of results) r.finishedAt = finishedAt;
+  return results;
 }

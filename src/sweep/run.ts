@@ -14,9 +14,10 @@ import { createInterface } from 'node:readline';
 import { HealbertError } from '../errors.js';
 import { loadNative, packageRoot } from '../native/binding.js';
 import { healbertVersion } from '../version.js';
-import { type CellEvent, runCell } from './cell.js';
+import { type CellEvent, fleetKey, type PlannedCell, runFleet } from './cell.js';
 import type { CellData } from './data.js';
 import { expandSweep, shardCells } from './expand.js';
+import { fleetShape, resolveFleet } from './fleet.js';
 import { checkSweepWorld, type ResolvedSweepSpec, readSweepSpec, resolveSweepSpec } from './spec.js';
 import { claimCell, initSweepDir, isFinished, readResult, rebuildIndex, writeResult } from './store.js';
 import type { CellConfig, CellResult } from './types.js';
@@ -49,6 +50,12 @@ export interface SweepOptions {
   workers?: number;
   /** This machine's share: cells i, i+N, i+2N, ... of the id-ordered list. */
   shard?: { index: number; count: number };
+  /**
+   * Cells trained together per step as one fleet (overrides the spec's `fleet`): a number, or 'auto' (1 on
+   * the CPU, what fits in memory on CUDA). Cell ids and results do not depend on it, so a sweep may be
+   * resumed with another fleet size.
+   */
+  fleet?: number | 'auto';
   signal?: AbortSignal;
   onEvent?: (event: SweepEvent) => void;
   /** A lock without a heartbeat for this long is taken over (default 2 minutes). */
@@ -163,6 +170,14 @@ async function workLoop(
   });
   // Clean cells first: corrupted cells of the finetuned protocol start from their baseline's model.
   const order = [...mine.filter((c) => !c.baselineId), ...mine.filter((c) => c.baselineId)];
+  // Fleet sizes per model (they depend on the model's size when 'auto' on CUDA).
+  const setting = options.fleet ?? spec.fleet;
+  const fleetSizes = new Map<string, number>();
+  const fleetSize = async (cell: PlannedCell) => {
+    const path = cell.config.model.path;
+    if (!fleetSizes.has(path)) fleetSizes.set(path, resolveFleet(setting, device, await fleetShape(path), cell.config.recipe));
+    return fleetSizes.get(path) as number;
+  };
   for (;;) {
     let waiting = 0;
     for (const planned of order) {
@@ -183,12 +198,27 @@ async function workLoop(
         waiting += 1;
         continue;
       }
+      const locks = [lock];
       try {
         if (isFinished(await readResult(dir, cell.id))) continue; // finished by another worker meanwhile
-        attempted.add(cell.id);
-        await runOne(cell, dir, device, options, emit, dataCache, worker, known, resultOf);
+        // Its fleet: other unfinished cells of this share that can share its steps, claimed one by one
+        // (a cell another worker holds is left to it).
+        const group = [cell];
+        const size = await fleetSize(cell);
+        const key = size > 1 ? fleetKey(cell) : '';
+        for (const other of order) {
+          if (group.length >= size) break;
+          if (other.id === cell.id || attempted.has(other.id) || fleetKey(other) !== key || (await done(other.id))) continue;
+          const otherLock = await claimCell(dir, other.id, { staleAfterMs });
+          if (!otherLock) continue;
+          locks.push(otherLock);
+          if (isFinished(await readResult(dir, other.id))) continue;
+          group.push(other);
+        }
+        for (const c of group) attempted.add(c.id);
+        await runGroup(group, dir, device, options, emit, dataCache, worker, known, resultOf);
       } finally {
-        await lock.release();
+        for (const l of locks) await l.release();
       }
     }
     if (waiting === 0) {
@@ -205,8 +235,9 @@ async function workLoop(
   }
 }
 
-async function runOne(
-  cell: ReturnType<typeof expandSweep>['cells'][number],
+/** Runs one fleet group (one cell when solo) and writes each cell's result as soon as the group ends. */
+async function runGroup(
+  group: PlannedCell[],
   dir: string,
   device: string,
   options: SweepOptions,
@@ -216,37 +247,35 @@ async function runOne(
   known: Map<string, CellResult>,
   resultOf: (id: string) => Promise<CellResult | undefined>,
 ): Promise<void> {
-  const label = cellLabel(cell.config);
-  emit({ type: 'cell-start', id: cell.id, label, worker });
-  const baseline = cell.baselineId ? await resultOf(cell.baselineId) : undefined;
-  const result: CellResult =
-    cell.config.protocol === 'finetuned' && baseline && baseline.status !== 'done'
-      ? {
-          ...(await runCellSkeleton(cell, device)),
-          error: { code: 'ERR_BASELINE', message: `its clean baseline ${cell.baselineId} ${baseline.status}` },
-        }
-      : await runCell(cell.config, {
-          dir,
-          id: cell.id,
-          baselineId: cell.baselineId,
-          device,
-          signal: options.signal,
-          onEvent: emit,
-          dataCache,
-        });
-  await writeResult(dir, result);
-  known.set(cell.id, result);
-  const metric = result.primaryMetric;
-  emit({
-    type: 'cell-end',
-    id: cell.id,
-    label,
-    status: result.status,
-    metric,
-    score: result.scores.final?.[metric] ?? null,
-    seconds: result.timings.total ?? 0,
-    ...(result.error ? { error: `${result.error.code}: ${result.error.message.split('\n')[0]}` } : {}),
-  });
+  for (const cell of group) emit({ type: 'cell-start', id: cell.id, label: cellLabel(cell.config), worker });
+  // The cells of a group share their baseline (fleetKey).
+  const first = group[0] as PlannedCell;
+  const baseline = first.baselineId ? await resultOf(first.baselineId) : undefined;
+  const results: CellResult[] =
+    first.config.protocol === 'finetuned' && baseline && baseline.status !== 'done'
+      ? await Promise.all(
+          group.map(async (cell) => ({
+            ...(await runCellSkeleton(cell, device)),
+            error: { code: 'ERR_BASELINE', message: `its clean baseline ${cell.baselineId} ${baseline.status}` },
+          })),
+        )
+      : await runFleet(group, { dir, device, signal: options.signal, onEvent: emit, dataCache });
+  for (const [i, cell] of group.entries()) {
+    const result = results[i] as CellResult;
+    await writeResult(dir, result);
+    known.set(cell.id, result);
+    const metric = result.primaryMetric;
+    emit({
+      type: 'cell-end',
+      id: cell.id,
+      label: cellLabel(cell.config),
+      status: result.status,
+      metric,
+      score: result.scores.final?.[metric] ?? null,
+      seconds: result.timings.total ?? 0,
+      ...(result.error ? { error: `${result.error.code}: ${result.error.message.split('\n')[0]}` } : {}),
+    });
+  }
 }
 
 /** A result frame for a cell that could not run (its baseline failed). */
@@ -284,6 +313,7 @@ async function runWorkerProcesses(
     const device = devices[i] ?? 'cpu';
     const args = [...command.slice(1), 'sweep', dir, '--device', device, '--json'];
     if (options.shard) args.push('--shard', `${options.shard.index}/${options.shard.count}`);
+    if (options.fleet !== undefined) args.push('--fleet', String(options.fleet));
     const child = spawn(command[0] as string, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...(device === 'cpu' ? { HEALBERT_THREADS: String(threads) } : {}) },

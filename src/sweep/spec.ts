@@ -142,6 +142,7 @@ export const sweepSpecSchema = {
       },
     },
     device: { type: 'string', default: 'cpu' },
+    fleet: { anyOf: [{ type: 'integer', minimum: 1, maximum: 256 }, { const: 'auto' }] },
     dtype: { enum: ['float32', 'bfloat16'], default: 'float32' },
     cells: {
       type: 'array',
@@ -175,6 +176,8 @@ export interface ResolvedSweepSpec {
   probe: ProbeRecipe;
   recovery: Recovery;
   device: string;
+  /** Cells trained together per step (src/sweep/fleet.ts); not part of any cell id. */
+  fleet: number | 'auto';
   dtype: 'float32' | 'bfloat16';
   cells?: SweepSpec['cells'];
 }
@@ -257,6 +260,7 @@ export function resolveSweepSpec(input: unknown, baseDir = process.cwd()): Resol
     probe: { ...DEFAULT_PROBE, ...spec.probe },
     recovery,
     device: spec.device ?? 'cpu',
+    fleet: spec.fleet ?? 'auto',
     dtype: spec.dtype ?? 'float32',
     ...(spec.cells ? { cells: spec.cells } : {}),
   };

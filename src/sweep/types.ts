@@ -133,7 +133,10 @@ export interface CellResult {
   };
   /** Why the cell diverged (first non-finite loss) or failed (the error). */
   error?: { code: string; message: string; step?: number };
+  /** Seconds per phase; in a fleet, the fleet's (shared by its cells). */
   timings: Record<string, number>;
+  /** Set when the cell ran in a fleet: how many cells shared its steps, and which member it was. */
+  fleet?: { size: number; member: number };
   device: string;
   versions: { healbert: string; libtorch: string; node: string };
   worker: { host: string; pid: number };
@@ -154,6 +157,11 @@ export interface SweepSpec {
   probe?: Partial<ProbeRecipe>;
   recovery?: Partial<Recovery>;
   device?: string;
+  /**
+   * Cells that differ only in their corruption train together, K per step, as the members of one model
+   * (default "auto": 1 on the CPU, what fits in memory on CUDA, at most 8). Results do not depend on it.
+   */
+  fleet?: number | 'auto';
   dtype?: 'float32' | 'bfloat16';
   /** Instead of the grid: exactly these cells (e.g. the cells a Shapley estimate needs). */
   cells?: { model?: string; task?: string; corruption: CorruptionEntry | null; seed: number }[];

@@ -114,7 +114,8 @@ for (const c of CASES) {
         t.deepEqual(inFleet.tensors, alone.tensors, `member ${k}: the same corruption report`);
       }
       // The corruption touched only its member, with the bytes the solo model got.
-      for (const [k, solo] of solos.entries()) t.is((await worstParameterDifference(fleet, k, solo)).relative, 0, `member ${k} after corruption`);
+      for (const [k, solo] of solos.entries())
+        t.is((await worstParameterDifference(fleet, k, solo)).relative, 0, `member ${k} after corruption`);
 
       const evalBatch = batch(c.pad, 9, c.kind, c.tokenTypes);
       const output = c.kind === 'mlm' ? ('mlm' as const) : ('logits' as const);
@@ -132,7 +133,10 @@ for (const c of CASES) {
       for (const [k, solo] of solos.entries()) await solo.configureTraining(training(PLANS[k] as MemberPlan));
       for (let step = 0; step < STEPS; step++) {
         // The last step accumulates two micro-batches.
-        const batches = step === STEPS - 1 ? [batch(c.pad, step, c.kind, c.tokenTypes), batch(c.pad, step + 5, c.kind, c.tokenTypes)] : batch(c.pad, step, c.kind, c.tokenTypes);
+        const batches =
+          step === STEPS - 1
+            ? [batch(c.pad, step, c.kind, c.tokenTypes), batch(c.pad, step + 5, c.kind, c.tokenTypes)]
+            : batch(c.pad, step, c.kind, c.tokenTypes);
         const r = await fleet.trainStep(batches);
         t.is(r.losses.length, PLANS.length);
         for (const [k, solo] of solos.entries()) {

@@ -27,6 +27,12 @@ export const sweepCommand: Command = {
     device: { type: 'string', valueName: 'device', description: 'run in this process on this device (cpu, cuda, cuda:1)' },
     workers: { type: 'string', valueName: 'n', description: 'CPU worker processes', defaultText: '1' },
     shard: { type: 'string', valueName: 'i/N', description: "this machine's share of the cells" },
+    fleet: {
+      type: 'string',
+      valueName: 'K|auto',
+      description: 'train K cells that differ only in their corruption together, in one batched step (results do not depend on K)',
+      defaultText: "the spec's fleet, else auto: 1 on the CPU, what fits on CUDA (at most 8)",
+    },
     json: { type: 'boolean', description: 'print events as JSON lines' },
     'no-progress': { type: 'boolean', description: 'plain log lines even on a terminal' },
     emit: { type: 'string', valueName: 'kind', description: 'print a slurm or k8s manifest instead of running' },
@@ -43,6 +49,7 @@ export const sweepCommand: Command = {
   examples: [
     'healbert sweep sweep.yaml --out ./results/healing',
     'healbert sweep sweep.yaml --out ./results/healing --devices 0,1,2,3',
+    'healbert sweep sweep.yaml --out ./results/healing --device cuda --fleet 8',
     'healbert sweep ./results/healing            # resume',
     'healbert sweep sweep.yaml --out /shared/healing --emit slurm --shards 16 --gpus-per-task 1 > job.sh',
   ],
@@ -80,6 +87,10 @@ export const sweepCommand: Command = {
       : device
         ? [device]
         : undefined;
+    const fleetText = stringOption(values, 'fleet');
+    const fleet = fleetText === undefined || fleetText === 'auto' ? fleetText : Number(fleetText);
+    if (typeof fleet === 'number' && !(Number.isInteger(fleet) && fleet >= 1 && fleet <= 256))
+      throw new UsageError(`--fleet must be an integer from 1 to 256 or auto, got '${fleetText}'`);
     const isDir = existsSync(join(source, 'spec.json'));
     const out = stringOption(values, 'out') ?? (isDir ? source : join('sweeps', (await loadSpec(source)).spec.name));
     const mode = values.json ? 'json' : io.stderr.isTTY && !values['no-progress'] ? 'tty' : 'plain';
@@ -89,6 +100,7 @@ export const sweepCommand: Command = {
       ...(devices ? { devices } : {}),
       workers: numberOption(values, 'workers', { min: 1, max: 256, integer: true }) ?? 1,
       ...(shard ? { shard } : {}),
+      ...(fleet !== undefined ? { fleet } : {}),
       signal,
       onEvent: sweepReporter(io, mode),
     });
