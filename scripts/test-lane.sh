@@ -62,7 +62,7 @@ if [ "$lane" = cuda ]; then
   # A smoke subset on the CPU: loading, errors, the model's arithmetic against the parity references,
   # training, corruption, the 2.x paths.
   npx ava test/doctor.test.ts test/native-errors.test.ts test/loader.test.ts test/torch-mismatch.test.ts test/model/parity.test.ts \
-    test/model/train.test.ts test/model/torch2-paths.test.ts test/corruption
+    test/model/train.test.ts test/model/torch2-paths.test.ts test/model/fleet.test.ts test/corruption
 else
   npx ava
 fi

@@ -17,6 +17,7 @@ export { type EngineConfig, engineConfig, readRawConfig } from './model/config.j
 export { inspectModel, type ModelSummary } from './model/inspect.js';
 export {
   type LoadOptions as ModelLoadOptions,
+  type MemberOption,
   Model,
   type ParameterInfo,
   type SaveOptions,
@@ -29,6 +30,14 @@ export { expandSweep } from './sweep/expand.js';
 export { exportResults, type StatusRow, type SweepStatus, sweepStatus } from './sweep/export.js';
 export { kubernetesIndexedJob, type ManifestOptions, slurmArray } from './sweep/manifests.js';
 export { runSweep, type SweepEvent, type SweepOptions, type SweepSummary } from './sweep/run.js';
+export {
+  evaluate,
+  evaluateMembers,
+  type FleetFineTuneOptions,
+  type FleetFineTuneResult,
+  fineTune,
+  fineTuneMembers,
+} from './sweep/train.js';
 export { type ResolvedSweepSpec, readSweepSpec, resolveSweepSpec, sweepSpecSchema } from './sweep/spec.js';
 export type {
   CellConfig,

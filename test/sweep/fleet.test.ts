@@ -207,3 +207,24 @@ test('--fleet is checked, and shown in --help', async (t) => {
   t.not(bad.status, 0);
   t.regex(bad.stderr, /--fleet must be an integer from 1 to 256 or auto/);
 });
+
+test('auto fleet size: 1 on the CPU; on CUDA what fits in 80% of free memory, at most 8', async (t) => {
+  const { fleetForMemory, fleetShape, memberBytes, resolveFleet } = await import('../../src/sweep/fleet.js');
+  const { bertBaseConfig } = await import('../../bench/inputs.js');
+  const dir = join(tempDir(), 'bert-base-config');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(bertBaseConfig()));
+  const shape = await fleetShape(dir);
+  t.like(shape, { hidden: 768, layers: 12, heads: 12 });
+  t.true(shape.parameters > 109e6 && shape.parameters < 111e6, `${shape.parameters} parameters`);
+  const perMember = memberBytes(shape, { batchSize: 32, maxLength: 128 });
+  // 16 bytes per parameter (1.76 GB) plus activations: a few GB per bert-base member at 32 x 128.
+  t.true(perMember > 3e9 && perMember < 8e9, `${perMember} bytes per member`);
+  t.is(fleetForMemory(140e9, perMember), 8, 'an H200 holds the cap');
+  t.is(fleetForMemory(2e9, perMember), 1, 'never below 1');
+  t.is(fleetForMemory(3 * perMember, perMember), 2);
+  const recipe = tinySpec('x').recipe as unknown as Parameters<typeof resolveFleet>[3];
+  t.is(resolveFleet('auto', 'cpu', shape, recipe), 1);
+  t.is(resolveFleet(3, 'cpu', shape, recipe), 3);
+  t.throws(() => resolveFleet(0, 'cpu', shape, recipe), { message: /fleet must be an integer/ });
+});
