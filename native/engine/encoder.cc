@@ -89,8 +89,18 @@ torch::Tensor embeddings(const ModelConfig& c, const Weights& w, const DeviceBat
 // B * T (on GLUE-like batches padded to their longest row, a third of the rows or less); attention alone
 // needs the (B, T) layout and gets it back, zeros in the padding, which the key mask hides. A real token's
 // values are the padded computation's, up to the summation order inside the matrix products.
+// Rows (N) of one member's flattened layout of `per_member` rows -> (K * N): the same rows of every member in
+// the flattened (K * per_member) layout, member-major.
+torch::Tensor member_rows(const torch::Tensor& rows, int64_t members, int64_t per_member) {
+  if (members == 1) return rows;
+  return (rows.unsqueeze(0) + torch::arange(members, rows.options()).unsqueeze(1) * per_member).reshape({-1});
+}
+
 struct Packing {
   torch::Tensor rows;  // (N) int64 positions in B * T; undefined: nothing packed
+  // (K * N): every member's rows in the flattened (K * B * T) layout, so that packing gathers whole rows
+  // along the first dimension (the contiguous fast path), not along a middle one.
+  torch::Tensor member_rows;
   int64_t batch = 0, seq = 0;
   bool active() const { return rows.defined(); }
 };
@@ -102,19 +112,23 @@ Packing packing_for(const DeviceBatch& b, const ForwardContext& ctx) {
   p.rows = flat.nonzero().squeeze(1);  // (N)
   p.batch = b.key_mask.size(0);
   p.seq = b.key_mask.size(1);
-  if (p.rows.size(0) == flat.size(0)) p.rows = torch::Tensor();  // no padding after all
+  if (p.rows.size(0) == flat.size(0)) {
+    p.rows = torch::Tensor();  // no padding after all
+    return p;
+  }
+  p.member_rows = member_rows(p.rows, ctx.members, flat.size(0));
   return p;
 }
 
 // (K, B, T, H) -> (K, N, H): every member's real tokens.
 torch::Tensor pack(const torch::Tensor& x, const Packing& p) {
-  return x.reshape({x.size(0), -1, x.size(-1)}).index_select(1, p.rows);
+  return x.reshape({-1, x.size(-1)}).index_select(0, p.member_rows).view({x.size(0), -1, x.size(-1)});
 }
 
 // (K, N, H) -> (K, B, T, H), zeros at the padding.
 torch::Tensor unpack(const torch::Tensor& x, const Packing& p) {
-  return torch::zeros({x.size(0), p.batch * p.seq, x.size(-1)}, x.options())
-      .index_copy(1, p.rows, x)
+  return torch::zeros({x.size(0) * p.batch * p.seq, x.size(-1)}, x.options())
+      .index_copy(0, p.member_rows, x.reshape({-1, x.size(-1)}))
       .view({x.size(0), p.batch, p.seq, x.size(-1)});
 }
 
@@ -186,8 +200,11 @@ std::pair<torch::Tensor, torch::Tensor> mlm_logits(const ModelConfig& c, const W
   HB_CHECK(w.mlm_bias.defined(), code::kArgument, "this model has no MLM head (load it with mlmHead: true)");
   // Only the labelled positions go through the head: the vocabulary projection dominates its cost.
   auto flat_labels = labels.reshape({-1});
-  auto positions = flat_labels.ne(-100).nonzero().squeeze(1);                                      // (N)
-  auto states = hidden.reshape({hidden.size(0), -1, hidden.size(-1)}).index_select(1, positions);  // (K, N, H)
+  auto positions = flat_labels.ne(-100).nonzero().squeeze(1);  // (N)
+  const int64_t k = hidden.size(0);
+  auto states = hidden.reshape({-1, hidden.size(-1)})
+                    .index_select(0, member_rows(positions, k, flat_labels.size(0)))
+                    .view({k, -1, hidden.size(-1)});  // (K, N, H)
   auto h = activate(linear(states, w.mlm_w, w.mlm_b, ctx), c.activation);
   h = layer_norm(h, w.mlm_ln_w, w.mlm_ln_b, c.layer_norm_eps);
   // (K, N, V): the decoder is the word embedding matrix when tied, its own Linear when not.
