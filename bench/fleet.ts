@@ -22,7 +22,7 @@ const device = flag('device', 'cpu');
 const cuda = device.startsWith('cuda');
 const glue = flag('glue', join(packageRoot, 'demo', 'data'));
 const sizes = flag('sizes', '1,2,4,8').split(',').map(Number);
-const train = Number(flag('train', cuda ? '4000' : '512'));
+const train = Number(flag('train', cuda ? '2000' : '512'));
 const evalExamples = Number(flag('eval', cuda ? '872' : '256'));
 const epochs = Number(flag('epochs', '1'));
 const work = join(process.env.OUT ?? tmpdir(), 'bench-fleet');
@@ -50,7 +50,14 @@ const spec = {
   tasks: [{ name: 'sst2', data: glue, trainExamples: train, evalExamples }],
   corruptions: [
     { method: 'reinit', label: 'reinit', vary: { 'targets.layers': ['bottom:1', 'bottom:2', 'top:1', 'top:2'] }, targets: {} },
-    { method: 'gaussian', level: 0.5, relative: true, label: 'noise', vary: { 'targets.layers': ['bottom:2', 'top:2', 'all'] }, targets: {} },
+    {
+      method: 'gaussian',
+      level: 0.5,
+      relative: true,
+      label: 'noise',
+      vary: { 'targets.layers': ['bottom:2', 'top:2', 'all'] },
+      targets: {},
+    },
   ],
   seeds: [0],
   recipe: { epochs, batchSize: 32, maxLength: 128, lr: cuda ? 2e-5 : 1e-4, evalBatchSize: 256 },
@@ -86,7 +93,14 @@ for (const fleet of sizes) {
     for (const [k, v] of Object.entries(r.timings)) phases[k] = (phases[k] ?? 0) + v;
   }
   const finals = Object.fromEntries(results.map((r) => [r.config.corruption?.label ?? 'clean', r.scores.final?.accuracy ?? null]));
-  const run = { fleet, cells: summary.done + summary.diverged, wallSeconds, cellsPerHour: (3600 * results.length) / wallSeconds, phases, finals };
+  const run = {
+    fleet,
+    cells: summary.done + summary.diverged,
+    wallSeconds,
+    cellsPerHour: (3600 * results.length) / wallSeconds,
+    phases,
+    finals,
+  };
   runs.push(run);
   console.error(`fleet ${fleet}: ${results.length} cells in ${wallSeconds.toFixed(1)} s, ${run.cellsPerHour.toFixed(1)} cells/hour`);
 }

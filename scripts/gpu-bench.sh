@@ -20,5 +20,7 @@ run corrupt-healbert node --import tsx bench/corrupt.ts --device cuda
 run corrupt-peer python3 bench/peer_corrupt.py --device cuda
 run sweep-healbert node --import tsx bench/sweep-cell.ts --device cuda --glue "${GLUE:-../shared/data/glue}"
 run sweep-peer python3 bench/peer_cell.py --device cuda --glue "${GLUE:-../shared/data/glue}" --work "$OUT/sweep-cell"
+# Fleets of 1, 2, 4 and 8 bert-base cells (issue 15): cells per hour, and the same scores at every size.
+run fleet-healbert node --import tsx bench/fleet.ts --device cuda --glue "${GLUE:-../shared/data/glue}"
 node --import tsx bench/summary.ts "$OUT"
 exit $failed

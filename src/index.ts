@@ -30,6 +30,7 @@ export { expandSweep } from './sweep/expand.js';
 export { exportResults, type StatusRow, type SweepStatus, sweepStatus } from './sweep/export.js';
 export { kubernetesIndexedJob, type ManifestOptions, slurmArray } from './sweep/manifests.js';
 export { runSweep, type SweepEvent, type SweepOptions, type SweepSummary } from './sweep/run.js';
+export { type ResolvedSweepSpec, readSweepSpec, resolveSweepSpec, sweepSpecSchema } from './sweep/spec.js';
 export {
   evaluate,
   evaluateMembers,
@@ -38,7 +39,6 @@ export {
   fineTune,
   fineTuneMembers,
 } from './sweep/train.js';
-export { type ResolvedSweepSpec, readSweepSpec, resolveSweepSpec, sweepSpecSchema } from './sweep/spec.js';
 export type {
   CellConfig,
   CellResult,

@@ -6,56 +6,11 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import type { Batch } from '../../src/batch.js';
 import { corrupt } from '../../src/corruption/corrupt.js';
-import type { CorruptionSpec } from '../../src/corruption/spec.js';
-import { Model, type ParameterInfo, type TrainingOptions } from '../../src/model/model.js';
+import { Model, type ParameterInfo } from '../../src/model/model.js';
 import { tempDir } from '../helpers/checkpoints.js';
-import { isKeyBias, maxAbs, maxAbsDiff, modelFixture } from '../helpers/fixtures.js';
-
-const LR = 1e-3;
-const STEPS = 3;
-
-/** Rows of lengths 9, 4 and 6 padded to 9 (packing active), ids within every fixture's vocabulary. */
-function batch(pad: number, step: number, kind: 'class' | 'regression' | 'mlm', tokenTypes: boolean): Batch {
-  const lengths = [9, 4, 6];
-  const seqLen = 9;
-  const inputIds = new Int32Array(lengths.length * seqLen).fill(pad);
-  const attentionMask = new Uint8Array(lengths.length * seqLen);
-  const tokenTypeIds = new Int32Array(lengths.length * seqLen);
-  const mlmLabels = new Int32Array(lengths.length * seqLen).fill(-100);
-  lengths.forEach((n, r) => {
-    for (let k = 0; k < n; k++) {
-      const i = r * seqLen + k;
-      inputIds[i] = 5 + ((r * 17 + k * 7 + step * 13) % 55);
-      attentionMask[i] = 1;
-      tokenTypeIds[i] = k >= n / 2 ? 1 : 0;
-      if ((k + step) % 3 === 1) mlmLabels[i] = inputIds[i] as number;
-    }
-  });
-  const b: Batch = { batchSize: lengths.length, seqLen, inputIds, attentionMask, ...(tokenTypes ? { tokenTypeIds } : {}) };
-  if (kind === 'mlm') return { ...b, mlmLabels };
-  if (kind === 'regression') return { ...b, labels: Float32Array.from([0.5, 3.25, 1.5 + step]) };
-  return { ...b, labels: Int32Array.from([step % 2, 1, 0]) };
-}
-
-/** What each member gets: a corruption (or none) and its training settings, as a sweep's recovery gives them. */
-interface MemberPlan {
-  corruption: CorruptionSpec | null;
-  trainable?: (p: ParameterInfo) => boolean;
-  lrScale?: (p: ParameterInfo) => number;
-}
-
-const PLANS: MemberPlan[] = [
-  { corruption: null },
-  { corruption: { method: 'gaussian', level: 0.5, targets: { layers: 0 } }, lrScale: (p) => (p.layer >= 0 ? 0.5 ** (1 - p.layer) : 0.25) },
-  {
-    corruption: { method: 'reinit', targets: { layers: 1 } },
-    // freezeUncorrupted: only the corrupted layer and the head train.
-    trainable: (p) => p.layer === 1 || p.isHead || p.component === 'pooler',
-    lrScale: (p) => (p.layer === 1 ? 3 : 1),
-  },
-];
+import { maxAbsDiff, modelFixture } from '../helpers/fixtures.js';
+import { batch, type MemberPlan, PLANS, STEPS, training, worstParameterDifference } from '../helpers/fleet.js';
 
 const CASES = [
   { name: 'tiny-bert', pad: 0, kind: 'class', tokenTypes: true },
@@ -70,35 +25,6 @@ const loadOptions = (c: (typeof CASES)[number]) => ({
   ...(c.kind === 'mlm' ? { mlmHead: true } : {}),
   ...(c.kind === 'regression' ? { problemType: 'regression' as const, numLabels: 1 } : {}),
 });
-
-const training = (plan: MemberPlan): TrainingOptions => ({
-  lr: LR,
-  weightDecay: 0.01,
-  warmupSteps: 1,
-  totalSteps: 10,
-  maxGradNorm: 0.5,
-  ...(plan.trainable ? { trainable: plan.trainable } : {}),
-  ...(plan.lrScale ? { lrScale: plan.lrScale } : {}),
-});
-
-/**
- * The worst relative difference over every parameter. Attention key biases are round-off noise that Adam
- * amplifies (see isKeyBias): they are checked apart, against the largest distance Adam can move them.
- */
-async function worstParameterDifference(fleet: Model, member: number, solo: Model): Promise<{ name: string; relative: number }> {
-  let worst = { name: '', relative: 0 };
-  for (const p of solo.parameters()) {
-    const [a, b] = [await fleet.getParameter(p.name, { member }), await solo.getParameter(p.name)];
-    const diff = maxAbsDiff(a, b);
-    if (isKeyBias(p.name)) {
-      if (diff > 2 * STEPS * LR * 3) worst = { name: p.name, relative: Number.POSITIVE_INFINITY };
-      continue;
-    }
-    const relative = diff / Math.max(maxAbs(b), 1e-3);
-    if (relative > worst.relative) worst = { name: p.name, relative };
-  }
-  return worst;
-}
 
 for (const c of CASES) {
   test(`${c.name}: every member of a fleet of 3 trains as the same model alone (corruption, freezing, lr scales, dropout, clipping)`, async (t) => {
