@@ -9,14 +9,14 @@
  * Options: --sizes 1,2,4,8  --train N  --eval N  --epochs N  --model <HF folder>.
  * Also checks that every fleet size gave every cell the same final score (within one evaluation example).
  */
-import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Model } from '../src/model/model.js';
 import { packageRoot } from '../src/native/binding.js';
 import { runSweep } from '../src/sweep/run.js';
 import { readSweep } from '../src/sweep/store.js';
 import { flag, provenance, writeResult } from './common.js';
+import { randomBertBaseFolder } from './inputs.js';
 
 const device = flag('device', 'cpu');
 const cuda = device.startsWith('cuda');
@@ -32,15 +32,7 @@ async function benchModel(): Promise<string> {
   const given = flag('model', '');
   if (given) return given;
   if (!cuda) return join(packageRoot, 'models', 'mini-bert');
-  // bert-base shapes, random weights, the bert-base-uncased tokenizer.
-  const dir = join(work, 'bert-base-random');
-  const config = JSON.parse(readFileSync(join(packageRoot, 'test', 'fixtures', 'configs', 'bert-base-uncased.json'), 'utf8'));
-  const model = await Model.fromConfig(config, { seed: 0 });
-  await model.save(dir);
-  model.dispose();
-  for (const f of ['vocab.txt', 'tokenizer_config.json'])
-    copyFileSync(join(packageRoot, 'test', 'fixtures', 'tokenizer', 'models', 'bert-base-uncased', f), join(dir, f));
-  return dir;
+  return randomBertBaseFolder(join(work, 'bert-base-random'));
 }
 
 const modelDir = await benchModel();

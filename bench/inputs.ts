@@ -1,12 +1,23 @@
 /** Inputs the benchmarks share: bert-base's configuration and seeded random batches. */
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Batch } from '../src/batch.js';
 import type { RawConfig } from '../src/model/config.js';
+import { Model } from '../src/model/model.js';
 import { packageRoot } from '../src/native/binding.js';
 
 export function bertBaseConfig(): RawConfig {
   return JSON.parse(readFileSync(join(packageRoot, 'test', 'fixtures', 'configs', 'bert-base-uncased.json'), 'utf8'));
+}
+
+/** A Hugging Face folder at `dir`: bert-base shapes, random weights (seed 0), the bert-base-uncased tokenizer. */
+export async function randomBertBaseFolder(dir: string): Promise<string> {
+  const model = await Model.fromConfig(bertBaseConfig(), { seed: 0 });
+  await model.save(dir);
+  model.dispose();
+  for (const f of ['vocab.txt', 'tokenizer_config.json'])
+    copyFileSync(join(packageRoot, 'test', 'fixtures', 'tokenizer', 'models', 'bert-base-uncased', f), join(dir, f));
+  return dir;
 }
 
 /**

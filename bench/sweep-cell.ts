@@ -5,16 +5,16 @@
  *
  *   node --import tsx bench/sweep-cell.ts --device cuda --glue ../shared/data/glue [--train 8000]
  */
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSplit } from '../src/data/load-split.js';
-import { Model } from '../src/model/model.js';
 import { packageRoot } from '../src/native/binding.js';
 import { subsetIndices } from '../src/sweep/data.js';
 import { runSweep } from '../src/sweep/run.js';
 import { readSweep } from '../src/sweep/store.js';
 import { flag, provenance, writeResult } from './common.js';
+import { randomBertBaseFolder } from './inputs.js';
 
 const device = flag('device', 'cpu');
 const glue = flag('glue', join(packageRoot, 'demo', 'data'));
@@ -23,13 +23,7 @@ const work = join(process.env.OUT ?? tmpdir(), 'sweep-cell');
 mkdirSync(work, { recursive: true });
 
 // bert-base shapes, random weights, the bert-base-uncased tokenizer.
-const modelDir = join(work, 'bert-base-random');
-const config = JSON.parse(readFileSync(join(packageRoot, 'test', 'fixtures', 'configs', 'bert-base-uncased.json'), 'utf8'));
-const model = await Model.fromConfig(config, { seed: 0 });
-await model.save(modelDir);
-model.dispose();
-for (const f of ['vocab.txt', 'tokenizer_config.json'])
-  copyFileSync(join(packageRoot, 'test', 'fixtures', 'tokenizer', 'models', 'bert-base-uncased', f), join(modelDir, f));
+const modelDir = await randomBertBaseFolder(join(work, 'bert-base-random'));
 
 const spec = {
   name: 'bench',

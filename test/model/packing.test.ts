@@ -7,28 +7,11 @@ import test from 'ava';
 import type { Batch } from '../../src/batch.js';
 import { Model } from '../../src/model/model.js';
 import { isKeyBias, maxAbs, maxAbsDiff, modelFixture } from '../helpers/fixtures.js';
+import { batch } from '../helpers/fleet.js';
 
-/** Three rows of lengths 9, 4 and 6 in a batch of 9 positions (the rest padding), ids within every fixture's vocabulary. */
-function paddedBatch(pad: number, options: { mlm?: boolean; tokenTypes?: boolean } = {}): Batch {
-  const lengths = [9, 4, 6];
-  const seqLen = 9;
-  const inputIds = new Int32Array(lengths.length * seqLen).fill(pad);
-  const attentionMask = new Uint8Array(lengths.length * seqLen);
-  const tokenTypeIds = new Int32Array(lengths.length * seqLen);
-  const mlmLabels = new Int32Array(lengths.length * seqLen).fill(-100);
-  lengths.forEach((n, r) => {
-    for (let k = 0; k < n; k++) {
-      const i = r * seqLen + k;
-      inputIds[i] = 5 + ((r * 17 + k * 7) % 55);
-      attentionMask[i] = 1;
-      tokenTypeIds[i] = k >= n / 2 ? 1 : 0;
-      if (k % 3 === 1) mlmLabels[i] = inputIds[i] as number;
-    }
-  });
-  const b: Batch = { batchSize: lengths.length, seqLen, inputIds, attentionMask };
-  if (options.tokenTypes) b.tokenTypeIds = tokenTypeIds;
-  return options.mlm ? { ...b, mlmLabels } : { ...b, labels: Int32Array.from([0, 1, 0]) };
-}
+/** Three rows of lengths 9, 4 and 6 in a batch of 9 positions (the rest padding). */
+const paddedBatch = (pad: number, options: { mlm?: boolean; tokenTypes?: boolean } = {}): Batch =>
+  batch(pad, 0, options.mlm ? 'mlm' : 'class', options.tokenTypes === true);
 
 const CASES = [
   { name: 'tiny-bert', pad: 0, tokenTypes: true },
