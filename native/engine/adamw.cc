@@ -133,23 +133,25 @@ bool AdamW::clips_on_device() const {
 double AdamW::step(const std::vector<bool>& active_members) {
   torch::NoGradGuard no_grad;
   const double lr = options_.lr * schedule(steps_taken_);
+  std::vector<torch::Tensor> grads;  // per slot, looked up once
+  for (size_t s = 0; s < slots_.size(); ++s) grads.push_back(grad_of(s, active_members));
   for (const auto& group : groups_) {
     std::vector<size_t> active;
     for (size_t s : group.members)
-      if (grad_of(s, active_members).defined()) active.push_back(s);
+      if (grads[s].defined()) active.push_back(s);
     if (active.empty()) continue;
     if (use_fused_) {
-      step_group_fused(group, active, lr * group.lr_scale, active_members);
+      step_group_fused(group, active, grads, lr * group.lr_scale);
     } else {
-      step_group_foreach(group, active, lr * group.lr_scale, active_members);
+      step_group_foreach(group, active, grads, lr * group.lr_scale);
     }
   }
   ++steps_taken_;
   return lr;
 }
 
-void AdamW::step_group_foreach(const Group& group, const std::vector<size_t>& active, double lr,
-                               const std::vector<bool>& active_members) {
+void AdamW::step_group_foreach(const Group& group, const std::vector<size_t>& active,
+                               const std::vector<torch::Tensor>& grads, double lr) {
   // Parameters of one group normally share a step count; split by count so bias corrections stay exact.
   std::map<int64_t, std::vector<size_t>> by_step;
   for (size_t i : active) by_step[++param_steps_[i]].push_back(i);
@@ -158,7 +160,7 @@ void AdamW::step_group_foreach(const Group& group, const std::vector<size_t>& ac
     std::vector<torch::Tensor> p, g, m, v;
     for (size_t i : members) {
       p.push_back(value_[i]);
-      g.push_back(grad_of(i, active_members));
+      g.push_back(grads[i]);
       m.push_back(avg_[i]);
       v.push_back(avg_sq_[i]);
     }
@@ -176,14 +178,14 @@ void AdamW::step_group_foreach(const Group& group, const std::vector<size_t>& ac
   }
 }
 
-void AdamW::step_group_fused(const Group& group, const std::vector<size_t>& active, double lr,
-                             const std::vector<bool>& active_members) {
+void AdamW::step_group_fused(const Group& group, const std::vector<size_t>& active,
+                             const std::vector<torch::Tensor>& grads, double lr) {
 #ifdef HEALBERT_HAS_FUSED_ADAMW
   std::vector<torch::Tensor> p, g, m, v, steps;
   for (size_t i : active) {
     ++param_steps_[i];
     p.push_back(value_[i]);
-    g.push_back(grad_of(i, active_members));
+    g.push_back(grads[i]);
     m.push_back(avg_[i]);
     v.push_back(avg_sq_[i]);
     steps.push_back(step_tensors_[i]);
@@ -193,7 +195,7 @@ void AdamW::step_group_fused(const Group& group, const std::vector<size_t>& acti
   at::_fused_adamw_(p, g, m, v, /*max_exp_avg_sqs=*/{}, steps, lr, options_.beta1, options_.beta2, group.weight_decay,
                     options_.eps, /*amsgrad=*/false, /*maximize=*/false);
 #else
-  step_group_foreach(group, active, lr, active_members);
+  step_group_foreach(group, active, grads, lr);
 #endif
 }
 

@@ -89,10 +89,11 @@ class AdamW {
   // The slot's gradient slice, or undefined when its parameter has no gradient or its member is inactive.
   torch::Tensor grad_of(size_t slot, const std::vector<bool>& active) const;
 
-  void step_group_foreach(const Group& group, const std::vector<size_t>& active, double lr,
-                          const std::vector<bool>& active_members);
-  void step_group_fused(const Group& group, const std::vector<size_t>& active, double lr,
-                        const std::vector<bool>& active_members);
+  // `active`: the group's slots that step; `grads`: every slot's gradient slice (grad_of).
+  void step_group_foreach(const Group& group, const std::vector<size_t>& active,
+                          const std::vector<torch::Tensor>& grads, double lr);
+  void step_group_fused(const Group& group, const std::vector<size_t>& active, const std::vector<torch::Tensor>& grads,
+                        double lr);
 };
 
 }  // namespace healbert

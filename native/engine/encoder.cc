@@ -221,12 +221,15 @@ ForwardResult forward(const ModelConfig& c, const Weights& w, const DeviceBatch&
   return result;
 }
 
-torch::Tensor member_cross_entropy(const torch::Tensor& logits, const torch::Tensor& labels) {
+torch::Tensor member_token_losses(const torch::Tensor& logits, const torch::Tensor& labels) {
   const int64_t k = logits.size(0);
-  if (k == 1) return torch::cross_entropy_loss(logits.squeeze(0), labels).unsqueeze(0);
   return torch::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), labels.repeat({k}), {}, at::Reduction::None)
-      .view({k, -1})
-      .mean(1);
+      .view({k, -1});
+}
+
+torch::Tensor member_cross_entropy(const torch::Tensor& logits, const torch::Tensor& labels) {
+  if (logits.size(0) == 1) return torch::cross_entropy_loss(logits.squeeze(0), labels).unsqueeze(0);
+  return member_token_losses(logits, labels).mean(1);
 }
 
 torch::Tensor task_loss(const ModelConfig& c, const torch::Tensor& logits, const torch::Tensor& labels) {

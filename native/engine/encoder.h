@@ -54,6 +54,9 @@ std::pair<torch::Tensor, torch::Tensor> mlm_logits(const ModelConfig& config, co
                                                    const torch::Tensor& hidden, const torch::Tensor& labels,
                                                    const ForwardContext& ctx);
 
+// Each member's cross-entropy per row: logits (K, N, C), labels (N) -> (K, N).
+torch::Tensor member_token_losses(const torch::Tensor& logits, const torch::Tensor& labels);
+
 // Each member's mean cross-entropy: logits (K, N, C), labels (N) -> (K).
 torch::Tensor member_cross_entropy(const torch::Tensor& logits, const torch::Tensor& labels);
 

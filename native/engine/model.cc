@@ -26,7 +26,6 @@ Model::Model(ModelConfig config, torch::Device device, torch::ScalarType compute
   HB_CHECK(members >= 1, code::kArgument, "a model needs at least one member, got ", members);
   initialise(seed);
   weights_ = bind_weights(config_, layout_, tensors_);
-  trainable_.assign(layout_.size() * static_cast<size_t>(members_), true);
 }
 
 void Model::check_member(int64_t member, bool allow_all) const {
@@ -146,7 +145,6 @@ void Model::configure_training(const AdamWOptions& options, const std::vector<bo
   const auto entry = [&](const auto& values, size_t member, size_t i) {
     return values.size() == count ? values[i] : values[member * count + i];
   };
-  trainable_.assign(count * k, false);
   std::vector<torch::Tensor> params;
   std::vector<OptimizerSlot> slots;
   optimizer_slot_.assign(count, -1);
@@ -154,7 +152,6 @@ void Model::configure_training(const AdamWOptions& options, const std::vector<bo
     bool any = false;
     for (size_t m = 0; m < k; ++m) {
       if (!entry(trainable, m, i)) continue;
-      trainable_[m * count + i] = true;
       if (!any) {
         optimizer_slot_[i] = static_cast<int64_t>(params.size());
         params.push_back(tensors_[i]);
@@ -209,11 +206,7 @@ MlmEvaluation Model::evaluate_mlm(const HostBatch& host) {
   const ForwardContext ctx = context(false);
   auto [logits, labels] = mlm_logits(config_, weights_, encode(config_, weights_, batch, ctx), batch.mlm_labels, ctx);
   const int64_t k = logits.size(0);
-  auto loss =
-      torch::cross_entropy_loss(logits.reshape({-1, logits.size(-1)}), labels.repeat({k}), {}, at::Reduction::None)
-          .view({k, -1})
-          .to(torch::kFloat64)
-          .sum(1);
+  auto loss = member_token_losses(logits, labels).to(torch::kFloat64).sum(1);
   auto correct = logits.argmax(-1).eq(labels.unsqueeze(0)).sum(1);
   auto host_values = torch::stack({loss, correct.to(torch::kFloat64)}).cpu();
   MlmEvaluation out;

@@ -76,7 +76,6 @@ class Model {
   // A member whose training diverged is deactivated: it takes no more optimizer steps and its loss no
   // longer drives the backward pass; the others go on.
   void set_member_active(int64_t member, bool active);
-  const std::vector<bool>& active_members() const { return active_; }
   const torch::Device& device() const { return device_; }
   torch::ScalarType compute_dtype() const { return compute_; }
   bool fused_attention() const { return fused_attention_; }
@@ -141,7 +140,6 @@ class Model {
   bool fused_attention_;
   bool pack_padding_;
   std::unique_ptr<AdamW> optimizer_;
-  std::vector<bool> trainable_;          // K x P, member-major
   std::vector<int64_t> optimizer_slot_;  // layout index -> AdamW slot, -1 when frozen
   std::map<std::string, std::vector<torch::Tensor>> snapshots_;
 

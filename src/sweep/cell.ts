@@ -198,7 +198,6 @@ export async function runFleet(cells: PlannedCell[], ctx: Omit<CellContext, 'id'
     if (!cache.has(dataKey)) cache.set(dataKey, loadCellData(config));
     const data = await phase('data', () => cache.get(dataKey) as Promise<CellData>);
     for (const r of results) r.primaryMetric = data.task.metrics[0] as string;
-    const evalAll = () => evaluateMembers(m(), data.task, data.eval, config.recipe.evalBatchSize);
     const finetunedCorrupted = config.protocol === 'finetuned' && (cells[0] as PlannedCell).config.corruption !== null;
     const baselineId = (cells[0] as PlannedCell).baselineId;
     const source = finetunedCorrupted ? baselineModelDir(ctx.dir, baselineId as string) : config.model.path;
@@ -218,7 +217,7 @@ export async function runFleet(cells: PlannedCell[], ctx: Omit<CellContext, 'id'
       }),
     );
     const loaded = model;
-    const m = () => loaded;
+    const evalAll = () => evaluateMembers(loaded, data.task, data.eval, config.recipe.evalBatchSize);
     if (finetunedCorrupted) {
       const before = await phase('evaluate', evalAll);
       before.forEach((metrics, i) => {

@@ -173,6 +173,7 @@ async function workLoop(
   // Fleet sizes per model (they depend on the model's size when 'auto' on CUDA).
   const setting = options.fleet ?? spec.fleet;
   const fleetSizes = new Map<string, number>();
+  const fleetKeys = new Map(order.map((c) => [c.id, fleetKey(c)]));
   const fleetSize = async (cell: PlannedCell) => {
     const path = cell.config.model.path;
     if (!fleetSizes.has(path)) fleetSizes.set(path, resolveFleet(setting, device, await fleetShape(path), cell.config.recipe));
@@ -205,10 +206,10 @@ async function workLoop(
         // (a cell another worker holds is left to it).
         const group = [cell];
         const size = await fleetSize(cell);
-        const key = size > 1 ? fleetKey(cell) : '';
+        const key = fleetKeys.get(cell.id) ?? fleetKey(cell); // a baseline of another shard is not in `order`
         for (const other of order) {
           if (group.length >= size) break;
-          if (other.id === cell.id || attempted.has(other.id) || fleetKey(other) !== key || (await done(other.id))) continue;
+          if (other.id === cell.id || attempted.has(other.id) || fleetKeys.get(other.id) !== key || (await done(other.id))) continue;
           const otherLock = await claimCell(dir, other.id, { staleAfterMs });
           if (!otherLock) continue;
           locks.push(otherLock);

@@ -117,13 +117,10 @@ export async function fineTune(
   options: FineTuneOptions,
 ): Promise<FineTuneResult> {
   model.checkMember(undefined, 'fineTune');
-  const { trainable, lrScale, onStep, onEpoch, ...rest } = options;
+  const { onStep, ...rest } = options;
   const r = await fineTuneMembers(model, task, train, evalSet, {
     ...rest,
-    ...(trainable ? { trainable: (p: ParameterInfo) => trainable(p) } : {}),
-    ...(lrScale ? { lrScale: (p: ParameterInfo) => lrScale(p) } : {}),
     ...(onStep ? { onStep: (s: FleetStep) => onStep({ epoch: s.epoch, step: s.step, steps: s.steps, loss: s.losses[0] as number }) } : {}),
-    ...(onEpoch ? { onEpoch: (record: EpochRecord) => onEpoch(record) } : {}),
   });
   return { epochs: r.epochs[0] as EpochRecord[], ...(r.diverged[0] ? { diverged: r.diverged[0] } : {}) };
 }
@@ -138,16 +135,11 @@ export interface FleetStep {
   active: boolean[];
 }
 
-export interface FleetFineTuneOptions {
-  recipe: Recipe;
-  epochs: number;
-  /** Shuffling seed; epoch e uses stream e. */
-  seed: number;
+export interface FleetFineTuneOptions extends Pick<FineTuneOptions, 'recipe' | 'epochs' | 'seed' | 'signal'> {
   trainable?: (p: ParameterInfo, member: number) => boolean;
   lrScale?: (p: ParameterInfo, member: number) => number;
   /** Members that take no part (they failed earlier); their results stay empty. */
   inactive?: ReadonlySet<number>;
-  signal?: AbortSignal | undefined;
   onStep?: (info: FleetStep) => void;
   onEpoch?: (record: EpochRecord, member: number) => void;
 }
