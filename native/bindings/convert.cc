@@ -149,6 +149,7 @@ AdamWOptions to_adamw_options(const Napi::Value& value) {
   o.allow_fused = bool_field(obj, "fused", true);
   o.fused_on_cpu = bool_field(obj, "fusedOnCpu", false);
   o.clip_on_device = bool_field(obj, "clipOnDevice", true);
+  o.one_pass_cpu = bool_field(obj, "onePass", true);
   return o;
 }
 

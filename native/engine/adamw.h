@@ -1,7 +1,8 @@
 // AdamW with decoupled weight decay (torch.optim.AdamW's arithmetic), the linear warm-up/decay schedule of
 // transformers' get_linear_schedule_with_warmup, and clipping by global gradient norm
-// (torch.nn.utils.clip_grad_norm_). Multi-tensor (foreach) kernels everywhere; the fused AdamW kernel
-// where libtorch has it (CUDA 2.2+, CPU 2.4+, on request).
+// (torch.nn.utils.clip_grad_norm_). On the CPU a one-pass update of our own (adamw_cpu.h); elsewhere
+// multi-tensor (foreach) kernels, or the fused AdamW kernel where libtorch has it (CUDA 2.2+, CPU 2.4+ on
+// request).
 #pragma once
 
 #include <torch/torch.h>
@@ -23,6 +24,9 @@ struct AdamWOptions {
   bool allow_fused = true;     // use the fused kernel on CUDA when libtorch has it (2.2+)
   bool fused_on_cpu = false;   // ... and on the CPU too (libtorch 2.4+); off by default, as torch.optim's is
   bool clip_on_device = true;  // clip with a device-side factor where libtorch can (2.1+): no host sync
+  // The one-pass CPU update (adamw_cpu.h) where every trained tensor is a contiguous float32 CPU tensor
+  // (and fused_on_cpu did not ask for libtorch's kernel); false: the multi-tensor (foreach) ops.
+  bool one_pass_cpu = true;
 };
 
 struct ParamTraining {
@@ -42,8 +46,12 @@ struct OptimizerSlot {
 class AdamW {
  public:
   // `params`: the trainable stacked leaf tensors (K, ...); `slots`: the member slices that train. The update
-  // is elementwise, so each member's slice gets exactly the update it would get alone.
-  AdamW(std::vector<torch::Tensor> params, std::vector<OptimizerSlot> slots, int64_t members, AdamWOptions options);
+  // is elementwise, so each member's slice gets exactly the update it would get alone. `compute_copies`
+  // (bf16 mixed precision on the CPU, model.h): per param, its bf16 copy that the forward pass uses, or
+  // undefined. A param's gradient is its copy's (bf16) when the copy has one, else its own; the one-pass
+  // update rewrites the copy from the updated param.
+  AdamW(std::vector<torch::Tensor> params, std::vector<OptimizerSlot> slots, int64_t members, AdamWOptions options,
+        std::vector<torch::Tensor> compute_copies = {});
 
   // Learning-rate multiplier of the schedule at optimizer step `step` (0-based), as transformers computes it.
   double schedule(int64_t step) const;
@@ -65,6 +73,9 @@ class AdamW {
   // Restores the step counters (after the moments were copied in through exp_avg / exp_avg_sq).
   void restore_counters(int64_t steps_taken, const std::vector<int64_t>& param_steps);
   bool fused() const { return use_fused_; }
+  bool one_pass() const { return use_one_pass_; }
+  // True when step() leaves every compute copy equal to its param (the one-pass update rewrites them).
+  bool refreshes_copies() const { return use_one_pass_; }
   // True when clipping scales gradients by a device tensor (no host synchronisation).
   bool clips_on_device() const;
 
@@ -75,6 +86,7 @@ class AdamW {
     std::vector<size_t> members;  // indices into slots_
   };
   std::vector<torch::Tensor> params_;                // stacked leaves
+  std::vector<torch::Tensor> copies_;                // per param: its bf16 compute copy, or undefined
   std::vector<torch::Tensor> exp_avg_, exp_avg_sq_;  // stacked, as params_
   std::vector<OptimizerSlot> slots_;
   std::vector<torch::Tensor> value_, avg_, avg_sq_;  // per slot: its member's views of the above
@@ -85,6 +97,10 @@ class AdamW {
   AdamWOptions options_;
   int64_t steps_taken_ = 0;
   bool use_fused_ = false;
+  bool use_one_pass_ = false;
+  // Per member: the clipping factor clip_gradients found, applied by the one-pass update (which scales each
+  // gradient as it reads it instead of rewriting the gradients first).
+  std::vector<float> pending_grad_scale_;
 
   // The slot's gradient slice, or undefined when its parameter has no gradient or its member is inactive.
   torch::Tensor grad_of(size_t slot, const std::vector<bool>& active) const;
@@ -92,6 +108,8 @@ class AdamW {
   // `active`: the group's slots that step; `grads`: every slot's gradient slice (grad_of).
   void step_group_foreach(const Group& group, const std::vector<size_t>& active,
                           const std::vector<torch::Tensor>& grads, double lr);
+  void step_group_one_pass(const Group& group, const std::vector<size_t>& active,
+                           const std::vector<torch::Tensor>& grads, double lr);
   void step_group_fused(const Group& group, const std::vector<size_t>& active, const std::vector<torch::Tensor>& grads,
                         double lr);
 };

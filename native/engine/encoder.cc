@@ -184,6 +184,7 @@ Weights bind_weights(const ModelConfig& config, const std::vector<ParamSpec>& la
   Weights w;
   w.layers.resize(config.num_layers);
   for (size_t i = 0; i < layout.size(); ++i) *slot(w, layout[i]) = tensors[i];
+  w.tied_decoder = w.word;
   return w;
 }
 
@@ -209,7 +210,7 @@ std::pair<torch::Tensor, torch::Tensor> mlm_logits(const ModelConfig& c, const W
   h = layer_norm(h, w.mlm_ln_w, w.mlm_ln_b, c.layer_norm_eps);
   // (K, N, V): the decoder is the word embedding matrix when tied, its own Linear when not.
   auto logits =
-      (c.mlm_tied ? linear(h, w.word, w.mlm_bias, ctx) : linear(h, w.mlm_dec_w, w.mlm_dec_b, ctx)).to(torch::kFloat32);
+      (c.mlm_tied ? linear(h, w.tied_decoder, w.mlm_bias, ctx) : linear(h, w.mlm_dec_w, w.mlm_dec_b, ctx)).to(torch::kFloat32);
   return {logits, flat_labels.index_select(0, positions)};
 }
 

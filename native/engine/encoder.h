@@ -31,6 +31,7 @@ struct Weights {
   torch::Tensor cls_w, cls_b;                                // the final projection to num_labels
   torch::Tensor mlm_w, mlm_b, mlm_ln_w, mlm_ln_b, mlm_bias;  // BERT's MLM head, when present
   torch::Tensor mlm_dec_w, mlm_dec_b;                        // its own decoder, when untied
+  torch::Tensor tied_decoder;  // the tied decoder's weight: `word`, or its bf16 compute copy (model.h)
 };
 
 Weights bind_weights(const ModelConfig& config, const std::vector<ParamSpec>& layout,

@@ -26,6 +26,55 @@ Model::Model(ModelConfig config, torch::Device device, torch::ScalarType compute
   HB_CHECK(members >= 1, code::kArgument, "a model needs at least one member, got ", members);
   initialise(seed);
   weights_ = bind_weights(config_, layout_, tensors_);
+  make_compute_copies();
+}
+
+void Model::make_compute_copies() {
+  copies_.assign(tensors_.size(), torch::Tensor());
+  // On the CPU only: on CUDA the casts are cheap next to the products, and that path keeps autocast's shape.
+  if (compute_ != torch::kBFloat16 || !device_.is_cpu()) return;
+  bool has_mlm_head = false;
+  for (const auto& spec : layout_) has_mlm_head = has_mlm_head || spec.component == "mlm.bias";
+  std::vector<torch::Tensor> bound = tensors_;
+  torch::Tensor tied;
+  for (size_t i = 0; i < layout_.size(); ++i) {
+    const auto& spec = layout_[i];
+    const bool word_decoder = spec.component == "embeddings.word" && has_mlm_head && config_.mlm_tied;
+    if (spec.kind != ParamKind::kLinearWeight && spec.kind != ParamKind::kBias && !word_decoder) continue;
+    copies_[i] = torch::empty_like(tensors_[i], tensors_[i].options().dtype(compute_)).set_requires_grad(
+        tensors_[i].requires_grad());
+    compute_copy_indices_.push_back(i);
+    if (word_decoder) {
+      tied = copies_[i];  // the lookup keeps reading the float32 table
+    } else {
+      bound[i] = copies_[i];
+    }
+  }
+  compute_weights_ = bind_weights(config_, layout_, bound);
+  if (tied.defined()) compute_weights_.tied_decoder = tied;
+  copies_stale_ = true;
+}
+
+const Weights& Model::forward_weights() {
+  if (compute_copy_indices_.empty()) return weights_;
+  if (copies_stale_) {
+    torch::NoGradGuard no_grad;
+    for (size_t i : compute_copy_indices_) copies_[i].detach().copy_(tensors_[i].detach());
+    copies_stale_ = false;
+  }
+  return compute_weights_;
+}
+
+void Model::fold_copy_gradients(bool all) {
+  torch::NoGradGuard no_grad;
+  for (size_t i : compute_copy_indices_) {
+    const auto& copy_grad = copies_[i].grad();
+    auto& master = tensors_[i];
+    if (!copy_grad.defined() || (!all && !master.grad().defined())) continue;
+    auto widened = copy_grad.to(torch::kFloat32);
+    master.mutable_grad() = master.grad().defined() ? master.grad() + widened : widened;
+    copies_[i].mutable_grad().reset();
+  }
 }
 
 void Model::check_member(int64_t member, bool allow_all) const {
@@ -35,6 +84,7 @@ void Model::check_member(int64_t member, bool allow_all) const {
 
 std::vector<torch::Tensor> Model::member_tensors(int64_t member) const {
   check_member(member, false);
+  copies_stale_ = true;
   std::vector<torch::Tensor> views;
   for (const auto& t : tensors_) views.push_back(t.detach().select(0, member));
   return views;
@@ -80,6 +130,7 @@ void Model::initialise(uint64_t seed) {
 void Model::load_from_file(const std::string& path, const std::vector<FileTensor>& entries, int64_t member) {
   check_member(member, true);
   torch::NoGradGuard no_grad;
+  copies_stale_ = true;
   std::ifstream in(path, std::ios::binary);
   HB_CHECK(in.good(), code::kIo, "cannot open ", path);
   for (const auto& e : entries) {
@@ -126,6 +177,7 @@ torch::Tensor Model::get_parameter(size_t index, int64_t member) const {
 void Model::set_parameter(size_t index, const torch::Tensor& value, int64_t member) {
   check_member(member, true);
   torch::NoGradGuard no_grad;
+  copies_stale_ = true;
   auto& stacked = tensors_.at(index);
   auto target = member < 0 ? stacked.detach() : stacked.detach().select(0, member);
   const auto expected = stacked.sizes().slice(1);
@@ -162,9 +214,13 @@ void Model::configure_training(const AdamWOptions& options, const std::vector<bo
                         ParamTraining{!excluded_from_weight_decay(layout_[i].kind), entry(lr_scales, m, i)}});
     }
     tensors_[i].set_requires_grad(any);
+    if (copies_[i].defined()) copies_[i].set_requires_grad(any);
   }
+  std::vector<torch::Tensor> param_copies;
+  for (size_t i = 0; i < count; ++i)
+    if (optimizer_slot_[i] >= 0) param_copies.push_back(copies_[i]);
   active_.assign(k, true);
-  optimizer_ = std::make_unique<AdamW>(params, slots, members_, options);
+  optimizer_ = std::make_unique<AdamW>(params, slots, members_, options, param_copies);
 }
 
 ForwardContext Model::context(bool training) {
@@ -190,21 +246,23 @@ ForwardContext Model::context(bool training) {
 }
 
 torch::Tensor Model::batch_loss(const DeviceBatch& batch, bool is_mlm, const ForwardContext& ctx) {
+  const Weights& w = forward_weights();
   if (is_mlm) {
-    auto [logits, labels] = mlm_logits(config_, weights_, encode(config_, weights_, batch, ctx), batch.mlm_labels, ctx);
+    auto [logits, labels] = mlm_logits(config_, w, encode(config_, w, batch, ctx), batch.mlm_labels, ctx);
     return member_cross_entropy(logits, labels);
   }
-  auto result = forward(config_, weights_, batch, ctx);
+  auto result = forward(config_, w, batch, ctx);
   return task_loss(config_, result.logits, batch.labels);
 }
 
 MlmEvaluation Model::evaluate_mlm(const HostBatch& host) {
   validate_batch(host, config_, /*need_labels=*/true);
   HB_CHECK(host.is_mlm(), code::kArgument, "evaluateMlm needs a batch with mlmLabels");
+  const Weights& w = forward_weights();  // refreshed outside inference mode
   c10::InferenceMode inference;
   const DeviceBatch batch = to_device(host, device_);
   const ForwardContext ctx = context(false);
-  auto [logits, labels] = mlm_logits(config_, weights_, encode(config_, weights_, batch, ctx), batch.mlm_labels, ctx);
+  auto [logits, labels] = mlm_logits(config_, w, encode(config_, w, batch, ctx), batch.mlm_labels, ctx);
   const int64_t k = logits.size(0);
   auto loss = member_token_losses(logits, labels).to(torch::kFloat64).sum(1);
   auto correct = logits.argmax(-1).eq(labels.unsqueeze(0)).sum(1);
@@ -247,6 +305,7 @@ torch::Tensor Model::driving_members() const {
 
 void Model::zero_grad() {
   for (auto& t : tensors_) t.mutable_grad().reset();  // set_to_none, as torch 2.x optimizers do
+  for (size_t i : compute_copy_indices_) copies_[i].mutable_grad().reset();
 }
 
 StepResult Model::train_step(const std::vector<HostBatch>& micro_batches, bool dropout) {
@@ -265,10 +324,14 @@ StepResult Model::train_step(const std::vector<HostBatch>& micro_batches, bool d
     // (diverged) loss is left out, so it gets none.
     (driving.defined() ? losses.index_select(0, driving) : losses).sum().backward();
     loss_sum += losses.detach();
+    // Micro-batches accumulate in float32, as autocast's float32 gradients do; one batch's bf16 gradients
+    // go to the optimizer as they are.
+    fold_copy_gradients(/*all=*/micro_batches.size() > 1);
   }
   auto grad_norm = optimizer_->clip_gradients(active_);
   StepResult out;
   out.lr = optimizer_->step(active_);
+  if (!optimizer_->refreshes_copies()) copies_stale_ = true;
   out.step = optimizer_->steps_taken();
   auto both = torch::stack({loss_sum.to(torch::kFloat32), grad_norm.to(loss_sum.device(), torch::kFloat32)}).cpu();
   for (int64_t m = 0; m < members_; ++m) {
@@ -284,6 +347,7 @@ Gradients Model::loss_and_gradients(const HostBatch& host, bool dropout) {
   const DeviceBatch batch = to_device(host, device_);
   auto losses = batch_loss(batch, host.is_mlm(), context(dropout));
   losses.sum().backward();
+  fold_copy_gradients(/*all=*/true);
   Gradients out;
   auto host_losses = losses.detach().to(torch::kCPU, torch::kFloat64);
   for (int64_t m = 0; m < members_; ++m) out.loss.push_back(host_losses[m].item<double>());
@@ -297,17 +361,18 @@ Gradients Model::loss_and_gradients(const HostBatch& host, bool dropout) {
 
 torch::Tensor Model::predict(const HostBatch& host, PredictOutput output) {
   validate_batch(host, config_, /*need_labels=*/false);
+  const Weights& w = forward_weights();  // refreshed outside inference mode
   c10::InferenceMode inference;
   const DeviceBatch batch = to_device(host, device_);
   if (output == PredictOutput::kMlm) {
     HB_CHECK(host.is_mlm(), code::kArgument,
              "predict with output 'mlm' needs a batch with mlmLabels (the positions to predict)");
-    auto hidden = encode(config_, weights_, batch, context(false));
-    return mlm_logits(config_, weights_, hidden, batch.mlm_labels, context(false))
+    auto hidden = encode(config_, w, batch, context(false));
+    return mlm_logits(config_, w, hidden, batch.mlm_labels, context(false))
         .first.to(torch::kCPU, torch::kFloat32)
         .contiguous();
   }
-  auto result = forward(config_, weights_, batch, context(false));
+  auto result = forward(config_, w, batch, context(false));
   auto chosen = output == PredictOutput::kLogits ? result.logits : result.cls;
   return chosen.to(torch::kCPU, torch::kFloat32).contiguous();
 }

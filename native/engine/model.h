@@ -69,10 +69,17 @@ class Model {
 
   const ModelConfig& config() const { return config_; }
   const std::vector<ParamSpec>& layout() const { return layout_; }
-  std::vector<torch::Tensor>& tensors() { return tensors_; }  // stacked (K, ...)
+  // Stacked (K, ...). Handing them out for writing marks the bf16 compute copies stale.
+  std::vector<torch::Tensor>& tensors() {
+    copies_stale_ = true;
+    return tensors_;
+  }
   int64_t members() const { return members_; }
-  // Views of one member's parameters, aligned with layout() (in-place changes show through).
+  // Views of one member's parameters, aligned with layout() (in-place changes show through, so the bf16
+  // compute copies are marked stale).
   std::vector<torch::Tensor> member_tensors(int64_t member) const;
+  // True when the forward pass reads bf16 copies of the matrix weights (bf16 compute on the CPU).
+  bool has_compute_copies() const { return !compute_copy_indices_.empty(); }
   // A member whose training diverged is deactivated: it takes no more optimizer steps and its loss no
   // longer drives the backward pass; the others go on.
   void set_member_active(int64_t member, bool active);
@@ -82,7 +89,10 @@ class Model {
   bool pack_padding() const { return pack_padding_; }
   // "fused", "foreach", or "" before configure_training.
   bool clips_on_device() const { return optimizer_ && optimizer_->clips_on_device(); }
-  std::string optimizer_kind() const { return optimizer_ ? (optimizer_->fused() ? "fused" : "foreach") : ""; }
+  std::string optimizer_kind() const {
+    if (!optimizer_) return "";
+    return optimizer_->fused() ? "fused" : optimizer_->one_pass() ? "one-pass" : "foreach";
+  }
 
   // Copies tensors from a checkpoint file into the parameters (converting to float32): into one member, or
   // into every member when member is -1.
@@ -133,6 +143,17 @@ class Model {
   std::vector<ParamSpec> layout_;
   std::vector<torch::Tensor> tensors_;
   Weights weights_;
+  // bf16 mixed precision on the CPU: a bf16 copy of every tensor the matrix products read (linear weights and
+  // biases; the word embeddings when they are the tied MLM decoder), made once per change of the float32
+  // master instead of once per use (autocast's cast per forward pass). The forward pass binds
+  // compute_weights_ (the copies where there are some, the masters elsewhere: embeddings and LayerNorms
+  // stay float32, as under autocast). The copies are leaves: their bf16 gradients are what autocast's cast
+  // would have handed back to the master, and AdamW reads them (adamw.h) and rewrites the copies in its
+  // update. Anything else that writes the masters marks the copies stale; the next forward pass refreshes them.
+  std::vector<torch::Tensor> copies_;  // aligned with tensors_, undefined where none
+  std::vector<size_t> compute_copy_indices_;
+  Weights compute_weights_;
+  mutable bool copies_stale_ = true;
   torch::Device device_;
   torch::ScalarType compute_;
   at::Generator dropout_generator_;
@@ -144,6 +165,12 @@ class Model {
   std::map<std::string, std::vector<torch::Tensor>> snapshots_;
 
   void initialise(uint64_t seed);
+  void make_compute_copies();
+  // The weights the forward pass reads, the copies refreshed first where stale.
+  const Weights& forward_weights();
+  // Folds the copies' bf16 gradients into their masters' float32 gradients: every one (all), or only where
+  // the master has a gradient of its own too (the tied word embeddings: lookup and decoder).
+  void fold_copy_gradients(bool all);
   ForwardContext context(bool training);
   // Each member's training loss on one batch, (K): classification/regression, or MLM when it carries
   // mlm_labels.

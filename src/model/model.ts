@@ -64,8 +64,12 @@ export interface EngineInfo {
   fusedAttention: boolean;
   /** Padded batches run their per-token layers on the real tokens only. */
   packPadding: boolean;
-  /** 'fused' or 'foreach' AdamW once training is configured; '' before. */
-  optimizer: 'fused' | 'foreach' | '';
+  /**
+   * AdamW's implementation once training is configured ('' before): 'one-pass' (healbert's own update, one
+   * pass over memory per parameter: the CPU's default), 'fused' (libtorch's kernel: CUDA, or the CPU with
+   * fusedOnCpu) or 'foreach' (libtorch's multi-tensor ops, with onePass: false).
+   */
+  optimizer: 'one-pass' | 'fused' | 'foreach' | '';
   /** Gradient clipping by a device-side factor (no host synchronisation). */
   clipOnDevice: boolean;
   /** Fleet members (1: a solo model). */
@@ -98,6 +102,11 @@ export interface TrainingOptions {
   fusedOnCpu?: boolean;
   /** Clip gradients by a device-side factor, without a host synchronisation (libtorch 2.1+). Default true. */
   clipOnDevice?: boolean;
+  /**
+   * On the CPU, AdamW's one-pass update (clipping factor, decay, moments, step and the bf16 weight copies in
+   * one pass over memory) instead of libtorch's multi-tensor ops. Default true; the same arithmetic.
+   */
+  onePass?: boolean;
 }
 
 /** A member of a fleet, for the operations that address one (default 0 on a solo model). */
@@ -294,6 +303,7 @@ export class Model {
       fused: options.fused ?? true,
       fusedOnCpu: options.fusedOnCpu ?? false,
       clipOnDevice: options.clipOnDevice ?? true,
+      onePass: options.onePass ?? true,
     };
     const bad = (what: string) => {
       throw new HealbertError('ERR_ARGUMENT', `training option ${what}`);

@@ -67,6 +67,7 @@ export interface NativeOptimizerOptions {
   maxGradNorm: number;
   fused: boolean;
   fusedOnCpu: boolean;
+  onePass: boolean;
   clipOnDevice: boolean;
 }
 
