@@ -2,16 +2,20 @@
  * `npm run bench:cpu`: healbert against its peer (Hugging Face transformers on the same torch) on this
  * machine's CPU, in one run, workload by workload: healbert's side in this process, then the peer's
  * (bench/peer_cpu.py) in the lane's python, one after the other so they never share the cores. Both sides
- * run float32 with the same shapes, rows and recipes. scripts/bench-cpu.sh builds healbert against the
+ * run each model workload in each dtype with the same shapes, rows and recipes: float32, and bfloat16 mixed
+ * precision (healbert's bf16 mode; the peer under torch.autocast('cpu', torch.bfloat16)). Corruption writes
+ * the float32 weights whatever the dtype, so it runs once. scripts/bench-cpu.sh builds healbert against the
  * pip-torch lane's torch and starts this with HEALBERT_ADDON and HEALBERT_PYTHON set.
  *
- * Writes bench/results/cpu-summary.json: { rows: [{ workload, healbert_ms, peer_ms, ratio }] } with
- * ratio = peer_ms / healbert_ms (above 1: healbert is faster), plus the machine, libtorch and commit.
+ * Writes bench/results/cpu-summary.json: { rows: [{ workload, dtype, healbert_ms, peer_ms, ratio }] } with
+ * ratio = peer_ms / healbert_ms (above 1: healbert is faster), plus the machine (its CPU model and whether
+ * it has native bf16), libtorch and commit.
  *
- *   node --import tsx bench/cpu.ts [--only train-step,eval,corrupt,cell,mlm-step] [--repeat 5]
+ *   node --import tsx bench/cpu.ts [--only train-step,eval,corrupt,cell,mlm-step] [--dtypes float32,bfloat16]
+ *                                  [--repeat 5]
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Batch } from '../src/batch.js';
@@ -30,11 +34,15 @@ const python = process.env.HEALBERT_PYTHON;
 if (!python) throw new Error('bench:cpu needs HEALBERT_PYTHON (the python with transformers); run it with `npm run bench:cpu`');
 const only = new Set(flag('only', 'train-step,eval,corrupt,cell,mlm-step').split(','));
 const repeat = Number(flag('repeat', '5'));
+type Dtype = 'float32' | 'bfloat16';
+const dtypes = flag('dtypes', 'float32,bfloat16').split(',') as Dtype[];
+for (const d of dtypes) if (d !== 'float32' && d !== 'bfloat16') throw new Error(`--dtypes: float32 or bfloat16, got ${d}`);
 const work = join(process.env.OUT ?? tmpdir(), 'healbert-bench-cpu');
 mkdirSync(work, { recursive: true });
 
 interface Row {
   workload: string;
+  dtype: Dtype | 'float32 weights';
   healbert_ms: number;
   peer_ms: number;
   ratio: number;
@@ -55,22 +63,25 @@ function peer(workload: string, args: string[] = []): Record<string, unknown> {
   return out;
 }
 
-function add(workload: string, healbertMs: number, peerMs: number, detail?: Record<string, unknown>): void {
+function add(workload: string, dtype: Row['dtype'], healbertMs: number, peerMs: number, detail?: Record<string, unknown>): void {
   const row = {
     workload,
+    dtype,
     healbert_ms: round(healbertMs),
     peer_ms: round(peerMs),
     ratio: round(peerMs / healbertMs, 3),
     ...(detail ? { detail } : {}),
   };
   rows.push(row);
-  console.error(`${workload.padEnd(44)} healbert ${fmt(healbertMs)}  peer ${fmt(peerMs)}  ratio ${row.ratio.toFixed(2)}`);
+  console.error(
+    `${workload.padEnd(44)} ${dtype.padEnd(9)} healbert ${fmt(healbertMs)}  peer ${fmt(peerMs)}  ratio ${row.ratio.toFixed(2)}`,
+  );
 }
 const round = (x: number, digits = 2) => Number(x.toFixed(digits));
 const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`).padStart(9);
 
-async function stepWorkload(name: string, mlm: boolean, batchSize: number, seqLen: number): Promise<void> {
-  const model = await Model.fromConfig(bertBaseConfig(), { seed: 0, mlmHead: mlm });
+async function stepWorkload(name: string, mlm: boolean, batchSize: number, seqLen: number, dtype: Dtype): Promise<void> {
+  const model = await Model.fromConfig(bertBaseConfig(), { seed: 0, mlmHead: mlm, dtype });
   try {
     await model.configureTraining({
       lr: mlm ? 1e-4 : 2e-5,
@@ -81,20 +92,37 @@ async function stepWorkload(name: string, mlm: boolean, batchSize: number, seqLe
     });
     const batch = randomBatch(batchSize, seqLen, 1, { mlm });
     const h = await time(() => model.trainStep(batch), 2, repeat);
-    const p = peer(mlm ? 'mlm-step' : 'train-step', ['--repeat', String(repeat), '--batch', String(batchSize), '--seq', String(seqLen)]);
-    add(name, h.medianMs, p.ms as number);
+    const p = peer(mlm ? 'mlm-step' : 'train-step', [
+      ...['--repeat', String(repeat), '--batch', String(batchSize), '--seq', String(seqLen), '--dtype', dtype],
+    ]);
+    add(name, dtype, h.medianMs, p.ms as number);
+    if (mlm) {
+      // Pre-training throughput: the tokens of one step over its time (both sides mask 15% of them).
+      const tokens = batchSize * seqLen;
+      const perSecond = (ms: number) => (tokens * 1000) / ms;
+      rows.push({
+        workload: `MLM pre-training throughput (tokens/s, bert-base, ${batchSize} x ${seqLen})`,
+        dtype,
+        healbert_ms: round(h.medianMs),
+        peer_ms: round(p.ms as number),
+        ratio: round((p.ms as number) / h.medianMs, 3),
+        detail: { healbert_tokens_per_s: round(perSecond(h.medianMs), 0), peer_tokens_per_s: round(perSecond(p.ms as number), 0) },
+      });
+    }
   } finally {
     model.dispose();
   }
 }
 
-async function evalWorkload(batchSize: number, seqLen: number): Promise<void> {
-  const model = await Model.fromConfig(bertBaseConfig(), { seed: 0 });
+async function evalWorkload(batchSize: number, seqLen: number, dtype: Dtype): Promise<void> {
+  const model = await Model.fromConfig(bertBaseConfig(), { seed: 0, dtype });
   try {
     const batch: Batch = randomBatch(batchSize, seqLen, 3);
     const h = await time(() => model.predict(batch), 1, Math.max(3, repeat - 2));
-    const p = peer('eval', ['--repeat', String(Math.max(3, repeat - 2)), '--batch', String(batchSize), '--seq', String(seqLen)]);
-    add(`evaluation (bert-base, batch ${batchSize} x ${seqLen})`, h.medianMs, p.ms as number);
+    const p = peer('eval', [
+      ...['--repeat', String(Math.max(3, repeat - 2)), '--batch', String(batchSize), '--seq', String(seqLen), '--dtype', dtype],
+    ]);
+    add(`evaluation (bert-base, batch ${batchSize} x ${seqLen})`, dtype, h.medianMs, p.ms as number);
   } finally {
     model.dispose();
   }
@@ -141,13 +169,19 @@ async function corruptWorkload(): Promise<void> {
   const peerRows = p.rows as Record<string, { ms: number }>;
   for (const [name] of specs) {
     const layers = name.includes('layer 0') ? 'layer 0' : '12 encoder layers';
-    add(`corrupt ${name.replace(' (layer 0)', '')} (${layers})`, measured.get(name) as number, peerRows[name]?.ms as number, {
-      layers: name.includes('layer 0') ? '0' : 'all',
-    });
+    add(
+      `corrupt ${name.replace(' (layer 0)', '')} (${layers})`,
+      'float32 weights',
+      measured.get(name) as number,
+      peerRows[name]?.ms as number,
+      {
+        layers: name.includes('layer 0') ? '0' : 'all',
+      },
+    );
   }
 }
 
-async function cellWorkload(): Promise<void> {
+async function cellWorkload(dtype: Dtype): Promise<void> {
   const train = Number(flag('train', '256'));
   const data = join(packageRoot, 'demo', 'data');
   const modelDir = join(work, 'model');
@@ -170,6 +204,7 @@ async function cellWorkload(): Promise<void> {
       corruptions: [],
       recipe,
       probe,
+      dtype,
     },
     { out },
   );
@@ -186,38 +221,51 @@ async function cellWorkload(): Promise<void> {
   writeFileSync(join(work, 'dev.tsv'), tsv(dev.examples as { text: string; label: number }[]));
   writeFileSync(join(work, 'recipe.json'), JSON.stringify({ ...recipe, probe }));
   const t = cell.timings as Record<string, number>;
-  const peerCell = peer('cell', ['--work', work]);
-  const peerProbe = peer('probe', ['--work', work]);
-  add(`fine-tuning cell (${train} SST-2 rows, 1 epoch, dev)`, ((t.total ?? 0) - (t.probe ?? 0)) * 1000, peerCell.ms as number, {
+  const peerCell = peer('cell', ['--work', work, '--dtype', dtype]);
+  const peerProbe = peer('probe', ['--work', work, '--dtype', dtype]);
+  add(`fine-tuning cell (${train} SST-2 rows, 1 epoch, dev)`, dtype, ((t.total ?? 0) - (t.probe ?? 0)) * 1000, peerCell.ms as number, {
     healbert: { accuracy: cell.scores.final?.accuracy, timings: t },
     peer: { accuracy: peerCell.accuracy },
   });
-  add(`cell linear probe (${train} + ${dev.examples.length} rows)`, (t.probe ?? 0) * 1000, peerProbe.ms as number, {
+  add(`cell linear probe (${train} + ${dev.examples.length} rows)`, dtype, (t.probe ?? 0) * 1000, peerProbe.ms as number, {
     healbert: { accuracy: cell.scores.probe?.accuracy },
     peer: { accuracy: peerProbe.accuracy },
   });
 }
 
+/** The CPU's native bf16 instructions, as /proc/cpuinfo names them (Linux). */
+function bf16Flags(): string[] | 'unknown' {
+  if (!existsSync('/proc/cpuinfo')) return 'unknown';
+  const flags = /^flags\s*:(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim().split(/\s+/) ?? [];
+  return flags.filter((f) => f === 'amx_bf16' || f === 'avx512_bf16');
+}
+
 const started = Date.now();
-if (only.has('train-step')) await stepWorkload('training step (bert-base, batch 8 x 128)', false, 8, 128);
-if (only.has('eval')) await evalWorkload(64, 128);
+for (const dtype of dtypes) {
+  if (only.has('train-step')) await stepWorkload('training step (bert-base, batch 8 x 128)', false, 8, 128, dtype);
+  if (only.has('eval')) await evalWorkload(64, 128, dtype);
+  if (only.has('cell')) await cellWorkload(dtype);
+  if (only.has('mlm-step')) await stepWorkload('MLM pre-training step (bert-base, batch 8 x 128)', true, 8, 128, dtype);
+}
 if (only.has('corrupt')) await corruptWorkload();
-if (only.has('cell')) await cellWorkload();
-if (only.has('mlm-step')) await stepWorkload('MLM pre-training step (bert-base, batch 8 x 128)', true, 8, 128);
 
 const summary = {
   bench: 'cpu',
   ...provenance('cpu'),
-  machine: { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: round(totalmem() / 2 ** 30, 1) },
+  machine: { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: round(totalmem() / 2 ** 30, 1), bf16: bf16Flags() },
   peer: peerInfo,
-  dtype: 'float32',
+  dtypes,
   seconds: round((Date.now() - started) / 1000, 1),
   rows,
 };
+const cell = (r: Row, side: 'healbert' | 'peer') =>
+  r.workload.startsWith('MLM pre-training throughput')
+    ? `${(r.detail as Record<string, number>)[`${side}_tokens_per_s`]} tokens/s`
+    : fmt(side === 'healbert' ? r.healbert_ms : r.peer_ms).trim();
 const table = [
-  '| workload | healbert | transformers | peer / healbert |',
-  '| --- | --- | --- | --- |',
-  ...rows.map((r) => `| ${r.workload} | ${fmt(r.healbert_ms).trim()} | ${fmt(r.peer_ms).trim()} | ${r.ratio.toFixed(2)}x |`),
+  '| workload | dtype | healbert | transformers | healbert speed-up |',
+  '| --- | --- | --- | --- | --- |',
+  ...rows.map((r) => `| ${r.workload} | ${r.dtype} | ${cell(r, 'healbert')} | ${cell(r, 'peer')} | ${r.ratio.toFixed(2)}x |`),
 ];
 console.log(table.join('\n'));
 console.error(`results: ${writeResult('cpu-summary', summary)}`);

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """The peer of `npm run bench:cpu` (bench/cpu.ts): each workload done with Hugging Face transformers and
-torch the way a researcher writes it, with the same shapes, dtype (float32), rows and recipe as healbert's
-side, timed the same way (median of timed repeats after warm-up). One workload per call; prints one JSON
-object. Run by bench/cpu.ts with the pip-torch lane's python (the same torch healbert is built against).
+torch the way a researcher writes it, with the same shapes, dtype, rows and recipe as healbert's side, timed
+the same way (median of timed repeats after warm-up). --dtype bfloat16 runs every forward pass under
+torch.autocast('cpu', torch.bfloat16) (float32 weights and optimizer, as healbert's bf16 mode), the way
+transformers' Trainer does with bf16=True. One workload per call; prints one JSON object. Run by bench/cpu.ts
+with the pip-torch lane's python (the same torch healbert is built against).
 
-  python bench/peer_cpu.py train-step|eval|corrupt|cell|probe|mlm-step [--repeat N] [--work DIR]
+  python bench/peer_cpu.py train-step|eval|corrupt|cell|probe|mlm-step [--repeat N] [--work DIR] [--dtype D]
 """
 import argparse
 import csv
@@ -23,6 +25,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 CONFIG = json.load(open(os.path.join(ROOT, 'test', 'fixtures', 'configs', 'bert-base-uncased.json')))
 TOKENIZER = os.path.join(ROOT, 'test', 'fixtures', 'tokenizer', 'models', 'bert-base-uncased')
+
+
+# Set by main() from --dtype: the autocast context every forward pass runs in.
+DTYPE = 'float32'
+
+
+def autocast():
+    return torch.autocast('cpu', dtype=torch.bfloat16, enabled=DTYPE == 'bfloat16')
 
 
 def bert_config(**extra):
@@ -51,7 +61,8 @@ def timed_steps(a, model, opt, inputs):
 
     def step():
         opt.zero_grad(set_to_none=True)
-        loss = model(**inputs).loss
+        with autocast():
+            loss = model(**inputs).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
@@ -78,7 +89,7 @@ def evaluate(a):
     ids = random_ids(a.batch, a.seq, 3)
 
     def run():
-        with torch.inference_mode():
+        with torch.inference_mode(), autocast():
             return model(input_ids=ids, attention_mask=torch.ones_like(ids), token_type_ids=torch.zeros_like(ids)).logits
 
     ms, samples = timed(run, 1, a.repeat)
@@ -190,7 +201,8 @@ def cell(a):
         for s in range(0, len(train), b):
             batch = [train[i] for i in order[s:s + b]]
             enc = tokenizer([t for t, _ in batch], padding=True, truncation=True, max_length=recipe['maxLength'], return_tensors='pt')
-            loss = model(**enc, labels=torch.tensor([y for _, y in batch])).loss
+            with autocast():
+                loss = model(**enc, labels=torch.tensor([y for _, y in batch])).loss
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
@@ -198,7 +210,7 @@ def cell(a):
             opt.zero_grad(set_to_none=True)
     model.eval()
     correct = 0
-    with torch.inference_mode():
+    with torch.inference_mode(), autocast():
         for s in range(0, len(dev), recipe['evalBatchSize']):
             batch = dev[s:s + recipe['evalBatchSize']]
             enc = tokenizer([t for t, _ in batch], padding=True, truncation=True, max_length=recipe['maxLength'], return_tensors='pt')
@@ -221,11 +233,11 @@ def probe(a):
 
     def features(rows):
         out = []
-        with torch.inference_mode():
+        with torch.inference_mode(), autocast():
             for s in range(0, len(rows), recipe['evalBatchSize']):
                 enc = tokenizer([t for t, _ in rows[s:s + recipe['evalBatchSize']]], padding=True, truncation=True,
                                 max_length=recipe['maxLength'], return_tensors='pt')
-                out.append(model(**enc).last_hidden_state[:, 0])
+                out.append(model(**enc).last_hidden_state[:, 0].float())
         return torch.cat(out)
 
     x_train, x_dev = features(train), features(dev)
@@ -259,11 +271,14 @@ def main():
     p.add_argument('--batch', type=int, default=8)
     p.add_argument('--seq', type=int, default=128)
     p.add_argument('--work', default=None)
+    p.add_argument('--dtype', choices=['float32', 'bfloat16'], default='float32')
     a = p.parse_args()
+    global DTYPE
+    DTYPE = a.dtype
     torch.manual_seed(0)
     fn = {'train-step': train_step, 'eval': evaluate, 'corrupt': corrupt, 'cell': cell, 'probe': probe, 'mlm-step': mlm_step}[a.workload]
     result = fn(a)
-    result.update(implementation=f'transformers {transformers.__version__}, torch {torch.__version__}',
+    result.update(dtype=a.dtype, implementation=f'transformers {transformers.__version__}, torch {torch.__version__}',
                   threads=torch.get_num_threads(), python=sys.version.split()[0])
     print(json.dumps(result))
 

@@ -209,8 +209,8 @@ std::pair<torch::Tensor, torch::Tensor> mlm_logits(const ModelConfig& c, const W
   auto h = activate(linear(states, w.mlm_w, w.mlm_b, ctx), c.activation);
   h = layer_norm(h, w.mlm_ln_w, w.mlm_ln_b, c.layer_norm_eps);
   // (K, N, V): the decoder is the word embedding matrix when tied, its own Linear when not.
-  auto logits =
-      (c.mlm_tied ? linear(h, w.tied_decoder, w.mlm_bias, ctx) : linear(h, w.mlm_dec_w, w.mlm_dec_b, ctx)).to(torch::kFloat32);
+  auto logits = (c.mlm_tied ? linear(h, w.tied_decoder, w.mlm_bias, ctx) : linear(h, w.mlm_dec_w, w.mlm_dec_b, ctx))
+                    .to(torch::kFloat32);
   return {logits, flat_labels.index_select(0, positions)};
 }
 

@@ -41,8 +41,8 @@ void Model::make_compute_copies() {
     const auto& spec = layout_[i];
     const bool word_decoder = spec.component == "embeddings.word" && has_mlm_head && config_.mlm_tied;
     if (spec.kind != ParamKind::kLinearWeight && spec.kind != ParamKind::kBias && !word_decoder) continue;
-    copies_[i] = torch::empty_like(tensors_[i], tensors_[i].options().dtype(compute_)).set_requires_grad(
-        tensors_[i].requires_grad());
+    copies_[i] = torch::empty_like(tensors_[i], tensors_[i].options().dtype(compute_))
+                     .set_requires_grad(tensors_[i].requires_grad());
     compute_copy_indices_.push_back(i);
     if (word_decoder) {
       tied = copies_[i];  // the lookup keeps reading the float32 table

@@ -23,15 +23,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { Model } from '../../src/model/model.js';
 import { tempDir } from '../helpers/checkpoints.js';
-import {
-  configureAsReference,
-  fixtureBatch,
-  isKeyBias,
-  maxAbs,
-  maxAbsDiff,
-  modelFixture,
-  readTensors,
-} from '../helpers/fixtures.js';
+import { configureAsReference, fixtureBatch, isKeyBias, maxAbs, maxAbsDiff, modelFixture, readTensors } from '../helpers/fixtures.js';
 import { noteWhenSkipped, referencePython, runPython, transformersTest } from '../helpers/python.js';
 
 noteWhenSkipped('bfloat16 parity with transformers under CPU autocast');

@@ -45,7 +45,11 @@ for (const c of CASES) {
       t.is(m.engineInfo().optimizer, 'one-pass');
       const losses = [];
       for (let s = 0; s < STEPS; s++) losses.push((await m.trainStep(stepBatches(c, s))).loss);
-      runs.push({ losses, params: await parameters(m), out: await m.predict(batch(c.pad, 9, c.kind, c.tokenTypes), { output: output(c) }) });
+      runs.push({
+        losses,
+        params: await parameters(m),
+        out: await m.predict(batch(c.pad, 9, c.kind, c.tokenTypes), { output: output(c) }),
+      });
       m.dispose();
     }
     const [a, b] = runs as [(typeof runs)[0], (typeof runs)[0]];
@@ -132,10 +136,19 @@ test('a fleet in bf16 trains each member as that member alone, within bf16 round
         t.true(Math.abs((r.losses[k] as number) - alone) <= 1e-2 * Math.abs(alone), `member ${k} step ${s}: ${r.losses[k]} vs ${alone}`);
       }
     }
+    // Adam divides by each element's gradient RMS, so an element whose gradient is within bf16 round-off of
+    // zero can move by up to lr per step either way when a product rounds its last bit differently (fleets
+    // batch the members' products). Every element stays within Adam's reach; all but a few within 0.6 lr.
     for (const [k, solo] of solos.entries()) {
       for (const p of solo.parameters()) {
-        const diff = maxAbsDiff(await fleet.getParameter(p.name, { member: k }), await solo.getParameter(p.name)) / LR;
-        t.true(diff <= (isKeyBias(p.name) ? 2 * STEPS * 3 : 0.6), `member ${k} ${p.name}: ${diff} lr apart`);
+        const [a, b] = [await fleet.getParameter(p.name, { member: k }), await solo.getParameter(p.name)];
+        let beyond = 0;
+        for (let i = 0; i < a.length; i++) if (Math.abs((a[i] as number) - (b[i] as number)) > 0.6 * LR) beyond++;
+        const reach = maxAbsDiff(a, b) / LR;
+        t.true(reach <= 2 * STEPS * 3, `member ${k} ${p.name}: ${reach} lr apart, beyond Adam's reach`);
+        // Key biases' gradients are all round-off (fixtures.ts): only Adam's reach bounds them.
+        if (isKeyBias(p.name)) continue;
+        t.true(beyond <= Math.max(16, 0.01 * a.length), `member ${k} ${p.name}: ${beyond} of ${a.length} elements over 0.6 lr apart`);
       }
     }
   } finally {
