@@ -17,14 +17,26 @@ import { healbertVersion } from '../version.js';
 import { type CellEvent, fleetKey, type PlannedCell, runFleet } from './cell.js';
 import type { CellData } from './data.js';
 import { expandSweep, shardCells } from './expand.js';
+import { type CellInputs, writeInputsFile } from './fingerprint.js';
 import { fleetShape, resolveFleet } from './fleet.js';
+import { changedInputsError, findChangedCells, fingerprintCells, setAsideStale } from './resume.js';
 import { checkSweepWorld, type ResolvedSweepSpec, readSweepSpec, resolveSweepSpec } from './spec.js';
 import { claimCell, initSweepDir, isFinished, readResult, rebuildIndex, writeResult } from './store.js';
 import type { CellConfig, CellResult } from './types.js';
 
 export type SweepEvent =
   | CellEvent
-  | { type: 'sweep-start'; name: string; dir: string; total: number; finished: number; todo: number; worker: string }
+  | {
+      type: 'sweep-start';
+      name: string;
+      dir: string;
+      total: number;
+      finished: number;
+      todo: number;
+      worker: string;
+      /** Cells set aside by --recompute-changed in this run (their inputs changed). */
+      recomputed?: number;
+    }
   | { type: 'cell-start'; id: string; label: string; worker: string }
   | {
       type: 'cell-end';
@@ -56,6 +68,11 @@ export interface SweepOptions {
    * resumed with another fleet size.
    */
   fleet?: number | 'auto';
+  /**
+   * When finished cells were computed from inputs that have changed since (fingerprint.ts): rerun exactly
+   * those, keeping each old result as result.stale-<date>.json. Without it such a rerun is refused.
+   */
+  recomputeChanged?: boolean;
   signal?: AbortSignal;
   onEvent?: (event: SweepEvent) => void;
   /** A lock without a heartbeat for this long is taken over (default 2 minutes). */
@@ -116,7 +133,12 @@ export async function runSweep(input: unknown, options: SweepOptions): Promise<S
   const expanded = expandSweep(spec);
   await checkSweepWorld(spec, expanded.corruptions);
   const dir = resolve(options.out);
+  const { inputs, fingerprinter } = await fingerprintCells(dir, expanded.cells);
+  const changed = await findChangedCells(dir, expanded.cells, inputs);
+  if (changed.length > 0 && !options.recomputeChanged) throw changedInputsError(dir, changed);
   await initSweepDir(dir, spec, expanded.cells);
+  await writeInputsFile(dir, fingerprinter, inputs.values());
+  if (changed.length > 0) await setAsideStale(dir, changed);
   const mine = shardCells(expanded.cells, options.shard);
   const started = process.hrtime.bigint();
   const devices = options.devices ?? [];
@@ -124,7 +146,7 @@ export async function runSweep(input: unknown, options: SweepOptions): Promise<S
   if (workers > 1) {
     await runWorkerProcesses(dir, devices, workers, options, emit);
   } else {
-    await workLoop(dir, spec, expanded.cells, mine, devices[0] ?? spec.device, options, emit);
+    await workLoop(dir, spec, expanded.cells, mine, devices[0] ?? spec.device, { ...options, inputs, recomputed: changed.length }, emit);
   }
   await rebuildIndex(dir);
   const summary = await summarize(dir, mine);
@@ -138,7 +160,7 @@ async function workLoop(
   all: ReturnType<typeof expandSweep>['cells'],
   mine: ReturnType<typeof expandSweep>['cells'],
   device: string,
-  options: SweepOptions,
+  options: SweepOptions & { inputs: Map<string, CellInputs>; recomputed: number },
   emit: (e: SweepEvent) => void,
 ): Promise<void> {
   const worker = `${device}`;
@@ -167,6 +189,7 @@ async function workLoop(
     finished: finishedCount,
     todo: mine.length - finishedCount,
     worker,
+    ...(options.recomputed ? { recomputed: options.recomputed } : {}),
   });
   // Clean cells first: corrupted cells of the finetuned protocol start from their baseline's model.
   const order = [...mine.filter((c) => !c.baselineId), ...mine.filter((c) => c.baselineId)];
@@ -241,7 +264,7 @@ async function runGroup(
   group: PlannedCell[],
   dir: string,
   device: string,
-  options: SweepOptions,
+  options: SweepOptions & { inputs: Map<string, CellInputs> },
   emit: (e: SweepEvent) => void,
   dataCache: Map<string, Promise<CellData>>,
   worker: string,
@@ -263,6 +286,8 @@ async function runGroup(
       : await runFleet(group, { dir, device, signal: options.signal, onEvent: emit, dataCache });
   for (const [i, cell] of group.entries()) {
     const result = results[i] as CellResult;
+    const inputs = options.inputs.get(cell.id);
+    if (inputs) result.inputs = inputs;
     await writeResult(dir, result);
     known.set(cell.id, result);
     const metric = result.primaryMetric;

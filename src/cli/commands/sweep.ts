@@ -20,6 +20,8 @@ export const sweepCommand: Command = {
   positionals: { min: 1, max: 1 },
   description:
     'Finished cells are skipped: run the same command again to resume (a sweep folder resumes its own spec).\n' +
+    'Every input file (weights, config, tokenizer, data) is fingerprinted; a rerun after one changed is refused unless\n' +
+    '--recompute-changed (or a new --out) says what to do with the results computed from the old one.\n' +
     'Several processes or machines may share one results folder; --emit writes Slurm or Kubernetes manifests that do.',
   options: {
     out: { type: 'string', valueName: 'dir', description: 'results folder', defaultText: 'the sweep folder, or ./sweeps/<name>' },
@@ -32,6 +34,10 @@ export const sweepCommand: Command = {
       valueName: 'K|auto',
       description: 'train K cells that differ only in their corruption together, in one batched step (results do not depend on K)',
       defaultText: "the spec's fleet, else auto: 1 on the CPU, what fits on CUDA (at most 8)",
+    },
+    'recompute-changed': {
+      type: 'boolean',
+      description: 'rerun the finished cells whose inputs (weights, tokenizer, data) changed; old results kept as result.stale-<date>.json',
     },
     json: { type: 'boolean', description: 'print events as JSON lines' },
     'no-progress': { type: 'boolean', description: 'plain log lines even on a terminal' },
@@ -51,6 +57,7 @@ export const sweepCommand: Command = {
     'healbert sweep sweep.yaml --out ./results/healing --devices 0,1,2,3',
     'healbert sweep sweep.yaml --out ./results/healing --device cuda --fleet 8',
     'healbert sweep ./results/healing            # resume',
+    'healbert sweep ./results/healing --recompute-changed   # after the model or data changed in place',
     'healbert sweep sweep.yaml --out /shared/healing --emit slurm --shards 16 --gpus-per-task 1 > job.sh',
   ],
   async run({ positionals, values, io, signal }) {
@@ -101,6 +108,7 @@ export const sweepCommand: Command = {
       workers: numberOption(values, 'workers', { min: 1, max: 256, integer: true }) ?? 1,
       ...(shard ? { shard } : {}),
       ...(fleet !== undefined ? { fleet } : {}),
+      ...(values['recompute-changed'] ? { recomputeChanged: true } : {}),
       signal,
       onEvent: sweepReporter(io, mode),
     });
