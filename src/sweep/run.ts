@@ -19,6 +19,7 @@ import type { CellData } from './data.js';
 import { expandSweep, shardCells } from './expand.js';
 import { type CellInputs, writeInputsFile } from './fingerprint.js';
 import { fleetShape, resolveFleet } from './fleet.js';
+import { preflight } from './preflight.js';
 import { changedInputsError, findChangedCells, fingerprintCells, setAsideStale } from './resume.js';
 import { checkSweepWorld, type ResolvedSweepSpec, readSweepSpec, resolveSweepSpec } from './spec.js';
 import { claimCell, initSweepDir, isFinished, readResult, rebuildIndex, writeResult } from './store.js';
@@ -127,11 +128,28 @@ async function summarize(dir: string, cells: { id: string }[]): Promise<SweepSum
   return summary;
 }
 
-export async function runSweep(input: unknown, options: SweepOptions): Promise<SweepSummary> {
-  const emit = options.onEvent ?? (() => undefined);
+/**
+ * A spec read, expanded and checked against the world (checkSweepWorld, preflight) before any cell runs.
+ * `local: false` for a sweep whose manifests are emitted for other machines: their CUDA devices are not
+ * this machine's, so only the device names are checked.
+ */
+export async function checkedSweep(
+  input: unknown,
+  options: { baseDir?: string | undefined; devices?: string[] | undefined; local?: boolean } = {},
+): Promise<{ spec: ResolvedSweepSpec; expanded: ReturnType<typeof expandSweep>; rows: { train: number; eval: number }[] }> {
   const { spec } = await loadSpec(input, options.baseDir);
   const expanded = expandSweep(spec);
   await checkSweepWorld(spec, expanded.corruptions);
+  const { rows } = await preflight(spec, expanded.corruptions, {
+    ...(options.devices ? { devices: options.devices } : {}),
+    ...(options.local !== undefined ? { local: options.local } : {}),
+  });
+  return { spec, expanded, rows };
+}
+
+export async function runSweep(input: unknown, options: SweepOptions): Promise<SweepSummary> {
+  const emit = options.onEvent ?? (() => undefined);
+  const { spec, expanded } = await checkedSweep(input, { baseDir: options.baseDir, devices: options.devices });
   const dir = resolve(options.out);
   const { inputs, fingerprinter } = await fingerprintCells(dir, expanded.cells);
   const changed = await findChangedCells(dir, expanded.cells, inputs);

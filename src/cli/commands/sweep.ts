@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { kubernetesIndexedJob, slurmArray } from '../../sweep/manifests.js';
-import { loadSpec, runSweep } from '../../sweep/run.js';
+import { checkedSweep, loadSpec, runSweep } from '../../sweep/run.js';
 import { type Command, numberOption, stringOption, UsageError } from '../command.js';
 import { sweepReporter } from '../sweep-progress.js';
 
@@ -67,11 +67,13 @@ export const sweepCommand: Command = {
       const shards = numberOption(values, 'shards', { min: 1, integer: true });
       const out = stringOption(values, 'out');
       if (!shards || !out) throw new UsageError('--emit needs --shards and --out');
+      // The same checks as a run, before any job is queued; the devices are the cluster's, not this machine's.
+      const { spec } = await checkedSweep(source, { local: false });
       const options = {
         spec: source,
         out,
         shards,
-        name: `healbert-${(await loadSpec(source)).spec.name.toLowerCase().replace(/[^a-z0-9-]+/g, '-')}`.replace(/-+$/, ''),
+        name: `healbert-${spec.name.toLowerCase().replace(/[^a-z0-9-]+/g, '-')}`.replace(/-+$/, ''),
         command: stringOption(values, 'command') ?? 'healbert',
         gpusPerTask: numberOption(values, 'gpus-per-task', { min: 0, integer: true }) ?? 0,
         cpusPerTask: numberOption(values, 'cpus-per-task', { min: 1, integer: true }) ?? 2,
