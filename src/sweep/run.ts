@@ -19,6 +19,7 @@ import type { CellData } from './data.js';
 import { expandSweep, shardCells } from './expand.js';
 import { type CellInputs, writeInputsFile } from './fingerprint.js';
 import { fleetShape, resolveFleet } from './fleet.js';
+import { explainIoError } from './io-errors.js';
 import { preflight } from './preflight.js';
 import { changedInputsError, findChangedCells, fingerprintCells, setAsideStale } from './resume.js';
 import { checkSweepWorld, type ResolvedSweepSpec, readSweepSpec, resolveSweepSpec } from './spec.js';
@@ -148,9 +149,22 @@ export async function checkedSweep(
 }
 
 export async function runSweep(input: unknown, options: SweepOptions): Promise<SweepSummary> {
-  const emit = options.onEvent ?? (() => undefined);
   const { spec, expanded } = await checkedSweep(input, { baseDir: options.baseDir, devices: options.devices });
   const dir = resolve(options.out);
+  try {
+    return await runChecked(spec, expanded, dir, options);
+  } catch (error) {
+    throw explainIoError(error, dir);
+  }
+}
+
+async function runChecked(
+  spec: ResolvedSweepSpec,
+  expanded: ReturnType<typeof expandSweep>,
+  dir: string,
+  options: SweepOptions,
+): Promise<SweepSummary> {
+  const emit = options.onEvent ?? (() => undefined);
   const { inputs, fingerprinter } = await fingerprintCells(dir, expanded.cells);
   const changed = await findChangedCells(dir, expanded.cells, inputs);
   if (changed.length > 0 && !options.recomputeChanged) throw changedInputsError(dir, changed);
