@@ -195,3 +195,41 @@ export function changedInputs(recorded: CellInputs | undefined, current: CellInp
   const files = [...new Set([...Object.keys(recorded), ...Object.keys(current)])].sort();
   return files.filter((f) => recorded[f] !== current[f]).map((f) => ({ file: f, old: recorded[f], new: current[f] }));
 }
+
+/**
+ * Warnings for cells of one model and task that read different bytes from the same file (or some with and
+ * some without recorded fingerprints): their scores were computed from different inputs and should not be
+ * averaged or compared as one condition.
+ */
+export function mixedInputWarnings(cells: { config: CellConfig; result?: { inputs?: CellInputs } | undefined }[]): string[] {
+  const groups = new Map<string, { withInputs: CellInputs[]; without: number }>();
+  for (const c of cells) {
+    if (!c.result) continue;
+    const key = `${c.config.model.name}/${c.config.task.name}`;
+    const g = groups.get(key) ?? { withInputs: [], without: 0 };
+    if (c.result.inputs) g.withInputs.push(c.result.inputs);
+    else g.without += 1;
+    groups.set(key, g);
+  }
+  const warnings: string[] = [];
+  for (const [key, g] of groups) {
+    if (g.without > 0 && g.withInputs.length > 0)
+      warnings.push(
+        `${key}: ${g.without} cells recorded no input fingerprints and ${g.withInputs.length} did; they may come from different inputs`,
+      );
+    const byFile = new Map<string, Map<string, number>>();
+    for (const inputs of g.withInputs) {
+      for (const [file, sha] of Object.entries(inputs)) {
+        const counts = byFile.get(file) ?? new Map<string, number>();
+        counts.set(sha, (counts.get(sha) ?? 0) + 1);
+        byFile.set(file, counts);
+      }
+    }
+    for (const [file, counts] of byFile) {
+      if (counts.size < 2) continue;
+      const versions = [...counts].map(([sha, n]) => `${shortFingerprint(sha)} (${n} cells)`).join(', ');
+      warnings.push(`${key}: cells were computed from different versions of ${file}: ${versions}`);
+    }
+  }
+  return warnings;
+}

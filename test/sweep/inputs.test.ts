@@ -6,9 +6,11 @@
 import { cpSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { type CellResult, runSweep, type SweepEvent } from '../../src/index.js';
+import { analyze } from '../../src/analysis/analyze.js';
+import { type CellResult, exportResults, runSweep, type SweepEvent } from '../../src/index.js';
+import { exportWarnings, sweepStatus } from '../../src/sweep/export.js';
 import { Fingerprinter, shortFingerprint } from '../../src/sweep/fingerprint.js';
-import { readSweep } from '../../src/sweep/store.js';
+import { readSweep, rebuildIndex } from '../../src/sweep/store.js';
 import { tempDir } from '../helpers/checkpoints.js';
 import { demoGlue, makeTinyModel, tinySpec } from '../helpers/sweep.js';
 
@@ -155,4 +157,30 @@ test('a file is re-read only when its size, mtime or inode changed', async (t) =
   t.is(second.hashed, 1);
   writeFileSync(file, Buffer.alloc(1 << 16, 2));
   t.not((await second.file(file)).sha256, a.sha256);
+});
+
+test('status, export and the report show each cell fingerprint and warn when one model and task mix inputs', async (t) => {
+  const p = await inputs();
+  await runSweep(smallSpec(p, [0, 1]), { out: p.out });
+  const status = await sweepStatus(p.out);
+  t.deepEqual(status.warnings, []);
+  const digests = status.cells.map((c) => c.inputs);
+  t.true(digests.every((d) => typeof d === 'string' && d.length === 12));
+  t.is(new Set(digests).size, 1, 'both cells read the same bytes');
+  const csv = (await exportResults(p.out, 'csv')).trim().split('\n');
+  t.true((csv[0] as string).endsWith(',inputs'));
+  t.true((csv[1] as string).endsWith(`,${digests[0]}`));
+  // One cell as if computed while the weights were another file (two shards on either side of a change).
+  const [cell] = await readSweep(p.out);
+  const path = join(p.out, 'cells', cell?.id as string, 'result.json');
+  const result = JSON.parse(readFileSync(path, 'utf8')) as CellResult;
+  const weights = join(p.model, 'model.safetensors');
+  writeFileSync(path, JSON.stringify({ ...result, inputs: { ...result.inputs, [weights]: 'f'.repeat(64) } }));
+  await rebuildIndex(p.out); // as the sweep that wrote it would have
+  const warning = new RegExp(`tiny/sst2: cells were computed from different versions of ${weights}: .*ffffffffffff \\(1 cells\\)`);
+  t.regex((await sweepStatus(p.out)).warnings.join('\n'), warning);
+  t.regex((await exportWarnings(p.out)).join('\n'), warning);
+  const analysis = await analyze(p.out);
+  t.regex(analysis.warnings.join('\n'), warning);
+  t.is(new Set(analysis.cells.map((c) => c.inputs)).size, 2);
 });
