@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { kubernetesIndexedJob, slurmArray } from '../../sweep/manifests.js';
+import { planSweep } from '../../sweep/plan.js';
 import { checkedSweep, loadSpec, runSweep } from '../../sweep/run.js';
 import { type Command, numberOption, stringOption, UsageError } from '../command.js';
+import { planText, slurmTime } from '../plan-text.js';
 import { sweepReporter } from '../sweep-progress.js';
 
 export function parseShard(text: string | undefined): { index: number; count: number } | undefined {
@@ -39,6 +41,11 @@ export const sweepCommand: Command = {
       type: 'boolean',
       description: 'rerun the finished cells whose inputs (weights, tokenizer, data) changed; old results kept as result.stale-<date>.json',
     },
+    plan: {
+      type: 'boolean',
+      description:
+        'print the plan instead of running: cells and their state, fleets, wall time from a short calibration here (--json: as data)',
+    },
     json: { type: 'boolean', description: 'print events as JSON lines' },
     'no-progress': { type: 'boolean', description: 'plain log lines even on a terminal' },
     emit: { type: 'string', valueName: 'kind', description: 'print a slurm or k8s manifest instead of running' },
@@ -56,6 +63,7 @@ export const sweepCommand: Command = {
     'healbert sweep sweep.yaml --out ./results/healing',
     'healbert sweep sweep.yaml --out ./results/healing --devices 0,1,2,3',
     'healbert sweep sweep.yaml --out ./results/healing --device cuda --fleet 8',
+    'healbert sweep sweep.yaml --out ./results/healing --plan   # cells, fleets, estimated time; no training',
     'healbert sweep ./results/healing            # resume',
     'healbert sweep ./results/healing --recompute-changed   # after the model or data changed in place',
     'healbert sweep sweep.yaml --out /shared/healing --emit slurm --shards 16 --gpus-per-task 1 > job.sh',
@@ -63,6 +71,23 @@ export const sweepCommand: Command = {
   async run({ positionals, values, io, signal }) {
     const source = positionals[0] as string;
     const emit = stringOption(values, 'emit');
+    if (values.plan) {
+      const isDir = existsSync(join(source, 'spec.json'));
+      const fleetText = stringOption(values, 'fleet');
+      const device = stringOption(values, 'device') ?? stringOption(values, 'devices')?.split(',')[0];
+      const plan = await planSweep(source, {
+        out: stringOption(values, 'out') ?? (isDir ? source : join('sweeps', (await loadSpec(source)).spec.name)),
+        ...(device ? { device: /^\d+$/.test(device) ? `cuda:${device}` : device } : {}),
+        ...(fleetText ? { fleet: fleetText === 'auto' ? 'auto' : Number(fleetText) } : {}),
+        workers: stringOption(values, 'devices')?.split(',').length ?? numberOption(values, 'workers', { min: 1, integer: true }) ?? 1,
+        ...(emit ? { shards: numberOption(values, 'shards', { min: 1, integer: true }) ?? 1 } : {}),
+      });
+      if (values.json) {
+        const longest = Math.max(0, ...(plan.estimate.shards ?? []).map((s) => s.seconds));
+        io.stdout.write(`${JSON.stringify(plan.estimate.shards ? { ...plan, suggestedTime: slurmTime(longest) } : plan, null, 2)}\n`);
+      } else io.stdout.write(planText(plan));
+      return 0;
+    }
     if (emit) {
       const shards = numberOption(values, 'shards', { min: 1, integer: true });
       const out = stringOption(values, 'out');
