@@ -10,6 +10,7 @@ import { analyze } from '../../src/analysis/analyze.js';
 import { type CellResult, exportResults, runSweep, type SweepEvent } from '../../src/index.js';
 import { exportWarnings, sweepStatus } from '../../src/sweep/export.js';
 import { Fingerprinter, shortFingerprint } from '../../src/sweep/fingerprint.js';
+import { planSweep } from '../../src/sweep/plan.js';
 import { readSweep, rebuildIndex } from '../../src/sweep/store.js';
 import { tempDir } from '../helpers/checkpoints.js';
 import { demoGlue, makeTinyModel, tinySpec } from '../helpers/sweep.js';
@@ -183,4 +184,18 @@ test('status, export and the report show each cell fingerprint and warn when one
   const analysis = await analyze(p.out);
   t.regex(analysis.warnings.join('\n'), warning);
   t.is(new Set(analysis.cells.map((c) => c.inputs)).size, 2);
+});
+
+test('--plan shows which finished cells would be recomputed because their inputs changed', async (t) => {
+  const p = await inputs();
+  await runSweep(smallSpec(p, [0, 1]), { out: p.out });
+  t.like((await planSweep(p.out, { out: p.out })).counts, { finished: 2, recompute: 0, run: 0 });
+  editInPlace(join(p.data, 'SST-2', 'train.tsv'), (b) => Buffer.from(b.toString('utf8').replace(/\t0\n/, '\t1\n')));
+  const plan = await planSweep(p.out, { out: p.out });
+  t.like(plan.counts, { finished: 0, recompute: 2, run: 0 });
+  t.deepEqual(
+    plan.groups.flatMap((g) => g.cells.map((c) => c.state)),
+    ['recompute', 'recompute'],
+  );
+  t.is(plan.fleets.length, 2);
 });
