@@ -176,6 +176,18 @@ async function runChecked(
   const devices = options.devices ?? [];
   const workers = devices.length > 1 ? devices.length : Math.max(1, options.workers ?? 1);
   if (workers > 1) {
+    // The workers' own sweep-start events are not relayed (each sees the cells the others finished): one here.
+    const before = await summarize(dir, mine);
+    emit({
+      type: 'sweep-start',
+      name: spec.name,
+      dir,
+      total: mine.length,
+      finished: before.done + before.diverged,
+      todo: before.failed + before.remaining,
+      worker: `${workers} workers`,
+      ...(changed.length ? { recomputed: changed.length } : {}),
+    });
     await runWorkerProcesses(dir, devices, workers, options, emit);
   } else {
     await workLoop(dir, spec, expanded.cells, mine, devices[0] ?? spec.device, { ...options, inputs, recomputed: changed.length }, emit);
