@@ -20,6 +20,8 @@ export interface Calibration {
   loadSeconds: number;
   /** Loading the task's tokenized data (from the tokenization cache, which the calibration filled). */
   dataSeconds: number;
+  /** What a fleet's first training step and first evaluation batch take beyond the rates (allocation, warm-up). */
+  warmupSeconds: number;
   trainSecondsPerToken: number;
   evalSecondsPerToken: number;
   /** The linear probe, per training example (it is linear in the examples for fixed epochs and width). */
@@ -49,9 +51,17 @@ function evalBatches(d: TokenizedDataset, batchSize: number): Int32Array[] {
   return out;
 }
 
-/** Batches spread over the list (by position), so short and long ones are both timed. */
-const spread = <T>(list: T[], n: number): T[] =>
-  list.length <= n ? list : Array.from({ length: n }, (_, i) => list[Math.floor(((i + 0.5) * list.length) / n)] as T);
+/** n batches spread over the list (by position, repeating when it is shorter), so short and long ones are both timed. */
+const spread = <T>(list: T[], n: number): T[] => Array.from({ length: n }, (_, i) => list[Math.floor(((i + 0.5) * list.length) / n)] as T);
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0
+    ? 0
+    : s.length % 2
+      ? (s[(s.length - 1) / 2] as number)
+      : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
+};
 
 const now = () => Number(process.hrtime.bigint()) / 1e9;
 
@@ -59,8 +69,11 @@ export async function calibrate(
   config: CellConfig,
   device: string,
   members: number,
-  options: { steps?: number } = {},
+  options: { budgetSeconds?: number } = {},
 ): Promise<Calibration> {
+  // Steps are timed until there are 3 and the budget is spent, or 16: a bert-base step on a CPU takes
+  // seconds (3 steps), a tiny model's milliseconds (16 steps, whose median a loaded machine moves less).
+  const budget = options.budgetSeconds ?? 2;
   const started = now();
   await loadCellData(config); // fills the tokenization cache: the cells will read it, so time the warm load
   let t = now();
@@ -87,19 +100,24 @@ export async function calibrate(
     const epoch = batchOrder(data.train, { ...batching, epoch: 0 });
     const trainTokensPerEpoch = epoch.reduce((s, b) => s + padded(data.train, b), 0);
     await model.configureTraining({ lr: recipe.lr, weightDecay: recipe.weightDecay, maxGradNorm: recipe.maxGradNorm, totalSteps: 1000 });
-    const stepBatches = spread(epoch, (options.steps ?? 4) + 1);
+    const stepBatches = spread(epoch, 17);
     const train = async (indices: Int32Array) => {
       const { indices: _, ...b } = collate(data.train, indices);
       await model.trainStep(b);
     };
-    await train(stepBatches[0] as Int32Array); // the first step allocates the optimizer state and warms kernels
-    let trainTime = 0;
-    let trainTokens = 0;
+    // The first step allocates the optimizer state and warms kernels: every fleet pays it once (below).
+    t = now();
+    await train(stepBatches[0] as Int32Array);
+    const firstStep = now() - t;
+    // Per-step rates, their median: one step slowed by another process on a shared machine does not
+    // double the estimate.
+    const trainRates: number[] = [];
+    const trainStart = now();
     for (const b of stepBatches.slice(1)) {
+      if (trainRates.length >= 3 && now() - trainStart > budget) break;
       t = now();
       await train(b);
-      trainTime += now() - t;
-      trainTokens += padded(data.train, b);
+      trainRates.push((now() - t) / Math.max(1, padded(data.train, b)));
     }
     const evaluation = evalBatches(data.eval, recipe.evalBatchSize);
     const evalTokens = evaluation.reduce((s, b) => s + padded(data.eval, b), 0);
@@ -108,15 +126,17 @@ export async function calibrate(
       const { labels: _l, indices: _i, ...inputs } = collate(data.eval, indices);
       await model.predictMembers(inputs, { output: 'logits' });
     };
-    const evalTimed = spread(evaluation, 3);
+    const evalTimed = spread(evaluation, 8);
+    t = now();
     await predict(evalTimed[0] as Int32Array);
-    let evalTime = 0;
-    let evalTimedTokens = 0;
+    const firstPredict = now() - t;
+    const evalRates: number[] = [];
+    const evalStart = now();
     for (const b of evalTimed) {
+      if (evalRates.length >= 2 && now() - evalStart > budget / 2) break;
       t = now();
       await predict(b);
-      evalTime += now() - t;
-      evalTimedTokens += padded(data.eval, b);
+      evalRates.push((now() - t) / Math.max(1, padded(data.eval, b)));
     }
     // The probe on random features of the model's width, on a slice of the training examples.
     const width = model.config.hiddenSize;
@@ -139,16 +159,19 @@ export async function calibrate(
       members,
       loadSeconds,
       dataSeconds,
-      trainSecondsPerToken: trainTime / Math.max(1, trainTokens),
-      evalSecondsPerToken: evalTime / Math.max(1, evalTimedTokens),
+      trainSecondsPerToken: median(trainRates),
+      evalSecondsPerToken: median(evalRates),
+      warmupSeconds:
+        Math.max(0, firstStep - median(trainRates) * padded(data.train, stepBatches[0] as Int32Array)) +
+        Math.max(0, firstPredict - median(evalRates) * padded(data.eval, evalTimed[0] as Int32Array)),
       probeSecondsPerExample,
       trainExamples: data.train.size,
       evalExamples: data.eval.size,
       trainTokensPerEpoch,
       evalTokens,
       probeTokens,
-      stepsTimed: stepBatches.length - 1,
-      evalBatchesTimed: evalTimed.length,
+      stepsTimed: trainRates.length,
+      evalBatchesTimed: evalRates.length,
       seconds: now() - started,
     };
   } finally {

@@ -42,7 +42,9 @@ export interface SweepPlan {
   /** One per distinct (model, task, recipe): what the estimates come from. */
   calibrations: (Calibration & { model: string; task: string })[];
   estimate: {
-    /** Sum over the fleets to run, plus loading each task's data once: one worker's wall time. */
+    /** The checks and fingerprints before the first cell, as timed by this plan (a run repeats them). */
+    setupSeconds: number;
+    /** Setup, plus the fleets to run, plus loading each task's data once: one worker's wall time. */
     totalSeconds: number;
     /** With `workers` worker processes sharing the cells (an even share, fleets are not split). */
     workers: number;
@@ -77,11 +79,11 @@ export function fleetSeconds(cells: PlannedCell[], cal: Calibration): number {
     const corrupted = config.corruption !== null;
     // A clean cell fine-tunes and saves (about a load); corrupted cells evaluate twice, then heal.
     return corrupted
-      ? cal.loadSeconds + 2 * evalPass + mlm + config.recovery.healEpochs * epoch
-      : 2 * cal.loadSeconds + config.recipe.epochs * epoch;
+      ? cal.loadSeconds + cal.warmupSeconds + 2 * evalPass + mlm + config.recovery.healEpochs * epoch
+      : 2 * cal.loadSeconds + cal.warmupSeconds + config.recipe.epochs * epoch;
   }
   const probe = cal.evalSecondsPerToken * cal.probeTokens + cells.length * cal.probeSecondsPerExample * cal.trainExamples;
-  return cal.loadSeconds + probe + mlm + config.recipe.epochs * epoch;
+  return cal.loadSeconds + cal.warmupSeconds + probe + mlm + config.recipe.epochs * epoch;
 }
 
 /** The fleets a worker forms from `cells` (as run.ts does): clean cells first, each with the next cells of its key. */
@@ -106,6 +108,7 @@ export function planFleets(cells: PlannedCell[], size: (cell: PlannedCell) => nu
 }
 
 export async function planSweep(input: unknown, options: PlanOptions): Promise<SweepPlan> {
+  const setupStart = process.hrtime.bigint();
   const { spec, expanded } = await checkedSweep(input, {
     baseDir: options.baseDir,
     devices: options.device ? [options.device] : undefined,
@@ -114,7 +117,9 @@ export async function planSweep(input: unknown, options: PlanOptions): Promise<S
   const device = options.device ?? spec.device;
   const cells = expanded.cells;
   // States: finished results, those whose inputs changed since (--recompute-changed would rerun them).
-  const changed = existsSync(dir) ? await findChangedCells(dir, cells, (await fingerprintCells(dir, cells)).inputs) : [];
+  const { inputs } = await fingerprintCells(dir, cells);
+  const changed = existsSync(dir) ? await findChangedCells(dir, cells, inputs) : [];
+  const setupSeconds = Number(process.hrtime.bigint() - setupStart) / 1e9;
   const recompute = new Set(changed.map((c) => c.id));
   const state = new Map<string, PlannedState>();
   for (const c of cells) {
@@ -146,7 +151,7 @@ export async function planSweep(input: unknown, options: PlanOptions): Promise<S
   const fleets = fleetsOf(todo);
   const perCell = new Map<string, number>();
   for (const f of fleets) for (const c of f.cells) perCell.set(c.id, f.seconds);
-  const totalSeconds = fleets.reduce((s, f) => s + f.seconds, 0) + dataSeconds(todo);
+  const totalSeconds = todo.length ? setupSeconds + fleets.reduce((s, f) => s + f.seconds, 0) + dataSeconds(todo) : 0;
   const workers = Math.max(1, options.workers ?? 1);
 
   const groups = new Map<string, PlanGroup>();
@@ -161,7 +166,8 @@ export async function planSweep(input: unknown, options: PlanOptions): Promise<S
   const shards = options.shards
     ? Array.from({ length: options.shards }, (_, index) => {
         const mine = shardCells(cells, { index, count: options.shards as number }).filter((c) => state.get(c.id) !== 'finished');
-        return { index, cells: mine.length, seconds: fleetsOf(mine).reduce((s, f) => s + f.seconds, 0) + dataSeconds(mine) };
+        const seconds = mine.length ? setupSeconds + fleetsOf(mine).reduce((s, f) => s + f.seconds, 0) + dataSeconds(mine) : 0;
+        return { index, cells: mine.length, seconds };
       })
     : undefined;
   const counts = { total: cells.length, finished: 0, recompute: 0, run: 0 };
@@ -181,6 +187,6 @@ export async function planSweep(input: unknown, options: PlanOptions): Promise<S
       };
     }),
     calibrations: [...calibrations.values()],
-    estimate: { totalSeconds, workers, wallSeconds: totalSeconds / workers, ...(shards ? { shards } : {}) },
+    estimate: { setupSeconds, totalSeconds, workers, wallSeconds: totalSeconds / workers, ...(shards ? { shards } : {}) },
   };
 }

@@ -13,7 +13,8 @@ import { makeTinyModel, tinySpec } from '../helpers/sweep.js';
 
 const model = makeTinyModel();
 
-test('--plan lists the cells by group, the fleets, and estimates the tiny sweep within a factor of 2', async (t) => {
+// Serial: a calibration timed while the other test trains would measure that test's load.
+test.serial('--plan lists the cells by group, the fleets, and estimates the tiny sweep within a factor of 2', async (t) => {
   const out = join(tempDir(), 'plan');
   const spec = { ...tinySpec(await model), fleet: 4 };
   const plan = await planSweep(spec, { out });
@@ -42,6 +43,7 @@ test('--plan lists the cells by group, the fleets, and estimates the tiny sweep 
   const real = Number(process.hrtime.bigint() - started) / 1e9;
   const estimate = plan.estimate.totalSeconds;
   t.log(`estimate ${estimate.toFixed(2)} s, real ${real.toFixed(2)} s, ratio ${(estimate / real).toFixed(2)}`);
+  t.log(JSON.stringify({ ...plan.calibrations[0], fleets: plan.fleets.map((f) => f.seconds), setup: plan.estimate.setupSeconds }));
   t.true(estimate > real / 2 && estimate < real * 2, `estimate ${estimate} s vs real ${real} s`);
 
   // After the run: every cell finished, nothing to run.
@@ -50,7 +52,7 @@ test('--plan lists the cells by group, the fleets, and estimates the tiny sweep 
   t.is(after.fleets.length, 0);
 });
 
-test('sweep --plan --json from the CLI, with --emit: the time per array task and a suggested --time', async (t) => {
+test.serial('sweep --plan --json from the CLI, with --emit: the time per array task and a suggested --time', async (t) => {
   const dir = tempDir();
   const specPath = join(dir, 'spec.json');
   writeFileSync(specPath, JSON.stringify(tinySpec(await model, { seeds: [0], corruptions: [] })));
