@@ -78,6 +78,17 @@ export function changedInputsError(dir: string, changed: ChangedCell[]): Healber
   );
 }
 
+/**
+ * Refuses (ERR_CONFIG) a results folder with finished cells whose inputs changed, unless `allowed` (the
+ * --recompute-changed of a run that sets them aside). For --emit, which queues jobs that would refuse.
+ */
+export async function checkUnchangedInputs(dir: string, cells: Cell[], allowed: boolean): Promise<number> {
+  if (!existsSync(dir)) return 0;
+  const changed = await findChangedCells(dir, cells, (await fingerprintCells(dir, cells)).inputs);
+  if (changed.length > 0 && !allowed) throw changedInputsError(dir, changed);
+  return changed.length;
+}
+
 /** "2026-12-05T19-50-12Z": a date that is a valid file name everywhere. */
 export const staleStamp = (date = new Date()) =>
   date
@@ -95,14 +106,28 @@ function staleName(dir: string, base: string, ext: string, stamp: string): strin
 
 /**
  * Renames the results of changed cells to result.stale-<date>.json (and a finetuned baseline's saved task
- * model to model.stale-<date>), so that the sweep runs them again. Returns the new result names.
+ * model to model.stale-<date>), so that the sweep runs them again. Several workers or array tasks may do
+ * this at once: a result another one already set aside (gone), or already recomputed (its inputs now
+ * match `inputs`), is left alone. Returns the new result names.
  */
-export async function setAsideStale(dir: string, changed: ChangedCell[], stamp = staleStamp()): Promise<string[]> {
+export async function setAsideStale(
+  dir: string,
+  changed: ChangedCell[],
+  inputs: Map<string, CellInputs>,
+  stamp = staleStamp(),
+): Promise<string[]> {
   const moved: string[] = [];
   for (const { id } of changed) {
+    const current = await readResult(dir, id);
+    if (!isFinished(current) || changedInputs(current?.inputs, inputs.get(id) ?? {}).length === 0) continue;
     const folder = cellDir(dir, id);
     const target = staleName(folder, 'result', '.json', stamp);
-    await rename(resultPath(dir, id), target);
+    try {
+      await rename(resultPath(dir, id), target);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue; // set aside by another worker just now
+      throw error;
+    }
     moved.push(target);
     if (existsSync(join(folder, 'model'))) await rename(join(folder, 'model'), staleName(folder, 'model', '', stamp));
   }

@@ -138,14 +138,22 @@ export async function checkedSweep(
   input: unknown,
   options: { baseDir?: string | undefined; devices?: string[] | undefined; local?: boolean } = {},
 ): Promise<{ spec: ResolvedSweepSpec; expanded: ReturnType<typeof expandSweep>; rows: { train: number; eval: number }[] }> {
-  const { spec } = await loadSpec(input, options.baseDir);
-  const expanded = expandSweep(spec);
-  await checkSweepWorld(spec, expanded.corruptions);
-  const { rows } = await preflight(spec, expanded.corruptions, {
-    ...(options.devices ? { devices: options.devices } : {}),
-    ...(options.local !== undefined ? { local: options.local } : {}),
-  });
-  return { spec, expanded, rows };
+  try {
+    const { spec } = await loadSpec(input, options.baseDir);
+    const expanded = expandSweep(spec);
+    await checkSweepWorld(spec, expanded.corruptions);
+    const { rows } = await preflight(spec, expanded.corruptions, {
+      ...(options.devices ? { devices: options.devices } : {}),
+      ...(options.local !== undefined ? { local: options.local } : {}),
+    });
+    return { spec, expanded, rows };
+  } catch (error) {
+    // A spec from a file: its errors name the file first, then the field (spec.tasks[0].data: ...).
+    if (typeof input !== 'string' || !(error instanceof HealbertError) || error.code !== 'ERR_CONFIG') throw error;
+    const file = existsSync(join(input, 'spec.json')) ? join(input, 'spec.json') : input;
+    if (error.message.startsWith(file)) throw error;
+    throw new HealbertError('ERR_CONFIG', `${file}: ${error.message}`, { cause: error });
+  }
 }
 
 export async function runSweep(input: unknown, options: SweepOptions): Promise<SweepSummary> {
@@ -170,7 +178,7 @@ async function runChecked(
   if (changed.length > 0 && !options.recomputeChanged) throw changedInputsError(dir, changed);
   await initSweepDir(dir, spec, expanded.cells);
   await writeInputsFile(dir, fingerprinter, inputs.values());
-  if (changed.length > 0) await setAsideStale(dir, changed);
+  if (changed.length > 0) await setAsideStale(dir, changed, inputs);
   const mine = shardCells(expanded.cells, options.shard);
   const started = process.hrtime.bigint();
   const devices = options.devices ?? [];

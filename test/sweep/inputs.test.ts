@@ -11,8 +11,10 @@ import { type CellResult, exportResults, runSweep, type SweepEvent } from '../..
 import { exportWarnings, sweepStatus } from '../../src/sweep/export.js';
 import { Fingerprinter, shortFingerprint } from '../../src/sweep/fingerprint.js';
 import { planSweep } from '../../src/sweep/plan.js';
+import { findChangedCells, fingerprintCells, setAsideStale } from '../../src/sweep/resume.js';
 import { readSweep, rebuildIndex } from '../../src/sweep/store.js';
 import { tempDir } from '../helpers/checkpoints.js';
+import { runCli } from '../helpers/cli.js';
 import { demoGlue, makeTinyModel, tinySpec } from '../helpers/sweep.js';
 
 const model = makeTinyModel();
@@ -198,4 +200,33 @@ test('--plan shows which finished cells would be recomputed because their inputs
     ['recompute', 'recompute'],
   );
   t.is(plan.fleets.length, 2);
+});
+
+test('--emit refuses a results folder whose inputs changed, and passes --recompute-changed on to every task', async (t) => {
+  const p = await inputs();
+  const specPath = join(tempDir(), 'spec.json');
+  writeFileSync(specPath, JSON.stringify(smallSpec(p)));
+  await runSweep(specPath, { out: p.out });
+  editInPlace(join(p.model, 'model.safetensors'), flipLastByte);
+  const emit = ['sweep', specPath, '--out', p.out, '--emit', 'slurm', '--shards', '2'];
+  const refused = runCli(emit);
+  t.not(refused.status, 0);
+  t.is(refused.stdout, '', 'no manifest');
+  t.regex(refused.stderr, /ERR_CONFIG.*1 finished cell was computed from inputs that have changed/);
+  const ok = runCli([...emit, '--recompute-changed']);
+  t.is(ok.status, 0, ok.stderr);
+  t.regex(ok.stdout, /--shard "\$\{SLURM_ARRAY_TASK_ID\}\/2" .*--recompute-changed$/m);
+});
+
+test('two workers setting the same changed results aside at once: each is kept once, neither fails', async (t) => {
+  const p = await inputs();
+  await runSweep(smallSpec(p, [0, 1]), { out: p.out });
+  editInPlace(join(p.model, 'model.safetensors'), flipLastByte);
+  const cells = (await readSweep(p.out)).map((c) => ({ id: c.id, config: c.config }));
+  const { inputs: now } = await fingerprintCells(p.out, cells);
+  const changed = await findChangedCells(p.out, cells, now);
+  t.is(changed.length, 2);
+  const moved = await Promise.all([setAsideStale(p.out, changed, now), setAsideStale(p.out, changed, now)]);
+  t.is(moved.flat().length, 2);
+  for (const { id } of cells) t.is(readdirSync(join(p.out, 'cells', id)).filter((f) => f.startsWith('result.')).length, 1);
 });

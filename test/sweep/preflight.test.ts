@@ -105,7 +105,7 @@ test('--emit runs the same checks before printing a manifest', async (t) => {
   const r = runCli(['sweep', specPath, '--out', join(dir, 'out'), '--emit', 'slurm', '--shards', '2']);
   t.not(r.status, 0);
   t.is(r.stdout, '', 'no manifest');
-  t.regex(r.stderr, /spec\.device: unknown device "tpu"/);
+  t.true(r.stderr.includes(`${specPath}: spec.device: unknown device "tpu"`), r.stderr);
   writeFileSync(specPath, JSON.stringify(tinySpec(await model, { device: 'cuda:3' })));
   const ok = runCli(['sweep', specPath, '--out', join(dir, 'out'), '--emit', 'slurm', '--shards', '2']);
   t.is(ok.status, 0, ok.stderr);

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { kubernetesIndexedJob, slurmArray } from '../../sweep/manifests.js';
 import { planSweep } from '../../sweep/plan.js';
+import { checkUnchangedInputs } from '../../sweep/resume.js';
 import { checkedSweep, loadSpec, runSweep } from '../../sweep/run.js';
 import { type Command, numberOption, stringOption, UsageError } from '../command.js';
 import { planText, slurmTime } from '../plan-text.js';
@@ -93,13 +94,17 @@ export const sweepCommand: Command = {
       const out = stringOption(values, 'out');
       if (!shards || !out) throw new UsageError('--emit needs --shards and --out');
       // The same checks as a run, before any job is queued; the devices are the cluster's, not this machine's.
-      const { spec } = await checkedSweep(source, { local: false });
+      const { spec, expanded } = await checkedSweep(source, { local: false });
+      // Jobs that would refuse to start (inputs changed under finished cells) are not queued either.
+      const recomputeChanged = values['recompute-changed'] === true;
+      await checkUnchangedInputs(resolve(out), expanded.cells, recomputeChanged);
       const options = {
         spec: source,
         out,
         shards,
         name: `healbert-${spec.name.toLowerCase().replace(/[^a-z0-9-]+/g, '-')}`.replace(/-+$/, ''),
         command: stringOption(values, 'command') ?? 'healbert',
+        ...(recomputeChanged ? { recomputeChanged } : {}),
         gpusPerTask: numberOption(values, 'gpus-per-task', { min: 0, integer: true }) ?? 0,
         cpusPerTask: numberOption(values, 'cpus-per-task', { min: 1, integer: true }) ?? 2,
         ...(stringOption(values, 'memory') ? { memory: stringOption(values, 'memory') as string } : {}),
