@@ -12,7 +12,7 @@ import { fleetKey, type PlannedCell } from './cell.js';
 import { shardCells } from './expand.js';
 import { fleetShape, resolveFleet } from './fleet.js';
 import { findChangedCells, fingerprintCells } from './resume.js';
-import { checkedSweep } from './run.js';
+import { checkedSweep } from './load.js';
 import { isFinished, readResult } from './store.js';
 import type { CellConfig } from './types.js';
 

@@ -7,7 +7,6 @@
  * when it died is redone by the next worker that finds its lock stale.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -16,15 +15,17 @@ import { loadNative, packageRoot } from '../native/binding.js';
 import { healbertVersion } from '../version.js';
 import { type CellEvent, fleetKey, type PlannedCell, runFleet } from './cell.js';
 import type { CellData } from './data.js';
-import { expandSweep, shardCells } from './expand.js';
+import { type expandSweep, shardCells } from './expand.js';
 import { type CellInputs, writeInputsFile } from './fingerprint.js';
 import { fleetShape, resolveFleet } from './fleet.js';
 import { explainIoError } from './io-errors.js';
-import { preflight } from './preflight.js';
+import { checkedSweep } from './load.js';
 import { changedInputsError, findChangedCells, fingerprintCells, setAsideStale } from './resume.js';
-import { checkSweepWorld, type ResolvedSweepSpec, readSweepSpec, resolveSweepSpec } from './spec.js';
+import type { ResolvedSweepSpec } from './spec.js';
 import { claimCell, initSweepDir, isFinished, readResult, rebuildIndex, writeResult } from './store.js';
 import type { CellConfig, CellResult } from './types.js';
+
+export { checkedSweep, loadSpec } from './load.js';
 
 export type SweepEvent =
   | CellEvent
@@ -107,16 +108,6 @@ export interface SweepSummary {
 export const cellLabel = (config: CellConfig) =>
   `${config.model.name}/${config.task.name} ${config.corruption ? config.corruption.label : 'clean'} seed ${config.seed}`;
 
-/** A spec from a file, a sweep folder (its spec.json: resume), or an object. */
-export async function loadSpec(input: unknown, baseDir?: string): Promise<{ spec: ResolvedSweepSpec; dirSpec: boolean }> {
-  if (typeof input === 'string') {
-    const path = existsSync(join(input, 'spec.json')) ? join(input, 'spec.json') : input;
-    const { spec, baseDir: fileDir } = await readSweepSpec(path);
-    return { spec: resolveSweepSpec(spec, fileDir), dirSpec: path !== input };
-  }
-  return { spec: resolveSweepSpec(input, baseDir ?? process.cwd()), dirSpec: false };
-}
-
 async function summarize(dir: string, cells: { id: string }[]): Promise<SweepSummary> {
   const summary: SweepSummary = { dir, total: cells.length, done: 0, diverged: 0, failed: 0, remaining: 0 };
   for (const cell of cells) {
@@ -127,33 +118,6 @@ async function summarize(dir: string, cells: { id: string }[]): Promise<SweepSum
     else summary.failed += 1;
   }
   return summary;
-}
-
-/**
- * A spec read, expanded and checked against the world (checkSweepWorld, preflight) before any cell runs.
- * `local: false` for a sweep whose manifests are emitted for other machines: their CUDA devices are not
- * this machine's, so only the device names are checked.
- */
-export async function checkedSweep(
-  input: unknown,
-  options: { baseDir?: string | undefined; devices?: string[] | undefined; local?: boolean } = {},
-): Promise<{ spec: ResolvedSweepSpec; expanded: ReturnType<typeof expandSweep>; rows: { train: number; eval: number }[] }> {
-  try {
-    const { spec } = await loadSpec(input, options.baseDir);
-    const expanded = expandSweep(spec);
-    await checkSweepWorld(spec, expanded.corruptions);
-    const { rows } = await preflight(spec, expanded.corruptions, {
-      ...(options.devices ? { devices: options.devices } : {}),
-      ...(options.local !== undefined ? { local: options.local } : {}),
-    });
-    return { spec, expanded, rows };
-  } catch (error) {
-    // A spec from a file: its errors name the file first, then the field (spec.tasks[0].data: ...).
-    if (typeof input !== 'string' || !(error instanceof HealbertError) || error.code !== 'ERR_CONFIG') throw error;
-    const file = existsSync(join(input, 'spec.json')) ? join(input, 'spec.json') : input;
-    if (error.message.startsWith(file)) throw error;
-    throw new HealbertError('ERR_CONFIG', `${file}: ${error.message}`, { cause: error });
-  }
 }
 
 export async function runSweep(input: unknown, options: SweepOptions): Promise<SweepSummary> {
