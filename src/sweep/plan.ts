@@ -11,8 +11,8 @@ import { type Calibration, calibrate } from './calibrate.js';
 import { fleetKey, type PlannedCell } from './cell.js';
 import { shardCells } from './expand.js';
 import { fleetShape, resolveFleet } from './fleet.js';
-import { findChangedCells, fingerprintCells } from './resume.js';
 import { checkedSweep } from './load.js';
+import { findChangedCells, fingerprintCells } from './resume.js';
 import { isFinished, readResult } from './store.js';
 import type { CellConfig } from './types.js';
 
