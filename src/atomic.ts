@@ -14,16 +14,29 @@ export function temporaryPathFor(path: string): string {
 }
 
 /**
+ * Test seam: when set, called before each rename with the final path; an error it returns is raised as if
+ * the write had failed there (the temporary file, already written, is removed as after a real failure).
+ * Tests inject ENOSPC, EACCES or EROFS this way; production code never sets it.
+ */
+export const writeFaults: { inject?: ((path: string) => NodeJS.ErrnoException | undefined) | undefined } = {};
+
+/**
  * Runs `write(temporary)`, then renames the temporary file onto `path`. The temporary file is removed when
- * `write` or the rename fails.
+ * `write` or the rename fails. An errno error is given `path` (the entry, not the temporary name) when it
+ * names no file, as the writes through a file handle do ("ENOSPC: no space left on device, write"): the
+ * caller can then say which file could not be written.
  */
 export async function replaceFile(path: string, write: (temporary: string) => Promise<void>): Promise<void> {
   const temporary = temporaryPathFor(path);
   try {
     await write(temporary);
+    const fault = writeFaults.inject?.(path);
+    if (fault) throw fault;
     await rename(temporary, path);
   } catch (error) {
     await rm(temporary, { force: true }).catch(() => undefined);
+    const errno = error as NodeJS.ErrnoException;
+    if (typeof errno?.code === 'string' && (errno.path === undefined || errno.path === temporary)) errno.path = path;
     throw error;
   }
 }

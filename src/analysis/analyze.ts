@@ -5,6 +5,7 @@
  */
 import { basename, resolve } from 'node:path';
 import { HealbertError } from '../errors.js';
+import { inputsDigest, mixedInputWarnings } from '../sweep/fingerprint.js';
 import { type BottomTopRow, bottomTopRows } from './bottom-top.js';
 import { buildContexts } from './contexts.js';
 import { DEFINITIONS } from './definitions.js';
@@ -99,6 +100,8 @@ export async function analyze(resultsDir: string, options: AnalyzeOptions = {}):
   const depths = await modelDepths(sweep.cells, resultsDir, resolved.numLayers ?? undefined);
   const bootstrap = { seed: resolved.seed, resamples: resolved.resamples, level: resolved.level };
   const cells = measureCells(sweep.cells, { minDamage: resolved.minDamage });
+  const digests = new Map(sweep.cells.map((c) => [c.id, inputsDigest(c.result?.inputs)]));
+  for (const c of cells) c.inputs = digests.get(c.id) ?? null;
   const contexts = buildContexts(cells, depths);
   const groups = summarizeGroups(cells, { ...bootstrap, minDamage: resolved.minDamage });
   const bottomTop = bottomTopRows(contexts, { ...bootstrap, alpha: resolved.alpha });
@@ -139,6 +142,7 @@ export async function analyze(resultsDir: string, options: AnalyzeOptions = {}):
     warnings.push(
       `${unresolved} corrupted cells name layers that could not be resolved; they are left out of layer attribution and dose-response`,
     );
+  warnings.push(...mixedInputWarnings(sweep.cells));
   const fewSeeds = groups.filter((g) => g.seeds.length > 0 && g.seeds.length < 3).length;
   if (fewSeeds > 0) warnings.push(`${fewSeeds} conditions have fewer than 3 seeds: their intervals say little`);
   const underpowered = bottomTop.filter((r) => r.difference.warnings.length > 0).length;

@@ -38,6 +38,8 @@ export interface CellMeasures {
   baselineId: string | null;
   /** Why quantities are missing (diverged, failed, in flight, baseline missing ...). */
   note: string | null;
+  /** A digest of the result's input fingerprints (src/sweep/fingerprint.ts), set by analyze(). */
+  inputs?: string | null;
   cleanScore: number | null;
   /** The score before fine-tuning: probe of the clean model (pretrained) or beforeCorruption (finetuned). */
   cleanBefore: number | null;

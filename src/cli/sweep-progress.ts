@@ -38,7 +38,9 @@ export function sweepReporter(io: CliIO, mode: 'tty' | 'plain' | 'json' | 'quiet
       case 'sweep-start':
         total = e.total;
         finished = e.finished;
-        out(`sweep ${e.name}: ${e.total} cells, ${e.finished} already finished, ${e.todo} to run (${e.dir})`);
+        out(
+          `sweep ${e.name}: ${e.total} cells, ${e.finished} already finished, ${e.todo} to run (${e.dir})${e.recomputed ? `; ${e.recomputed} recomputed because their inputs changed (old results kept as result.stale-*.json)` : ''}`,
+        );
         break;
       case 'cell-start':
         running.set(e.id, e.label);

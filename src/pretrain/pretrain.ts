@@ -54,7 +54,9 @@ export type PretrainEvent =
   | {
       type: 'corpus';
       documents: number;
-      heldOutDocuments: string[];
+      /** How many documents are held out; their names, one a line, are in `heldOutList` (a list can be long). */
+      heldOutDocuments: number;
+      heldOutList: string;
       sequences: number;
       heldOutSequences: number;
       trainTokens: number;
@@ -172,10 +174,13 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainSummar
   const tokenizer = await loadTokenizer(options.tokenizer);
   const cacheDir = options.cacheDir ?? (await defaultCacheDir(options.out));
   const corpus = await packCorpus(tokenizer, options.corpus, { maxLength: options.maxLength, holdOut: options.holdOut ?? 0.02, cacheDir });
+  const heldOutList = join(options.out, 'held-out-documents.txt');
+  await writeAtomic(heldOutList, corpus.heldOutDocuments.map((d) => `${d}\n`).join(''));
   await record({
     type: 'corpus',
     documents: corpus.documents,
-    heldOutDocuments: corpus.heldOutDocuments,
+    heldOutDocuments: corpus.heldOutDocuments.length,
+    heldOutList,
     sequences: corpus.train.size,
     heldOutSequences: corpus.heldOut.size,
     trainTokens: corpus.trainTokens,

@@ -64,6 +64,7 @@ export function cellsTable(a: Analysis): Table {
       { key: 'recovered', title: 'recovered', kind: 'num' },
       { key: 'gap', title: 'residual gap', kind: 'num' },
       { key: 'ratio', title: 'recovery ratio', kind: 'num' },
+      { key: 'inputs', title: 'inputs' },
     ],
     rows: a.cells.map((c) => ({
       id: c.id,
@@ -76,6 +77,7 @@ export function cellsTable(a: Analysis): Table {
       recovered: c.recovered,
       gap: c.residualGap,
       ratio: c.recoveryRatio,
+      inputs: c.inputs ?? null,
     })),
   };
 }

@@ -1,4 +1,5 @@
 /** Sweep results as flat rows (CSV) or full records (JSONL), and a status summary of a sweep folder. */
+import { inputsDigest, mixedInputWarnings } from './fingerprint.js';
 import { isLocked, readSweep } from './store.js';
 import type { CellConfig, CellResult } from './types.js';
 
@@ -10,11 +11,15 @@ export interface StatusRow {
   probe?: number;
   final?: number;
   error?: string;
+  /** A digest of the cell's input fingerprints (fingerprint.ts): equal when two cells read the same bytes. */
+  inputs?: string;
 }
 
 export interface SweepStatus {
   counts: Record<StatusRow['state'], number>;
   cells: StatusRow[];
+  /** Cells of one model and task computed from different inputs. */
+  warnings: string[];
 }
 
 const label = (c: CellConfig) => `${c.model.name}/${c.task.name} ${c.corruption ? c.corruption.label : 'clean'} seed ${c.seed}`;
@@ -36,9 +41,10 @@ export async function sweepStatus(dir: string): Promise<SweepStatus> {
       ...(metric && r?.scores.probe?.[metric] !== undefined ? { probe: r.scores.probe[metric] } : {}),
       ...(metric && r?.scores.final?.[metric] !== undefined ? { final: r.scores.final[metric] } : {}),
       ...(r?.error ? { error: `${r.error.code}: ${r.error.message.split('\n')[0]}` } : {}),
+      ...(r?.inputs ? { inputs: inputsDigest(r.inputs) as string } : {}),
     });
   }
-  return { counts, cells: rows };
+  return { counts, cells: rows, warnings: mixedInputWarnings(cells) };
 }
 
 const CSV_COLUMNS = [
@@ -64,6 +70,7 @@ const CSV_COLUMNS = [
   'relative_change',
   'seconds',
   'error',
+  'inputs',
 ] as const;
 
 function csvCell(value: unknown): string {
@@ -98,7 +105,13 @@ export function resultRow(r: CellResult): Record<(typeof CSV_COLUMNS)[number], u
     relative_change: r.corruption?.relativeChange,
     seconds: r.timings.total,
     error: r.error ? `${r.error.code}: ${r.error.message.split('\n')[0]}` : '',
+    inputs: inputsDigest(r.inputs),
   };
+}
+
+/** What `export` warns about on stderr: cells of one model and task computed from different inputs. */
+export async function exportWarnings(dir: string): Promise<string[]> {
+  return mixedInputWarnings(await readSweep(dir));
 }
 
 export async function exportResults(dir: string, format: 'csv' | 'jsonl'): Promise<string> {

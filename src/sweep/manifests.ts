@@ -21,6 +21,8 @@ export interface ManifestOptions {
   /** Kubernetes: the container image, and the volume claim holding the results folder. */
   image?: string;
   volumeClaim?: string;
+  /** Every task runs with --recompute-changed (the results folder has cells whose inputs changed). */
+  recomputeChanged?: boolean;
   mountPath?: string;
 }
 
@@ -55,7 +57,7 @@ export function slurmArray(o: ManifestOptions): string {
     '# libtorch would otherwise use every core of the node in every task.',
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion in the emitted script
     'export HEALBERT_THREADS="${SLURM_CPUS_PER_TASK:-1}"',
-    `${o.command ?? 'healbert'} sweep ${quote(o.spec)} --out ${quote(o.out)} --shard "\${SLURM_ARRAY_TASK_ID}/${o.shards}" --device ${device} --no-progress`,
+    `${o.command ?? 'healbert'} sweep ${quote(o.spec)} --out ${quote(o.out)} --shard "\${SLURM_ARRAY_TASK_ID}/${o.shards}" --device ${device} --no-progress${o.recomputeChanged ? ' --recompute-changed' : ''}`,
     '',
   ].join('\n');
 }
@@ -76,6 +78,7 @@ export function kubernetesIndexedJob(o: ManifestOptions): string {
     '--device',
     gpus > 0 ? 'cuda' : 'cpu',
     '--no-progress',
+    ...(o.recomputeChanged ? ['--recompute-changed'] : []),
   ];
   const lines = [
     'apiVersion: batch/v1',

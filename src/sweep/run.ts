@@ -7,7 +7,6 @@
  * when it died is redone by the next worker that finds its lock stale.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -16,15 +15,31 @@ import { loadNative, packageRoot } from '../native/binding.js';
 import { healbertVersion } from '../version.js';
 import { type CellEvent, fleetKey, type PlannedCell, runFleet } from './cell.js';
 import type { CellData } from './data.js';
-import { expandSweep, shardCells } from './expand.js';
+import { type expandSweep, shardCells } from './expand.js';
+import { type CellInputs, writeInputsFile } from './fingerprint.js';
 import { fleetShape, resolveFleet } from './fleet.js';
-import { checkSweepWorld, type ResolvedSweepSpec, readSweepSpec, resolveSweepSpec } from './spec.js';
+import { explainIoError } from './io-errors.js';
+import { checkedSweep } from './load.js';
+import { changedInputsError, findChangedCells, fingerprintCells, setAsideStale } from './resume.js';
+import type { ResolvedSweepSpec } from './spec.js';
 import { claimCell, initSweepDir, isFinished, readResult, rebuildIndex, writeResult } from './store.js';
 import type { CellConfig, CellResult } from './types.js';
 
+export { checkedSweep, loadSpec } from './load.js';
+
 export type SweepEvent =
   | CellEvent
-  | { type: 'sweep-start'; name: string; dir: string; total: number; finished: number; todo: number; worker: string }
+  | {
+      type: 'sweep-start';
+      name: string;
+      dir: string;
+      total: number;
+      finished: number;
+      todo: number;
+      worker: string;
+      /** Cells set aside by --recompute-changed in this run (their inputs changed). */
+      recomputed?: number;
+    }
   | { type: 'cell-start'; id: string; label: string; worker: string }
   | {
       type: 'cell-end';
@@ -56,6 +71,11 @@ export interface SweepOptions {
    * resumed with another fleet size.
    */
   fleet?: number | 'auto';
+  /**
+   * When finished cells were computed from inputs that have changed since (fingerprint.ts): rerun exactly
+   * those, keeping each old result as result.stale-<date>.json. Without it such a rerun is refused.
+   */
+  recomputeChanged?: boolean;
   signal?: AbortSignal;
   onEvent?: (event: SweepEvent) => void;
   /** A lock without a heartbeat for this long is taken over (default 2 minutes). */
@@ -88,16 +108,6 @@ export interface SweepSummary {
 export const cellLabel = (config: CellConfig) =>
   `${config.model.name}/${config.task.name} ${config.corruption ? config.corruption.label : 'clean'} seed ${config.seed}`;
 
-/** A spec from a file, a sweep folder (its spec.json: resume), or an object. */
-export async function loadSpec(input: unknown, baseDir?: string): Promise<{ spec: ResolvedSweepSpec; dirSpec: boolean }> {
-  if (typeof input === 'string') {
-    const path = existsSync(join(input, 'spec.json')) ? join(input, 'spec.json') : input;
-    const { spec, baseDir: fileDir } = await readSweepSpec(path);
-    return { spec: resolveSweepSpec(spec, fileDir), dirSpec: path !== input };
-  }
-  return { spec: resolveSweepSpec(input, baseDir ?? process.cwd()), dirSpec: false };
-}
-
 async function summarize(dir: string, cells: { id: string }[]): Promise<SweepSummary> {
   const summary: SweepSummary = { dir, total: cells.length, done: 0, diverged: 0, failed: 0, remaining: 0 };
   for (const cell of cells) {
@@ -111,20 +121,48 @@ async function summarize(dir: string, cells: { id: string }[]): Promise<SweepSum
 }
 
 export async function runSweep(input: unknown, options: SweepOptions): Promise<SweepSummary> {
-  const emit = options.onEvent ?? (() => undefined);
-  const { spec } = await loadSpec(input, options.baseDir);
-  const expanded = expandSweep(spec);
-  await checkSweepWorld(spec, expanded.corruptions);
+  const { spec, expanded } = await checkedSweep(input, { baseDir: options.baseDir, devices: options.devices });
   const dir = resolve(options.out);
+  try {
+    return await runChecked(spec, expanded, dir, options);
+  } catch (error) {
+    throw explainIoError(error, dir);
+  }
+}
+
+async function runChecked(
+  spec: ResolvedSweepSpec,
+  expanded: ReturnType<typeof expandSweep>,
+  dir: string,
+  options: SweepOptions,
+): Promise<SweepSummary> {
+  const emit = options.onEvent ?? (() => undefined);
+  const { inputs, fingerprinter } = await fingerprintCells(dir, expanded.cells);
+  const changed = await findChangedCells(dir, expanded.cells, inputs);
+  if (changed.length > 0 && !options.recomputeChanged) throw changedInputsError(dir, changed);
   await initSweepDir(dir, spec, expanded.cells);
+  await writeInputsFile(dir, fingerprinter, inputs.values());
+  if (changed.length > 0) await setAsideStale(dir, changed, inputs);
   const mine = shardCells(expanded.cells, options.shard);
   const started = process.hrtime.bigint();
   const devices = options.devices ?? [];
   const workers = devices.length > 1 ? devices.length : Math.max(1, options.workers ?? 1);
   if (workers > 1) {
+    // The workers' own sweep-start events are not relayed (each sees the cells the others finished): one here.
+    const before = await summarize(dir, mine);
+    emit({
+      type: 'sweep-start',
+      name: spec.name,
+      dir,
+      total: mine.length,
+      finished: before.done + before.diverged,
+      todo: before.failed + before.remaining,
+      worker: `${workers} workers`,
+      ...(changed.length ? { recomputed: changed.length } : {}),
+    });
     await runWorkerProcesses(dir, devices, workers, options, emit);
   } else {
-    await workLoop(dir, spec, expanded.cells, mine, devices[0] ?? spec.device, options, emit);
+    await workLoop(dir, spec, expanded.cells, mine, devices[0] ?? spec.device, { ...options, inputs, recomputed: changed.length }, emit);
   }
   await rebuildIndex(dir);
   const summary = await summarize(dir, mine);
@@ -138,7 +176,7 @@ async function workLoop(
   all: ReturnType<typeof expandSweep>['cells'],
   mine: ReturnType<typeof expandSweep>['cells'],
   device: string,
-  options: SweepOptions,
+  options: SweepOptions & { inputs: Map<string, CellInputs>; recomputed: number },
   emit: (e: SweepEvent) => void,
 ): Promise<void> {
   const worker = `${device}`;
@@ -167,6 +205,7 @@ async function workLoop(
     finished: finishedCount,
     todo: mine.length - finishedCount,
     worker,
+    ...(options.recomputed ? { recomputed: options.recomputed } : {}),
   });
   // Clean cells first: corrupted cells of the finetuned protocol start from their baseline's model.
   const order = [...mine.filter((c) => !c.baselineId), ...mine.filter((c) => c.baselineId)];
@@ -241,7 +280,7 @@ async function runGroup(
   group: PlannedCell[],
   dir: string,
   device: string,
-  options: SweepOptions,
+  options: SweepOptions & { inputs: Map<string, CellInputs> },
   emit: (e: SweepEvent) => void,
   dataCache: Map<string, Promise<CellData>>,
   worker: string,
@@ -263,6 +302,8 @@ async function runGroup(
       : await runFleet(group, { dir, device, signal: options.signal, onEvent: emit, dataCache });
   for (const [i, cell] of group.entries()) {
     const result = results[i] as CellResult;
+    const inputs = options.inputs.get(cell.id);
+    if (inputs) result.inputs = inputs;
     await writeResult(dir, result);
     known.set(cell.id, result);
     const metric = result.primaryMetric;

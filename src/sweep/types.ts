@@ -5,7 +5,9 @@
  * A sweep folder:
  *   spec.json                 the resolved spec (defaults filled in)
  *   cells/<id>/config.json    a cell's resolved configuration
+ *   inputs.json               the sha256 of every input file (model, tokenizer, data), with its size/mtime/inode
  *   cells/<id>/result.json    written once, atomically, when the cell ends (done, diverged or failed)
+ *   cells/<id>/result.stale-<date>.json   a result set aside by --recompute-changed (its inputs changed)
  *   cells/<id>/lock           held while a worker runs the cell (its heartbeat is the file's mtime)
  *   cells/<id>/model/         finetuned protocol, clean baselines only: the fine-tuned task model
  *   index.jsonl               one line per finished cell (rebuilt from the results; read by analysis)
@@ -135,6 +137,8 @@ export interface CellResult {
   error?: { code: string; message: string; step?: number };
   /** Seconds per phase; in a fleet, the fleet's (shared by its cells). */
   timings: Record<string, number>;
+  /** The sha256 of every file the cell read (absolute path -> hex), recorded when the sweep started. */
+  inputs?: Record<string, string>;
   /** Set when the cell ran in a fleet: how many cells shared its steps, and which member it was. */
   fleet?: { size: number; member: number };
   device: string;

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { bundledData, bundledModel, demoSpec } from '../../src/demo/spec.js';
@@ -37,14 +37,30 @@ test('the CPU demo on the bundled model: 24 cells on the committed SST-2 slice',
   t.is(cells[0]?.config.task.trainExamples, 1500);
 });
 
-test('healbert demo runs to the end and writes the report and the summary table', async (t) => {
+test('healbert demo runs to the end and writes the report and the summary table; new weights give new cells', async (t) => {
   const model = await makeTinyModel(4);
   const out = join(tempDir(), 'demo');
-  const r = runCli(['demo', '--model', model, '--out', out, '--seeds', '1', '--train-examples', '32', '--epochs', '1', '--workers', '1']);
+  const args = ['demo', '--model', model, '--out', out, '--seeds', '1', '--train-examples', '32', '--epochs', '1', '--workers', '1'];
+  const r = runCli(args);
   t.is(r.status, 0, r.stderr);
   t.regex(r.stdout, /1\. Does corruption fully heal\?/);
   t.regex(r.stdout, /2\. Is bottom-layer corruption worse than top-layer corruption\?/);
   t.regex(r.stdout, /Cells: 8 done, 0 diverged, 0 failed/);
   t.true(existsSync(join(out, 'report', 'report.html')));
   t.true(readFileSync(join(out, 'summary.txt'), 'utf8').includes('reinit bottom:1'));
+  // The model replaced in place (as a new bundled model would be): a rerun recomputes every cell and
+  // keeps the old results beside the new ones, instead of handing back the old cells.
+  const weights = join(model, 'model.safetensors');
+  const bytes = readFileSync(weights);
+  bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 0x5a;
+  writeFileSync(weights, bytes);
+  const again = runCli(args);
+  t.is(again.status, 0, again.stderr);
+  t.regex(again.stderr, /8 recomputed because their inputs changed/);
+  t.regex(again.stdout, /Cells: 8 done, 0 diverged, 0 failed/);
+  for (const id of readdirSync(join(out, 'cells')))
+    t.true(
+      readdirSync(join(out, 'cells', id)).some((f) => f.startsWith('result.stale-')),
+      `${id} kept its old result`,
+    );
 });

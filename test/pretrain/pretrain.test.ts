@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import type { TokenizedDataset } from '../../src/data/tokenized.js';
@@ -134,6 +134,10 @@ test('pre-training a tiny BERT for a few steps lowers the MLM loss, and its mode
   t.true((losses.at(-1) as number) < (losses[0] as number) - 0.5, `loss ${losses[0]} -> ${losses.at(-1)}`);
   t.is(summary.steps, 40);
   t.true(summary.finalEval.count > 0);
+  // The event (what --json prints) carries the held-out count and the file listing them, not the list.
+  const corpus = events.find((e) => e.type === 'corpus');
+  t.like(corpus, { heldOutDocuments: 1, heldOutList: join(out, 'held-out-documents.txt') });
+  t.is(readFileSync(join(out, 'held-out-documents.txt'), 'utf8'), 'pg7256_the_gift_of_the_magi.txt\n');
   const model = await Model.load(join(out, 'model'), { numLabels: 2 });
   // Saved as BertForMaskedLM: no pooler, no classifier; fine-tuning starts them fresh, as transformers does.
   t.deepEqual(model.loadReport?.initialised, [

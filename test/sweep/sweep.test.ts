@@ -3,7 +3,7 @@
  * worker processes, and a SIGKILL in the middle of a cell.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import test from 'ava';
@@ -13,7 +13,7 @@ import { packageRoot } from '../../src/native/binding.js';
 import { readSweep } from '../../src/sweep/store.js';
 import { tempDir } from '../helpers/checkpoints.js';
 import { runCli } from '../helpers/cli.js';
-import { makeTinyModel, tinySpec } from '../helpers/sweep.js';
+import { demoGlue, makeTinyModel, tinySpec } from '../helpers/sweep.js';
 
 const cliEntry = [process.execPath, '--import=tsx', join(packageRoot, 'test', 'helpers', 'cli-entry.ts')];
 const model = makeTinyModel();
@@ -88,14 +88,19 @@ test('a diverging cell is recorded as diverged with its last metrics, and the sw
 
 test('a cell that fails is recorded with its error, reported, and retried by the next run', async (t) => {
   const out = join(tempDir(), 'fail');
-  const spec = tinySpec(await model, { seeds: [0], corruptions: [], tasks: [{ name: 'rte', data: join(packageRoot, 'demo', 'data') }] });
-  const summary = await runSweep(spec, { out });
+  // The data pass the checks before the first cell, then the training file goes away: the cell fails.
+  const data = join(tempDir(), 'glue');
+  cpSync(join(demoGlue, 'SST-2'), join(data, 'SST-2'), { recursive: true, filter: (f) => !f.includes('.healbert-cache') });
+  const train = join(data, 'SST-2', 'train.tsv');
+  const spec = tinySpec(await model, { seeds: [0], corruptions: [], tasks: [{ name: 'sst2', data, trainExamples: 64, evalExamples: 64 }] });
+  const summary = await runSweep(spec, { out, onEvent: (e) => e.type === 'sweep-start' && renameSync(train, `${train}.away`) });
   t.like(summary, { failed: 1, done: 0 });
   const [failed] = await results(out);
   t.is(failed?.error?.code, 'ERR_IO');
-  t.regex(failed?.error?.message ?? '', /demo\/data\/RTE/);
+  t.regex(failed?.error?.message ?? '', /SST-2\/train\.tsv/);
   const status = runCli(['status', out]);
   t.regex(status.stdout, /1 failed/);
+  renameSync(`${train}.away`, train);
   const events: SweepEvent[] = [];
   await runSweep(out, { out, onEvent: (e) => events.push(e) });
   t.is(events.filter((e) => e.type === 'cell-start').length, 1, 'retried');

@@ -18,7 +18,8 @@ export const demoCommand: Command = {
     'By default: the bundled mini-BERT (models/mini-bert) on the committed SST-2 slice (1,500 training rows, the full dev set),\n' +
     'bottom-k vs top-k re-initialisation and Gaussian noise at three levels, 3 seeds, on the CPU (2 worker processes).\n' +
     'With --model <dir> --device cuda --data <glue>: the full-size version (all of SST-2 train, more layer sets, levels, seeds).\n' +
-    'Rerunning resumes: finished cells are kept.',
+    'Rerunning resumes: finished cells are kept, except those computed from a model or data that has changed since\n' +
+    '(their old results are kept beside them as result.stale-<date>.json).',
   options: {
     model: { type: 'string', valueName: 'dir', description: 'a BERT-family model folder', defaultText: 'models/mini-bert' },
     data: { type: 'string', valueName: 'dir', description: 'GLUE root with SST-2', defaultText: 'demo/data' },
@@ -57,6 +58,9 @@ export const demoCommand: Command = {
       out,
       workers,
       ...(device === 'cpu' ? {} : { devices: [device] }),
+      // A demo reruns what a new bundled model (or data) makes stale instead of refusing: its user wants
+      // the answer for the files they have now, and the old results stay beside the new ones.
+      recomputeChanged: true,
       signal,
       onEvent: sweepReporter(io, mode),
     });

@@ -4,7 +4,7 @@ import { type Command, numberOption, requiredOption, stringOption, UsageError } 
 function describe(e: PretrainEvent): string {
   switch (e.type) {
     case 'corpus':
-      return `corpus: ${e.documents} documents (${e.heldOutDocuments.length} held out), ${e.sequences} training sequences, ${e.trainTokens} tokens${e.cached ? ' (cached)' : ''}`;
+      return `corpus: ${e.documents} documents (${e.heldOutDocuments} held out, listed in ${e.heldOutList}), ${e.sequences} training sequences, ${e.trainTokens} tokens${e.cached ? ' (cached)' : ''}`;
     case 'resume':
       return `resuming from ${e.checkpoint} at step ${e.step}`;
     case 'step':

@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { exportResults, sweepStatus } from '../../sweep/export.js';
+import { exportResults, exportWarnings, sweepStatus } from '../../sweep/export.js';
 import { runSweep } from '../../sweep/run.js';
 import { rebuildIndex } from '../../sweep/store.js';
 import { type Command, numberOption, requiredOption, stringOption, UsageError } from '../command.js';
@@ -12,7 +12,7 @@ export const statusCommand: Command = {
   positionals: { min: 1, max: 1 },
   options: {
     json: { type: 'boolean', description: 'print the status as JSON' },
-    all: { type: 'boolean', description: 'list every cell, not only the unfinished and failed ones' },
+    all: { type: 'boolean', description: 'list every cell, not only the unfinished and failed ones (with its input fingerprint)' },
   },
   async run({ positionals, values, io }) {
     const dir = positionals[0] as string;
@@ -30,8 +30,11 @@ export const statusCommand: Command = {
         row.final !== undefined
           ? `  ${row.metric} ${row.final.toFixed(4)}${row.probe !== undefined ? ` (probe ${row.probe.toFixed(4)})` : ''}`
           : '';
-      io.stdout.write(`  ${row.state.padEnd(8)} ${row.id}  ${row.label}${scores}${row.error ? `  ${row.error}` : ''}\n`);
+      io.stdout.write(
+        `  ${row.state.padEnd(8)} ${row.id}  ${row.label}${scores}${row.inputs ? `  inputs ${row.inputs}` : ''}${row.error ? `  ${row.error}` : ''}\n`,
+      );
     }
+    for (const w of status.warnings) io.stderr.write(`warning: ${w}\n`);
     return 0;
   },
 };
@@ -49,6 +52,7 @@ export const exportCommand: Command = {
     const format = stringOption(values, 'format') ?? 'csv';
     if (format !== 'csv' && format !== 'jsonl') throw new UsageError(`--format must be csv or jsonl, got '${format}'`);
     const text = await exportResults(positionals[0] as string, format);
+    for (const w of await exportWarnings(positionals[0] as string)) io.stderr.write(`warning: ${w}\n`);
     const output = stringOption(values, 'output');
     if (output) await writeFile(output, text);
     else io.stdout.write(text);

@@ -1,8 +1,11 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { kubernetesIndexedJob, slurmArray } from '../../sweep/manifests.js';
-import { loadSpec, runSweep } from '../../sweep/run.js';
+import { planSweep } from '../../sweep/plan.js';
+import { checkUnchangedInputs } from '../../sweep/resume.js';
+import { checkedSweep, loadSpec, runSweep } from '../../sweep/run.js';
 import { type Command, numberOption, stringOption, UsageError } from '../command.js';
+import { planText, slurmTime } from '../plan-text.js';
 import { sweepReporter } from '../sweep-progress.js';
 
 export function parseShard(text: string | undefined): { index: number; count: number } | undefined {
@@ -20,6 +23,8 @@ export const sweepCommand: Command = {
   positionals: { min: 1, max: 1 },
   description:
     'Finished cells are skipped: run the same command again to resume (a sweep folder resumes its own spec).\n' +
+    'Every input file (weights, config, tokenizer, data) is fingerprinted; a rerun after one changed is refused unless\n' +
+    '--recompute-changed (or a new --out) says what to do with the results computed from the old one.\n' +
     'Several processes or machines may share one results folder; --emit writes Slurm or Kubernetes manifests that do.',
   options: {
     out: { type: 'string', valueName: 'dir', description: 'results folder', defaultText: 'the sweep folder, or ./sweeps/<name>' },
@@ -32,6 +37,15 @@ export const sweepCommand: Command = {
       valueName: 'K|auto',
       description: 'train K cells that differ only in their corruption together, in one batched step (results do not depend on K)',
       defaultText: "the spec's fleet, else auto: 1 on the CPU, what fits on CUDA (at most 8)",
+    },
+    'recompute-changed': {
+      type: 'boolean',
+      description: 'rerun the finished cells whose inputs (weights, tokenizer, data) changed; old results kept as result.stale-<date>.json',
+    },
+    plan: {
+      type: 'boolean',
+      description:
+        'print the plan instead of running: cells and their state, fleets, wall time from a short calibration here (--json: as data)',
     },
     json: { type: 'boolean', description: 'print events as JSON lines' },
     'no-progress': { type: 'boolean', description: 'plain log lines even on a terminal' },
@@ -50,22 +64,47 @@ export const sweepCommand: Command = {
     'healbert sweep sweep.yaml --out ./results/healing',
     'healbert sweep sweep.yaml --out ./results/healing --devices 0,1,2,3',
     'healbert sweep sweep.yaml --out ./results/healing --device cuda --fleet 8',
+    'healbert sweep sweep.yaml --out ./results/healing --plan   # cells, fleets, estimated time; no training',
     'healbert sweep ./results/healing            # resume',
+    'healbert sweep ./results/healing --recompute-changed   # after the model or data changed in place',
     'healbert sweep sweep.yaml --out /shared/healing --emit slurm --shards 16 --gpus-per-task 1 > job.sh',
   ],
   async run({ positionals, values, io, signal }) {
     const source = positionals[0] as string;
     const emit = stringOption(values, 'emit');
+    if (values.plan) {
+      const isDir = existsSync(join(source, 'spec.json'));
+      const fleetText = stringOption(values, 'fleet');
+      const device = stringOption(values, 'device') ?? stringOption(values, 'devices')?.split(',')[0];
+      const plan = await planSweep(source, {
+        out: stringOption(values, 'out') ?? (isDir ? source : join('sweeps', (await loadSpec(source)).spec.name)),
+        ...(device ? { device: /^\d+$/.test(device) ? `cuda:${device}` : device } : {}),
+        ...(fleetText ? { fleet: fleetText === 'auto' ? 'auto' : Number(fleetText) } : {}),
+        workers: stringOption(values, 'devices')?.split(',').length ?? numberOption(values, 'workers', { min: 1, integer: true }) ?? 1,
+        ...(emit ? { shards: numberOption(values, 'shards', { min: 1, integer: true }) ?? 1 } : {}),
+      });
+      if (values.json) {
+        const longest = Math.max(0, ...(plan.estimate.shards ?? []).map((s) => s.seconds));
+        io.stdout.write(`${JSON.stringify(plan.estimate.shards ? { ...plan, suggestedTime: slurmTime(longest) } : plan, null, 2)}\n`);
+      } else io.stdout.write(planText(plan));
+      return 0;
+    }
     if (emit) {
       const shards = numberOption(values, 'shards', { min: 1, integer: true });
       const out = stringOption(values, 'out');
       if (!shards || !out) throw new UsageError('--emit needs --shards and --out');
+      // The same checks as a run, before any job is queued; the devices are the cluster's, not this machine's.
+      const { spec, expanded } = await checkedSweep(source, { local: false });
+      // Jobs that would refuse to start (inputs changed under finished cells) are not queued either.
+      const recomputeChanged = values['recompute-changed'] === true;
+      await checkUnchangedInputs(resolve(out), expanded.cells, recomputeChanged);
       const options = {
         spec: source,
         out,
         shards,
-        name: `healbert-${(await loadSpec(source)).spec.name.toLowerCase().replace(/[^a-z0-9-]+/g, '-')}`.replace(/-+$/, ''),
+        name: `healbert-${spec.name.toLowerCase().replace(/[^a-z0-9-]+/g, '-')}`.replace(/-+$/, ''),
         command: stringOption(values, 'command') ?? 'healbert',
+        ...(recomputeChanged ? { recomputeChanged } : {}),
         gpusPerTask: numberOption(values, 'gpus-per-task', { min: 0, integer: true }) ?? 0,
         cpusPerTask: numberOption(values, 'cpus-per-task', { min: 1, integer: true }) ?? 2,
         ...(stringOption(values, 'memory') ? { memory: stringOption(values, 'memory') as string } : {}),
@@ -101,6 +140,7 @@ export const sweepCommand: Command = {
       workers: numberOption(values, 'workers', { min: 1, max: 256, integer: true }) ?? 1,
       ...(shard ? { shard } : {}),
       ...(fleet !== undefined ? { fleet } : {}),
+      ...(values['recompute-changed'] ? { recomputeChanged: true } : {}),
       signal,
       onEvent: sweepReporter(io, mode),
     });

@@ -1,0 +1,192 @@
+/**
+ * `healbert sweep <spec> --plan`: what a run would do, without training. The cells grouped by model, task,
+ * corruption and seed with their state (finished, to recompute because an input changed, to run); the
+ * fleets the work loop would form; and wall times from a calibration (calibrate.ts) on the chosen device.
+ * The estimate is per fleet (a solo cell is a fleet of one): cells of a fleet share their steps and end
+ * together.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { type Calibration, calibrate } from './calibrate.js';
+import { fleetKey, type PlannedCell } from './cell.js';
+import { shardCells } from './expand.js';
+import { fleetShape, resolveFleet } from './fleet.js';
+import { checkedSweep } from './load.js';
+import { findChangedCells, fingerprintCells } from './resume.js';
+import { isFinished, readResult } from './store.js';
+import type { CellConfig } from './types.js';
+
+export type PlannedState = 'finished' | 'recompute' | 'run';
+
+export interface PlanFleet {
+  cells: string[];
+  /** model/task seed, and the corruptions in it. */
+  label: string;
+  seconds: number;
+}
+
+export interface PlanGroup {
+  model: string;
+  task: string;
+  corruption: string;
+  cells: { id: string; seed: number; state: PlannedState; seconds: number }[];
+}
+
+export interface SweepPlan {
+  name: string;
+  dir: string;
+  device: string;
+  counts: { total: number; finished: number; recompute: number; run: number };
+  groups: PlanGroup[];
+  fleets: PlanFleet[];
+  /** One per distinct (model, task, recipe): what the estimates come from. */
+  calibrations: (Calibration & { model: string; task: string })[];
+  estimate: {
+    /** The checks and fingerprints before the first cell, as timed by this plan (a run repeats them). */
+    setupSeconds: number;
+    /** Setup, plus the fleets to run, plus loading each task's data once: one worker's wall time. */
+    totalSeconds: number;
+    /** With `workers` worker processes sharing the cells (an even share, fleets are not split). */
+    workers: number;
+    wallSeconds: number;
+    /** With --emit: the cells of each array task (shard) and its estimated time. */
+    shards?: { index: number; cells: number; seconds: number }[];
+  };
+}
+
+export interface PlanOptions {
+  out: string;
+  baseDir?: string;
+  device?: string;
+  fleet?: number | 'auto';
+  workers?: number;
+  /** --emit's --shards: estimate each array task. */
+  shards?: number;
+}
+
+const corruptionLabel = (c: CellConfig) => (c.corruption ? c.corruption.label : 'clean');
+
+/** Seconds one fleet of `cells` (one fleetKey) takes, from its calibration. */
+export function fleetSeconds(cells: PlannedCell[], cal: Calibration): number {
+  const config = (cells[0] as PlannedCell).config;
+  const epoch = cal.trainSecondsPerToken * cal.trainTokensPerEpoch + cal.evalSecondsPerToken * cal.evalTokens;
+  const evalPass = cal.evalSecondsPerToken * cal.evalTokens;
+  const mlm =
+    cells.some((c) => c.config.corruption) && config.recovery.mlmSteps > 0
+      ? config.recovery.mlmSteps * cal.trainSecondsPerToken * config.recipe.batchSize * config.recipe.maxLength
+      : 0;
+  if (config.protocol === 'finetuned') {
+    const corrupted = config.corruption !== null;
+    // A clean cell fine-tunes and saves (about a load); corrupted cells evaluate twice, then heal.
+    return corrupted
+      ? cal.loadSeconds + cal.warmupSeconds + 2 * evalPass + mlm + config.recovery.healEpochs * epoch
+      : 2 * cal.loadSeconds + cal.warmupSeconds + config.recipe.epochs * epoch;
+  }
+  const probe = cal.evalSecondsPerToken * cal.probeTokens + cells.length * cal.probeSecondsPerExample * cal.trainExamples;
+  return cal.loadSeconds + cal.warmupSeconds + probe + mlm + config.recipe.epochs * epoch;
+}
+
+/** The fleets a worker forms from `cells` (as run.ts does): clean cells first, each with the next cells of its key. */
+export function planFleets(cells: PlannedCell[], size: (cell: PlannedCell) => number): PlannedCell[][] {
+  const order = [...cells.filter((c) => !c.baselineId), ...cells.filter((c) => c.baselineId)];
+  const keys = new Map(order.map((c) => [c.id, fleetKey(c)]));
+  const taken = new Set<string>();
+  const fleets: PlannedCell[][] = [];
+  for (const cell of order) {
+    if (taken.has(cell.id)) continue;
+    const group = [cell];
+    taken.add(cell.id);
+    for (const other of order) {
+      if (group.length >= size(cell)) break;
+      if (taken.has(other.id) || keys.get(other.id) !== keys.get(cell.id)) continue;
+      group.push(other);
+      taken.add(other.id);
+    }
+    fleets.push(group);
+  }
+  return fleets;
+}
+
+export async function planSweep(input: unknown, options: PlanOptions): Promise<SweepPlan> {
+  const setupStart = process.hrtime.bigint();
+  const { spec, expanded } = await checkedSweep(input, {
+    baseDir: options.baseDir,
+    devices: options.device ? [options.device] : undefined,
+  });
+  const dir = resolve(options.out);
+  const device = options.device ?? spec.device;
+  const cells = expanded.cells;
+  // States: finished results, those whose inputs changed since (--recompute-changed would rerun them).
+  const { inputs } = await fingerprintCells(dir, cells);
+  const changed = existsSync(dir) ? await findChangedCells(dir, cells, inputs) : [];
+  const setupSeconds = Number(process.hrtime.bigint() - setupStart) / 1e9;
+  const recompute = new Set(changed.map((c) => c.id));
+  const state = new Map<string, PlannedState>();
+  for (const c of cells) {
+    const finished = existsSync(dir) && isFinished(await readResult(dir, c.id));
+    state.set(c.id, recompute.has(c.id) ? 'recompute' : finished ? 'finished' : 'run');
+  }
+  const todo = cells.filter((c) => state.get(c.id) !== 'finished');
+
+  const setting = options.fleet ?? spec.fleet;
+  const sizes = new Map<string, number>();
+  for (const m of spec.models) sizes.set(m.path, resolveFleet(setting, device, await fleetShape(m.path), spec.recipe));
+  const sizeOf = (c: PlannedCell) => sizes.get(c.config.model.path) ?? 1;
+
+  // One calibration per model and task (the recipe is the spec's): the first cell's config stands for all.
+  const calibrations = new Map<string, Calibration & { model: string; task: string }>();
+  const calKey = (c: CellConfig) => `${c.model.path}\0${c.task.name}\0${c.task.data}`;
+  for (const c of cells) {
+    const key = calKey(c.config);
+    if (calibrations.has(key)) continue;
+    const cal = await calibrate(c.config, device, sizeOf(c));
+    calibrations.set(key, { model: c.config.model.name, task: c.config.task.name, ...cal });
+  }
+  const calOf = (c: PlannedCell) => calibrations.get(calKey(c.config)) as Calibration;
+
+  const fleetsOf = (list: PlannedCell[]) =>
+    planFleets(list, sizeOf).map((f) => ({ cells: f, seconds: fleetSeconds(f, calOf(f[0] as PlannedCell)) }));
+  const dataSeconds = (list: PlannedCell[]) =>
+    [...new Set(list.map((c) => calKey(c.config)))].reduce((s, k) => s + (calibrations.get(k)?.dataSeconds ?? 0), 0);
+  const fleets = fleetsOf(todo);
+  const perCell = new Map<string, number>();
+  for (const f of fleets) for (const c of f.cells) perCell.set(c.id, f.seconds);
+  const totalSeconds = todo.length ? setupSeconds + fleets.reduce((s, f) => s + f.seconds, 0) + dataSeconds(todo) : 0;
+  const workers = Math.max(1, options.workers ?? 1);
+
+  const groups = new Map<string, PlanGroup>();
+  for (const c of cells) {
+    const key = `${c.config.model.name}\0${c.config.task.name}\0${corruptionLabel(c.config)}`;
+    const g = groups.get(key) ?? { model: c.config.model.name, task: c.config.task.name, corruption: corruptionLabel(c.config), cells: [] };
+    g.cells.push({ id: c.id, seed: c.config.seed, state: state.get(c.id) as PlannedState, seconds: perCell.get(c.id) ?? 0 });
+    groups.set(key, g);
+  }
+  for (const g of groups.values()) g.cells.sort((a, b) => a.seed - b.seed);
+
+  const shards = options.shards
+    ? Array.from({ length: options.shards }, (_, index) => {
+        const mine = shardCells(cells, { index, count: options.shards as number }).filter((c) => state.get(c.id) !== 'finished');
+        const seconds = mine.length ? setupSeconds + fleetsOf(mine).reduce((s, f) => s + f.seconds, 0) + dataSeconds(mine) : 0;
+        return { index, cells: mine.length, seconds };
+      })
+    : undefined;
+  const counts = { total: cells.length, finished: 0, recompute: 0, run: 0 };
+  for (const s of state.values()) counts[s] += 1;
+  return {
+    name: spec.name,
+    dir,
+    device,
+    counts,
+    groups: [...groups.values()],
+    fleets: fleets.map((f) => {
+      const first = (f.cells[0] as PlannedCell).config;
+      return {
+        cells: f.cells.map((c) => c.id),
+        label: `${first.model.name}/${first.task.name} seed ${first.seed}: ${f.cells.map((c) => corruptionLabel(c.config)).join(', ')}`,
+        seconds: f.seconds,
+      };
+    }),
+    calibrations: [...calibrations.values()],
+    estimate: { setupSeconds, totalSeconds, workers, wallSeconds: totalSeconds / workers, ...(shards ? { shards } : {}) },
+  };
+}
