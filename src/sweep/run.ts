@@ -16,6 +16,7 @@ import { loadNative, packageRoot } from '../native/binding.js';
 import { healbertVersion } from '../version.js';
 import { type CellEvent, fleetKey, type PlannedCell, runFleet } from './cell.js';
 import type { CellData } from './data.js';
+import { resolveSweepDtype } from './dtype.js';
 import { expandSweep, shardCells } from './expand.js';
 import { fleetShape, resolveFleet } from './fleet.js';
 import { checkSweepWorld, type ResolvedSweepSpec, readSweepSpec, resolveSweepSpec } from './spec.js';
@@ -37,6 +38,8 @@ export type SweepEvent =
       error?: string;
     }
   | { type: 'waiting'; blocked: number }
+  /** A spec's dtype 'auto' resolved, before the cells are expanded. */
+  | { type: 'dtype'; choice: 'auto'; dtype: 'float32' | 'bfloat16'; reason: string }
   | { type: 'sweep-end'; total: number; done: number; diverged: number; failed: number; remaining: number; seconds: number };
 
 export interface SweepOptions {
@@ -112,10 +115,12 @@ async function summarize(dir: string, cells: { id: string }[]): Promise<SweepSum
 
 export async function runSweep(input: unknown, options: SweepOptions): Promise<SweepSummary> {
   const emit = options.onEvent ?? (() => undefined);
-  const { spec } = await loadSpec(input, options.baseDir);
+  const dir = resolve(options.out);
+  const loaded = await loadSpec(input, options.baseDir);
+  const { spec, decision } = await resolveSweepDtype(loaded.spec, dir, options.devices?.[0] ?? loaded.spec.device);
+  if (decision) emit({ type: 'dtype', choice: 'auto', ...decision });
   const expanded = expandSweep(spec);
   await checkSweepWorld(spec, expanded.corruptions);
-  const dir = resolve(options.out);
   await initSweepDir(dir, spec, expanded.cells);
   const mine = shardCells(expanded.cells, options.shard);
   const started = process.hrtime.bigint();
