@@ -21,7 +21,7 @@ export interface MatmulShape {
 }
 
 /**
- * A 1024-cube product, best of 3: about 0.2 s on 2 loaded cores. bert-base's FFN product at batch 8 x 128,
+ * A 1024-cube product, best of 3: 0.2-0.3 s on 2 loaded cores. bert-base's FFN product at batch 8 x 128,
  * (4096, 768) @ (768, 3072), took 1.5 s there (float32 0.31 s a rep) for a similar verdict (3.7x vs 5.2x on
  * an AMD EPYC with avx512_bf16), too slow to run before every command.
  */
