@@ -83,4 +83,5 @@ gpuTest('GPU: CUDA is available and the smoke test passes on every device', asyn
     report.checks.every((c) => c.ok),
     JSON.stringify(report.checks),
   );
+  for (const d of report.runtime.cudaDevices) t.like(report.dtypeAuto[`cuda:${d.index}`], { dtype: 'bfloat16', reason: 'CUDA' });
 });
