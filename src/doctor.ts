@@ -38,7 +38,7 @@ const errorInfo = (error: unknown): ErrorInfo => {
 export interface DoctorOptions {
   /** Side of the square matmul run on each device. */
   size?: number;
-  /** The bf16 vs float32 matmul timed on the CPU (default BF16_PROBE_SHAPE, bert-base's FFN product). */
+  /** The bf16 vs float32 matmul timed on the CPU (default BF16_PROBE_SHAPE, the one `--dtype auto` times). */
   matmul?: MatmulShape;
 }
 
@@ -55,7 +55,7 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
       checks.push({ device, ok: false, error: errorInfo(error) });
     }
   }
-  // Measured fresh (not the per-process figure `auto` uses), so rerunning doctor re-measures.
+  // Measured at the shape asked for, not through auto's per-process cache (tests ask for a small one).
   const bf16Matmul = await measureBf16Speed('cpu', options.matmul ?? BF16_PROBE_SHAPE).catch((error: unknown) => ({
     error: errorInfo(error),
   }));
