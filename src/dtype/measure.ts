@@ -9,7 +9,7 @@
  * as much as on the CPU, and a VM's model name ("AMD EPYC") does not even say which generation it is.
  */
 import { loadNative } from '../native/binding.js';
-import { chooseDtype, type DtypeChoice, type DtypeDecision, needsMeasurement } from './choose.js';
+import { chooseDtype, type DtypeChoice, type DtypeDecision, MIN_CPU_BF16_SPEEDUP, needsMeasurement } from './choose.js';
 import { cpuBf16Info } from './cpu.js';
 
 export interface MatmulShape {
@@ -49,11 +49,30 @@ export async function measureBf16Speed(device = 'cpu', shape: MatmulShape = BF16
   };
 }
 
+/** Measurements `auto` takes at most before it accepts a speed-up below MIN_CPU_BF16_SPEEDUP. */
+export const MAX_MEASUREMENTS = 3;
+
+/**
+ * The best of up to `attempts` measurements, stopping at the first that reaches `threshold`. A busy CPU
+ * mostly hides bf16's gain rather than inventing one: time slices lost to other processes add similar
+ * delays to both products, pulling the ratio towards 1 (on the 2-core build VM at a load average of 12, a
+ * CPU that measures 3-6x when less busy once measured 1.18x). So a low figure is measured again, and a high
+ * one is kept at once.
+ */
+export async function bestSpeed<T extends { speedup: number }>(measure: () => Promise<T>, threshold: number, attempts: number): Promise<T> {
+  let best = await measure();
+  for (let i = 1; i < attempts && !(best.speedup >= threshold); i++) {
+    const again = await measure();
+    if (again.speedup > best.speedup || Number.isNaN(best.speedup)) best = again;
+  }
+  return best;
+}
+
 let cpuSpeed: Promise<Bf16Speed> | undefined;
 
-/** The CPU's bf16 speed-up at BF16_PROBE_SHAPE, measured once per process. */
+/** The CPU's bf16 speed-up at BF16_PROBE_SHAPE for `auto`: measured once per process (bestSpeed). */
 export function cpuBf16Speed(): Promise<Bf16Speed> {
-  cpuSpeed ??= measureBf16Speed('cpu').catch((error: unknown) => {
+  cpuSpeed ??= bestSpeed(() => measureBf16Speed('cpu'), MIN_CPU_BF16_SPEEDUP, MAX_MEASUREMENTS).catch((error: unknown) => {
     cpuSpeed = undefined;
     throw error;
   });

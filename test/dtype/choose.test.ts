@@ -2,6 +2,7 @@
 import test from 'ava';
 import { chooseDtype, type DtypeChoice, type DtypeFacts, MIN_CPU_BF16_SPEEDUP, needsMeasurement } from '../../src/dtype/choose.js';
 import { parseCpuInfo } from '../../src/dtype/cpu.js';
+import { bestSpeed } from '../../src/dtype/measure.js';
 
 const cases: [string, DtypeChoice, DtypeFacts, 'float32' | 'bfloat16', RegExp][] = [
   ['explicit float32 on CUDA stays', 'float32', { device: 'cuda', nativeBf16: null }, 'float32', /asked for/],
@@ -67,4 +68,17 @@ test('parseCpuInfo: arm64 Features, and a text without flags', (t) => {
   const arm = 'processor\t: 0\nBogoMIPS\t: 2100.00\nFeatures\t: fp asimd sve bf16 svebf16 i8mm\nCPU implementer\t: 0x41\n';
   t.deepEqual(parseCpuInfo(arm), { model: null, nativeBf16: true, bf16Flags: ['bf16'] });
   t.deepEqual(parseCpuInfo('processor\t: 0\nmodel name\t: Something\n'), { model: 'Something', nativeBf16: null, bf16Flags: [] });
+});
+
+test('bestSpeed measures again only while the speed-up stays below the bar, and keeps the best', async (t) => {
+  const run = async (figures: number[]) => {
+    const queue = [...figures];
+    let calls = 0;
+    const best = await bestSpeed(async () => ({ speedup: queue[calls++] as number }), 1.5, 3);
+    return { best: best.speedup, calls };
+  };
+  t.deepEqual(await run([4, 1, 1]), { best: 4, calls: 1 });
+  t.deepEqual(await run([1.18, 3.2, 1]), { best: 3.2, calls: 2 });
+  t.deepEqual(await run([0.6, 0.7, 0.65]), { best: 0.7, calls: 3 });
+  t.deepEqual(await run([Number.NaN, 0.9, 0.8]), { best: 0.9, calls: 3 });
 });
