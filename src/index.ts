@@ -12,6 +12,9 @@ export {
 } from './corruption/spec.js';
 export * from './data/index.js';
 export { type DoctorOptions, type DoctorReport, doctor } from './doctor.js';
+export { chooseDtype, type DtypeChoice, type DtypeDecision, type DtypeFacts } from './dtype/choose.js';
+export { type CpuBf16Info, cpuBf16Info } from './dtype/cpu.js';
+export { type Bf16Speed, measureBf16Speed, resolveDtype } from './dtype/measure.js';
 export { type ErrorCode, HealbertError, isHealbertError } from './errors.js';
 export { type EngineConfig, engineConfig, readRawConfig } from './model/config.js';
 export { inspectModel, type ModelSummary } from './model/inspect.js';
@@ -26,6 +29,7 @@ export {
 } from './model/model.js';
 export { type PretrainEvent, type PretrainOptions, type PretrainSummary, pretrain } from './pretrain/pretrain.js';
 export * from './scan/index.js';
+export { resolveSweepDtype } from './sweep/dtype.js';
 export { expandSweep } from './sweep/expand.js';
 export { exportResults, type StatusRow, type SweepStatus, sweepStatus } from './sweep/export.js';
 export { kubernetesIndexedJob, type ManifestOptions, slurmArray } from './sweep/manifests.js';

@@ -6,13 +6,24 @@ test('healbert doctor prints the libtorch version and passes', (t) => {
   t.is(result.status, 0, result.stderr);
   t.regex(result.stdout, /libtorch \d+\.\d+\.\d+ from /);
   t.regex(result.stdout, /cpu\s+ok/);
+  t.regex(result.stdout, /\nCPU: .+; native bf16: (yes \(.+\)|no|unknown .*)\n/);
+  t.regex(result.stdout, /bf16 vs float32 matmul \(1024x1024 @ 1024x1024, best of 3, \d+ threads\): float32 [\d.]+ ms .* [\d.]+x\n/);
+  t.regex(result.stdout, /--dtype auto picks:\n {2}cpu +(float32|bfloat16) \(/);
 });
 
 test('healbert doctor --json is machine-readable', (t) => {
   const result = runCli(['doctor', '--json', '--size', '8']);
   t.is(result.status, 0, result.stderr);
-  const report = JSON.parse(result.stdout) as { ok: boolean; runtime: { torchVersion: string } };
+  const report = JSON.parse(result.stdout) as {
+    ok: boolean;
+    runtime: { torchVersion: string };
+    cpu: { model: string | null; nativeBf16: boolean | null; bf16Flags: string[]; bf16Matmul: { speedup: number } };
+    dtypeAuto: Record<string, { dtype: string; reason: string }>;
+  };
   t.true(report.ok);
+  t.true(Array.isArray(report.cpu.bf16Flags));
+  t.true(report.cpu.bf16Matmul.speedup > 0);
+  t.regex(report.dtypeAuto.cpu?.dtype ?? '', /^(float32|bfloat16)$/);
   t.regex(report.runtime.torchVersion, /^\d+\./);
 });
 

@@ -5,6 +5,7 @@
 #include "bindings/args.h"
 #include "bindings/async.h"
 #include "bindings/module.h"
+#include "engine/matmul_speed.h"
 #include "engine/runtime_info.h"
 
 #ifndef HEALBERT_TORCH_SOURCE
@@ -96,6 +97,29 @@ Napi::Value SmokeTestJs(const Napi::CallbackInfo& info) {
   });
 }
 
+// matmulSpeed(device, m, k, n, reps): Promise<{device, m, k, n, reps, float32Ms, bfloat16Ms}>: best times
+// of one (m, k) @ (k, n) product in each dtype (`doctor`, `--dtype auto`).
+Napi::Value MatmulSpeedJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::string device = string_arg(info, 0, "device");
+  const int64_t m = int_arg(info, 1, "m"), k = int_arg(info, 2, "k"), n = int_arg(info, 3, "n");
+  const int64_t reps = int_arg(info, 4, "reps");
+  return run_async(env, {}, [device, m, k, n, reps]() -> Converter {
+    const MatmulSpeed r = matmul_speed(device, m, k, n, reps);
+    return [r](Napi::Env env) -> Napi::Value {
+      Napi::Object out = Napi::Object::New(env);
+      out.Set("device", r.device);
+      out.Set("m", static_cast<double>(r.m));
+      out.Set("k", static_cast<double>(r.k));
+      out.Set("n", static_cast<double>(r.n));
+      out.Set("reps", static_cast<double>(r.reps));
+      out.Set("float32Ms", r.float32_ms);
+      out.Set("bfloat16Ms", r.bfloat16_ms);
+      return out;
+    };
+  });
+}
+
 // selfTest(kind, async): raises each class of error from inside the addon, so tests can prove that every
 // one reaches JS as an Error with the right code (and that none aborts the process).
 Napi::Value SelfTestJs(const Napi::CallbackInfo& info) {
@@ -154,6 +178,7 @@ void register_runtime(Napi::Env env, Napi::Object exports) {
   exports.Set("runtimeInfo", Napi::Function::New(env, RuntimeInfoJs, "runtimeInfo"));
   exports.Set("torchMismatch", Napi::Function::New(env, TorchMismatchJs, "torchMismatch"));
   exports.Set("smokeTest", Napi::Function::New(env, SmokeTestJs, "smokeTest"));
+  exports.Set("matmulSpeed", Napi::Function::New(env, MatmulSpeedJs, "matmulSpeed"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreadsJs, "setNumThreads"));
   exports.Set("selfTest", Napi::Function::New(env, SelfTestJs, "selfTest"));
 }

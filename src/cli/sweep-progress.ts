@@ -42,6 +42,9 @@ export function sweepReporter(io: CliIO, mode: 'tty' | 'plain' | 'json' | 'quiet
           `sweep ${e.name}: ${e.total} cells, ${e.finished} already finished, ${e.todo} to run (${e.dir})${e.recomputed ? `; ${e.recomputed} recomputed because their inputs changed (old results kept as result.stale-*.json)` : ''}`,
         );
         break;
+      case 'dtype':
+        out(`dtype auto: ${e.dtype} (${e.reason})`);
+        break;
       case 'cell-start':
         running.set(e.id, e.label);
         if (mode === 'plain') out(`start ${e.id} ${e.label} on ${e.worker}`);

@@ -4,6 +4,7 @@
  * full-size version (the whole training set, more layer sets, levels and seeds).
  */
 import { join } from 'node:path';
+import type { DtypeChoice } from '../dtype/choose.js';
 import { packageRoot } from '../native/binding.js';
 import type { SweepSpec } from '../sweep/types.js';
 
@@ -19,6 +20,8 @@ export interface DemoOptions {
   seeds?: number;
   trainExamples?: number;
   epochs?: number;
+  /** Compute dtype (default auto: bfloat16 on CUDA and on CPUs where bf16 measures faster). */
+  dtype?: DtypeChoice;
 }
 
 /** k values for bottom-k / top-k: 1, 2, a quarter and half of the depth (distinct, below the depth). */
@@ -56,6 +59,6 @@ export function demoSpec(o: DemoOptions): SweepSpec {
       ? { epochs: o.epochs ?? 3, lr: 2e-5, batchSize: 32, maxLength: 128 }
       : { epochs: o.epochs ?? 3, lr: 3e-4, batchSize: 32, maxLength: 64, groupByLength: true },
     device: o.device,
-    ...(full ? { dtype: 'bfloat16' as const } : {}),
+    dtype: o.dtype ?? 'auto',
   };
 }

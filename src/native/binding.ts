@@ -41,6 +41,17 @@ export interface NativeSmokeResult {
   ok: boolean;
 }
 
+/** Best times of one (m, k) @ (k, n) product in each dtype (native/engine/matmul_speed.h). */
+export interface NativeMatmulSpeed {
+  device: string;
+  m: number;
+  k: number;
+  n: number;
+  reps: number;
+  float32Ms: number;
+  bfloat16Ms: number;
+}
+
 export interface NativeParamSpec {
   name: string;
   shape: number[];
@@ -174,6 +185,8 @@ export interface NativeBinding {
    */
   torchMismatch(expected?: { version?: string; libraryDir?: string }): string;
   smokeTest(device: string, size: number): Promise<NativeSmokeResult>;
+  /** Sides in [1, 8192], reps in [1, 50]. */
+  matmulSpeed(device: string, m: number, k: number, n: number, reps: number): Promise<NativeMatmulSpeed>;
   createModel(
     config: EngineConfig,
     device: string,

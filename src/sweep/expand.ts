@@ -98,6 +98,10 @@ export interface ExpandedSweep {
 }
 
 export function expandSweep(spec: ResolvedSweepSpec): ExpandedSweep {
+  const dtype = spec.dtype;
+  // The dtype is part of every cell id, so 'auto' must become the dtype this machine runs first.
+  if (dtype === 'auto')
+    throw new HealbertError('ERR_CONFIG', 'spec.dtype: "auto" must be resolved (resolveSweepDtype) before the cells are expanded');
   const corruptions = spec.corruptions.flatMap((entry, i) => expandCorruption(entry, `spec.corruptions[${i}]`));
   const make = (
     model: (typeof spec.models)[number],
@@ -115,7 +119,7 @@ export function expandSweep(spec: ResolvedSweepSpec): ExpandedSweep {
     // Clean baselines are plain fine-tuning: recovery strategies concern corrupted parameters.
     recovery: corruption ? spec.recovery : DEFAULT_RECOVERY,
     device: spec.device.startsWith('cuda') ? 'cuda' : 'cpu',
-    dtype: spec.dtype,
+    dtype,
   });
   const configs: CellConfig[] = [];
   const listed: ExpandedCorruption[] = [];

@@ -4,7 +4,9 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { DtypeDecision } from '../dtype/choose.js';
 import { HealbertError } from '../errors.js';
+import { resolveSweepDtype } from './dtype.js';
 import { expandSweep } from './expand.js';
 import { preflight } from './preflight.js';
 import { checkSweepWorld, type ResolvedSweepSpec, readSweepSpec, resolveSweepSpec } from './spec.js';
@@ -22,21 +24,28 @@ export async function loadSpec(input: unknown, baseDir?: string): Promise<{ spec
 /**
  * A spec read, expanded and checked against the world (checkSweepWorld, preflight) before any cell runs.
  * `local: false` for a sweep whose manifests are emitted for other machines: their CUDA devices are not
- * this machine's, so only the device names are checked.
+ * this machine's, so only the device names are checked. `dir`: the results folder, where `dtype: "auto"` is
+ * resolved (once per folder: dtype.ts) before any cell id is computed; `decision` says what it chose.
  */
 export async function checkedSweep(
   input: unknown,
-  options: { baseDir?: string | undefined; devices?: string[] | undefined; local?: boolean } = {},
-): Promise<{ spec: ResolvedSweepSpec; expanded: ReturnType<typeof expandSweep>; rows: { train: number; eval: number }[] }> {
+  options: { baseDir?: string | undefined; devices?: string[] | undefined; local?: boolean; dir: string },
+): Promise<{
+  spec: ResolvedSweepSpec;
+  expanded: ReturnType<typeof expandSweep>;
+  rows: { train: number; eval: number }[];
+  decision?: DtypeDecision;
+}> {
   try {
-    const { spec } = await loadSpec(input, options.baseDir);
+    const loaded = await loadSpec(input, options.baseDir);
+    const { spec, decision } = await resolveSweepDtype(loaded.spec, options.dir, options.devices?.[0] ?? loaded.spec.device);
     const expanded = expandSweep(spec);
     await checkSweepWorld(spec, expanded.corruptions);
     const { rows } = await preflight(spec, expanded.corruptions, {
       ...(options.devices ? { devices: options.devices } : {}),
       ...(options.local !== undefined ? { local: options.local } : {}),
     });
-    return { spec, expanded, rows };
+    return { spec, expanded, rows, ...(decision ? { decision } : {}) };
   } catch (error) {
     // A spec from a file: its errors name the file first, then the field (spec.tasks[0].data: ...).
     if (typeof input !== 'string' || !(error instanceof HealbertError) || error.code !== 'ERR_CONFIG') throw error;

@@ -109,11 +109,12 @@ export function planFleets(cells: PlannedCell[], size: (cell: PlannedCell) => nu
 
 export async function planSweep(input: unknown, options: PlanOptions): Promise<SweepPlan> {
   const setupStart = process.hrtime.bigint();
+  const dir = resolve(options.out);
   const { spec, expanded } = await checkedSweep(input, {
     baseDir: options.baseDir,
     devices: options.device ? [options.device] : undefined,
+    dir,
   });
-  const dir = resolve(options.out);
   const device = options.device ?? spec.device;
   const cells = expanded.cells;
   // States: finished results, those whose inputs changed since (--recompute-changed would rerun them).

@@ -52,6 +52,8 @@ export type SweepEvent =
       error?: string;
     }
   | { type: 'waiting'; blocked: number }
+  /** A spec's dtype 'auto' resolved, before the cells are expanded. */
+  | { type: 'dtype'; choice: 'auto'; dtype: 'float32' | 'bfloat16'; reason: string }
   | { type: 'sweep-end'; total: number; done: number; diverged: number; failed: number; remaining: number; seconds: number };
 
 export interface SweepOptions {
@@ -121,8 +123,9 @@ async function summarize(dir: string, cells: { id: string }[]): Promise<SweepSum
 }
 
 export async function runSweep(input: unknown, options: SweepOptions): Promise<SweepSummary> {
-  const { spec, expanded } = await checkedSweep(input, { baseDir: options.baseDir, devices: options.devices });
   const dir = resolve(options.out);
+  const { spec, expanded, decision } = await checkedSweep(input, { baseDir: options.baseDir, devices: options.devices, dir });
+  if (decision) options.onEvent?.({ type: 'dtype', choice: 'auto', ...decision });
   try {
     return await runChecked(spec, expanded, dir, options);
   } catch (error) {

@@ -11,6 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { corruptionSpecSchema, describeSchemaError, type TargetSpec } from '../corruption/spec.js';
 import { resolveTargets, type TargetParameter } from '../corruption/targets.js';
 import { getTask, resolveSplit } from '../data/tasks.js';
+import type { DtypeChoice } from '../dtype/choose.js';
 import { HealbertError } from '../errors.js';
 import { engineConfig, readRawConfig } from '../model/config.js';
 import { loadNative } from '../native/binding.js';
@@ -143,7 +144,7 @@ export const sweepSpecSchema = {
     },
     device: { type: 'string', default: 'cpu' },
     fleet: { anyOf: [{ type: 'integer', minimum: 1, maximum: 256 }, { const: 'auto' }] },
-    dtype: { enum: ['float32', 'bfloat16'], default: 'float32' },
+    dtype: { enum: ['float32', 'bfloat16', 'auto'], default: 'float32' },
     cells: {
       type: 'array',
       items: {
@@ -178,7 +179,8 @@ export interface ResolvedSweepSpec {
   device: string;
   /** Cells trained together per step (src/sweep/fleet.ts); not part of any cell id. */
   fleet: number | 'auto';
-  dtype: 'float32' | 'bfloat16';
+  /** 'auto' until runSweep resolves it (src/sweep/dtype.ts); cells always hold a concrete dtype. */
+  dtype: DtypeChoice;
   cells?: SweepSpec['cells'];
 }
 

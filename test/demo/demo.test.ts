@@ -22,7 +22,9 @@ test('the bundled mini-BERT loads as a 4-layer classifier with its tokenizer', a
 
 test('the CPU demo on the bundled model: 24 cells on the committed SST-2 slice', (t) => {
   const spec = resolveSweepSpec(demoSpec({ model: bundledModel, data: bundledData, device: 'cpu', layers: 4 }), '/');
-  const cells = expandSweep(spec).cells;
+  // The demo computes in the dtype `auto` picks on the machine; runSweep resolves it before expanding.
+  t.is(spec.dtype, 'auto');
+  const cells = expandSweep({ ...spec, dtype: 'float32' }).cells;
   t.is(cells.length, 24);
   t.deepEqual([...new Set(cells.map((c) => c.config.corruption?.label ?? 'clean'))].sort(), [
     'clean',

@@ -68,6 +68,21 @@ test('scan prints the table, reports progress on stderr, writes scan.json/csv/sv
   );
 });
 
+test('scan --dtype auto runs in the dtype this machine picks and records that dtype, not auto', (t) => {
+  const out = join(tempDir(), 'scan-auto');
+  const args = [fixture, '--task', 'sst2', '--data', demoGlue, '--method', 'zero', '--each', 'layer', '--layers', '0'];
+  const r = scanCli([...args, '--seeds', '0', '--rows', '16', '--dtype', 'auto', '--out', out]);
+  t.is(r.status, 0, r.stderr);
+  // What that process chose (a measurement taken here could differ under load).
+  const chosen = /dtype auto on cpu: (float32|bfloat16) \(/.exec(r.stderr)?.[1];
+  t.truthy(chosen, r.stderr);
+  const file = JSON.parse(readFileSync(join(out, 'scan.json'), 'utf8')) as ScanFile;
+  t.is(file.config.dtype, chosen ?? '(no choice announced)');
+  const bad = scanCli([...args, '--dtype', 'float16', '--out', out]);
+  t.is(bad.status, 2);
+  t.regex(bad.stderr, /--dtype must be float32, bfloat16, auto, got 'float16'/);
+});
+
 test('scan --help lists the options', (t) => {
   const r = runCli(['scan', '--help']);
   t.is(r.status, 0);

@@ -9,6 +9,7 @@ import { writeReport } from '../../report/render.js';
 import { runSweep } from '../../sweep/run.js';
 import { modelParameters } from '../../sweep/spec.js';
 import { type Command, numberOption, stringOption } from '../command.js';
+import { dtypeOption, dtypeOptionSpec } from '../dtype-option.js';
 import { sweepReporter } from '../sweep-progress.js';
 
 export const demoCommand: Command = {
@@ -29,6 +30,7 @@ export const demoCommand: Command = {
     'train-examples': { type: 'string', valueName: 'n', description: 'training rows used', defaultText: '1500 (cpu), all (cuda)' },
     epochs: { type: 'string', valueName: 'n', description: 'fine-tuning epochs', defaultText: '3' },
     workers: { type: 'string', valueName: 'n', description: 'CPU worker processes', defaultText: '2' },
+    dtype: dtypeOptionSpec('auto'),
     json: { type: 'boolean', description: 'print sweep events as JSON lines' },
   },
   examples: ['healbert demo', 'healbert demo --model ./bert-base-uncased --device cuda --data ./glue --out ./demo-full'],
@@ -42,11 +44,13 @@ export const demoCommand: Command = {
     const seeds = numberOption(values, 'seeds', { min: 1, max: 100, integer: true });
     const trainExamples = numberOption(values, 'train-examples', { min: 8, integer: true });
     const epochs = numberOption(values, 'epochs', { min: 1, integer: true });
+    const dtype = dtypeOption(values, 'auto');
     const spec = demoSpec({
       model,
       data,
       device,
       layers: numLayers,
+      dtype,
       ...(seeds ? { seeds } : {}),
       ...(trainExamples ? { trainExamples } : {}),
       ...(epochs ? { epochs } : {}),

@@ -28,13 +28,29 @@ export function formatDoctorReport(report: DoctorReport): string {
       );
     }
   }
+  const cpu = report.cpu;
+  const flags =
+    cpu.nativeBf16 === null ? 'unknown (CPU flags unreadable off Linux)' : cpu.nativeBf16 ? `yes (${cpu.bf16Flags.join(', ')})` : 'no';
+  lines.push(`CPU: ${cpu.model ?? '(model unknown)'}; native bf16: ${flags}`);
+  const m = cpu.bf16Matmul;
+  if ('error' in m) {
+    lines.push(`  bf16 matmul: FAILED [${m.error.code}] ${m.error.message}`);
+  } else {
+    lines.push(
+      `  bf16 vs float32 matmul (${m.m}x${m.k} @ ${m.k}x${m.n}, best of ${m.reps}, ${r.numThreads} threads): ` +
+        `float32 ${m.float32Ms.toFixed(1)} ms (${m.float32Gflops.toFixed(0)} GFLOP/s), bfloat16 ${m.bfloat16Ms.toFixed(1)} ms (${m.bfloat16Gflops.toFixed(0)} GFLOP/s): ${m.speedup.toFixed(2)}x`,
+    );
+  }
+  lines.push('--dtype auto picks:');
+  for (const [device, d] of Object.entries(report.dtypeAuto)) lines.push(`  ${device.padEnd(7)} ${d.dtype} (${d.reason})`);
   lines.push(report.ok ? 'All checks passed.' : 'Some checks FAILED.');
   return `${lines.join('\n')}\n`;
 }
 
 export const doctorCommand: Command = {
   name: 'doctor',
-  summary: 'Show the libtorch healbert runs on and its devices, and run a tensor op on each device.',
+  summary:
+    'Show the libtorch healbert runs on and its devices, run a tensor op on each device, and measure what bfloat16 gains on the CPU.',
   options: {
     json: { type: 'boolean', description: 'print the report as JSON' },
     size: { type: 'string', valueName: 'n', description: 'side of the test matmul', defaultText: '256' },

@@ -3,6 +3,7 @@ import { Model } from '../../model/model.js';
 import { predictFile, type TextEncoder } from '../../model/predict-file.js';
 import { loadTokenizer } from '../../tokenizer/load.js';
 import { type Command, numberOption, stringOption, UsageError } from '../command.js';
+import { dtypeOptionSpec, resolvedDtypeOption } from '../dtype-option.js';
 
 export const predictCommand: Command = {
   name: 'predict',
@@ -17,7 +18,7 @@ export const predictCommand: Command = {
     input: { type: 'string', valueName: 'file.jsonl', description: 'inputs, one JSON object per line (required)' },
     output: { type: 'string', valueName: 'file.jsonl', description: 'where to write the predictions (required)' },
     device: { type: 'string', valueName: 'device', description: "'cpu', 'cuda' or 'cuda:<n>'", defaultText: 'cpu' },
-    dtype: { type: 'string', valueName: 'dtype', description: 'float32 or bfloat16 compute', defaultText: 'float32' },
+    dtype: dtypeOptionSpec('float32'),
     'batch-size': { type: 'string', valueName: 'n', description: 'inputs per batch', defaultText: '32' },
   },
   examples: [
@@ -28,11 +29,11 @@ export const predictCommand: Command = {
     const input = stringOption(values, 'input');
     const output = stringOption(values, 'output');
     if (!input || !output) throw new UsageError('--input and --output are required');
-    const dtype = stringOption(values, 'dtype') ?? 'float32';
-    if (dtype !== 'float32' && dtype !== 'bfloat16') throw new UsageError(`--dtype must be float32 or bfloat16, got '${dtype}'`);
+    const device = stringOption(values, 'device') ?? 'cpu';
     const batchSize = numberOption(values, 'batch-size', { min: 1, max: 65536, integer: true }) ?? 32;
+    const dtype = await resolvedDtypeOption(values, device, 'float32', io);
     const dir = positionals[0] as string;
-    const model = await Model.load(dir, { device: stringOption(values, 'device') ?? 'cpu', dtype });
+    const model = await Model.load(dir, { device, dtype });
     try {
       let encodeText: TextEncoder | undefined;
       let noTextReason: string | undefined;

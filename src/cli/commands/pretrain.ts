@@ -1,5 +1,6 @@
 import { type PretrainEvent, pretrain } from '../../pretrain/pretrain.js';
 import { type Command, numberOption, requiredOption, stringOption, UsageError } from '../command.js';
+import { dtypeOption, dtypeOptionSpec, resolvedDtypeOption } from '../dtype-option.js';
 
 function describe(e: PretrainEvent): string {
   switch (e.type) {
@@ -45,7 +46,7 @@ export const pretrainCommand: Command = {
     'hold-out': { type: 'string', valueName: 'share', description: 'share of documents held out for evaluation', defaultText: '0.02' },
     seed: { type: 'string', valueName: 'n', description: 'random seed', defaultText: '0' },
     device: { type: 'string', valueName: 'device', description: "'cpu', 'cuda' or 'cuda:<n>'", defaultText: 'cpu' },
-    dtype: { type: 'string', valueName: 'dtype', description: 'float32 or bfloat16 compute', defaultText: 'float32' },
+    dtype: dtypeOptionSpec('auto'),
     'save-dtype': {
       type: 'string',
       valueName: 'dtype',
@@ -62,8 +63,7 @@ export const pretrainCommand: Command = {
     const int = (name: string, fallback: number, min = 1) => numberOption(values, name, { min, integer: true }) ?? fallback;
     const steps = numberOption(values, 'steps', { min: 1, integer: true });
     if (steps === undefined) throw new UsageError('--steps is required');
-    const dtype = stringOption(values, 'dtype') ?? 'float32';
-    if (dtype !== 'float32' && dtype !== 'bfloat16') throw new UsageError(`--dtype must be float32 or bfloat16, got '${dtype}'`);
+    dtypeOption(values, 'auto'); // a bad --dtype fails before any other work
     const saveDtype = stringOption(values, 'save-dtype') ?? 'float32';
     if (!['float32', 'float16', 'bfloat16'].includes(saveDtype))
       throw new UsageError(`--save-dtype must be float32, float16 or bfloat16, got '${saveDtype}'`);
@@ -71,6 +71,8 @@ export const pretrainCommand: Command = {
     const hidden = int('hidden', 256);
     const intermediate = numberOption(values, 'intermediate', { min: 1, integer: true });
     const tty = io.stderr.isTTY === true && !values.json;
+    const device = stringOption(values, 'device') ?? 'cpu';
+    const dtype = await resolvedDtypeOption(values, device, 'auto', io);
     const summary = await pretrain({
       corpus: requiredOption(values, 'corpus')
         .split(',')
@@ -89,7 +91,7 @@ export const pretrainCommand: Command = {
       checkpointEvery: int('checkpoint-every', 500),
       holdOut: numberOption(values, 'hold-out', { min: 0.001, max: 0.49 }) ?? 0.02,
       seed: numberOption(values, 'seed', { min: 0, integer: true }) ?? 0,
-      device: stringOption(values, 'device') ?? 'cpu',
+      device,
       dtype,
       saveDtype: saveDtype as 'float32',
       signal,

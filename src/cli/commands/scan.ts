@@ -5,6 +5,7 @@ import { scan } from '../../scan/scan.js';
 import { SCAN_COMPONENTS, SCAN_EACH } from '../../scan/targets.js';
 import type { ScanEach, ScanEvent, ScanOptions } from '../../scan/types.js';
 import { type CliIO, type Command, numberOption, requiredOption, stringOption, UsageError } from '../command.js';
+import { dtypeOption, dtypeOptionSpec, resolvedDtypeOption } from '../dtype-option.js';
 
 /** The library names options scan.<key>; on the command line they are flags. */
 const FLAGS: Record<string, string> = {
@@ -138,7 +139,7 @@ export const scanCommand: Command = {
     'max-length': { type: 'string', valueName: 'n', description: 'tokens per example', defaultText: '128' },
     out: { type: 'string', valueName: 'dir', description: 'results folder: scan.json, scan.csv, scan.svg (required)' },
     device: { type: 'string', valueName: 'device', description: "'cpu', 'cuda' or 'cuda:<n>'", defaultText: 'cpu' },
-    dtype: { type: 'string', valueName: 'dtype', description: 'float32 or bfloat16 (CUDA)', defaultText: 'float32' },
+    dtype: dtypeOptionSpec('float32'),
     json: { type: 'boolean', description: 'print the result as JSON; progress events as JSON lines on stderr' },
   },
   examples: [
@@ -153,8 +154,7 @@ export const scanCommand: Command = {
     if (values.sigma !== undefined && values.level !== undefined) throw new UsageError('--sigma and --level are the same option; give one');
     const evaluation = stringOption(values, 'eval') ?? 'auto';
     if (!['auto', 'head', 'probe'].includes(evaluation)) throw new UsageError(`--eval must be auto, head or probe, got '${evaluation}'`);
-    const dtype = stringOption(values, 'dtype') ?? 'float32';
-    if (dtype !== 'float32' && dtype !== 'bfloat16') throw new UsageError(`--dtype must be float32 or bfloat16, got '${dtype}'`);
+    dtypeOption(values, 'float32'); // a bad --dtype fails before any other work
     const layers = list(stringOption(values, 'layers'))?.map((s) => (/^\d+$/.test(s) ? Number(s) : s));
     const level = numberOption(values, 'sigma') ?? numberOption(values, 'level');
     const fraction = numberOption(values, 'fraction');
@@ -191,12 +191,13 @@ export const scanCommand: Command = {
       onEvent: progress(io, { json: values.json === true }),
     };
     const dir = positionals[0] as string;
+    const device = stringOption(values, 'device') ?? 'cpu';
     try {
       const { model, evaluation: resolved } = await loadScanModel(dir, {
         task: options.task,
         evaluation: evaluation as 'auto',
-        device: stringOption(values, 'device') ?? 'cpu',
-        dtype,
+        device,
+        dtype: await resolvedDtypeOption(values, device, 'float32', io),
       });
       try {
         const result = await scan(model, { ...options, evaluation: resolved });

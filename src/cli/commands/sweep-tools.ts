@@ -3,6 +3,7 @@ import { exportResults, exportWarnings, sweepStatus } from '../../sweep/export.j
 import { runSweep } from '../../sweep/run.js';
 import { rebuildIndex } from '../../sweep/store.js';
 import { type Command, numberOption, requiredOption, stringOption, UsageError } from '../command.js';
+import { dtypeOption, dtypeOptionSpec } from '../dtype-option.js';
 import { sweepReporter } from '../sweep-progress.js';
 
 export const statusCommand: Command = {
@@ -82,6 +83,7 @@ export const runCommand: Command = {
     'group-by-length': { type: 'boolean', description: 'batches of examples of similar length (less padding)' },
     'train-examples': { type: 'string', valueName: 'n', description: 'a fixed subset of the training set' },
     device: { type: 'string', valueName: 'device', description: "'cpu', 'cuda' or 'cuda:<n>'", defaultText: 'cpu' },
+    dtype: dtypeOptionSpec('float32'),
     json: { type: 'boolean', description: 'print events as JSON lines' },
   },
   examples: ['healbert run --model ./bert --task sst2 --data ./glue --method reinit --layers bottom:3 --out ./runs/one'],
@@ -115,6 +117,7 @@ export const runCommand: Command = {
         ...(values['group-by-length'] ? { groupByLength: true } : {}),
       },
       device: stringOption(values, 'device') ?? 'cpu',
+      dtype: dtypeOption(values, 'float32'),
     };
     const mode = values.json ? 'json' : io.stderr.isTTY ? 'tty' : 'plain';
     const summary = await runSweep(spec, { out: requiredOption(values, 'out'), signal, onEvent: sweepReporter(io, mode) });

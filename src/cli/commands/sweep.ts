@@ -94,7 +94,7 @@ export const sweepCommand: Command = {
       const out = stringOption(values, 'out');
       if (!shards || !out) throw new UsageError('--emit needs --shards and --out');
       // The same checks as a run, before any job is queued; the devices are the cluster's, not this machine's.
-      const { spec, expanded } = await checkedSweep(source, { local: false });
+      const { spec, expanded } = await checkedSweep(source, { local: false, dir: resolve(out) });
       // Jobs that would refuse to start (inputs changed under finished cells) are not queued either.
       const recomputeChanged = values['recompute-changed'] === true;
       await checkUnchangedInputs(resolve(out), expanded.cells, recomputeChanged);
