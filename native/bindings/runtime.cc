@@ -5,6 +5,7 @@
 #include "bindings/args.h"
 #include "bindings/async.h"
 #include "bindings/module.h"
+#include "engine/allocator.h"
 #include "engine/matmul_speed.h"
 #include "engine/runtime_info.h"
 
@@ -41,6 +42,7 @@ Napi::Value RuntimeInfoJs(const Napi::CallbackInfo& info) {
     out.Set("cxxStandard", r.cxx_standard);
     out.Set("numThreads", r.num_threads);
     out.Set("parallelInfo", r.parallel_info);
+    out.Set("hostMemory", healbert::host_allocator_mode());
     Napi::Array devices = Napi::Array::New(env, r.cuda_devices.size());
     for (size_t i = 0; i < r.cuda_devices.size(); ++i) {
       const auto& d = r.cuda_devices[i];

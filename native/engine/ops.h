@@ -18,13 +18,17 @@ struct ForwardContext {
   bool training = false;               // dropout on
   at::Generator* generator = nullptr;  // dropout masks (required when training)
   torch::ScalarType compute = torch::kFloat32;
-  bool fused_attention = true;  // scaled_dot_product_attention where libtorch has it (2.x), else the formula
+  // scaled_dot_product_attention where libtorch has it (2.x), else the formula; on the CPU the formula
+  // whenever attention dropout is on (ops.cc)
+  bool fused_attention = true;
   // Per-token layers (the linear layers, LayerNorms, activations, dropout) on the batch's real tokens only,
   // when it has padding; attention in the padded (B, T) layout. See encoder.cc.
   bool pack_padding = true;
   // Seeds fused attention's dropout: call n of this context draws from mix(dropout_seed, n).
   uint64_t dropout_seed = 0;
   mutable uint64_t attention_calls = 0;
+  // Counts dropout() calls: call n of a step draws its CPU mask from dropout_key(dropout_seed, n).
+  mutable uint64_t dropout_calls = 0;
   // Fleet members (the leading dimension of every activation). All members share the dropout stream: a
   // mask is drawn once, in the shape one member needs, and applied to every member, so each member sees
   // the masks it would see alone (common random numbers).
@@ -40,10 +44,10 @@ torch::Tensor layer_norm(const torch::Tensor& x, const torch::Tensor& weight, co
 
 torch::Tensor activate(const torch::Tensor& x, Activation activation);
 
-// Inverted dropout with the model's own generator, so runs are reproducible per model. x is (K, ...): the
-// mask is drawn in one member's shape and shared by all members. With packed_rows (x is (K, N, H): rows
-// packed_rows of a (layout_rows, H) layout) the mask is drawn for the whole layout, in its order, and its
-// packed rows are kept: a real token gets the mask it would get unpacked.
+// Inverted dropout, reproducible per model: on the CPU from counter-based streams keyed by the step's seed
+// and the call's index (dropout_mask.h), elsewhere with the model's own generator. x is (K, ...): the mask is
+// made in one member's shape and shared by all members. With packed_rows (x is (K, N, H): rows packed_rows
+// of a (layout_rows, H) layout) a real token gets the mask it would get unpacked.
 torch::Tensor dropout(const torch::Tensor& x, double p, const ForwardContext& ctx,
                       const torch::Tensor& packed_rows = {}, int64_t layout_rows = 0);
 

@@ -30,6 +30,12 @@ export interface NativeRuntimeInfo {
   cxx11Abi: boolean;
   numThreads: number;
   parallelInfo: string;
+  /**
+   * Freed host memory: 'kept' in the process for reuse (the default on glibc: large tensors are not mapped
+   * and unmapped per step), 'system' (HEALBERT_HOST_MEMORY=release, or glibc's malloc configured through its
+   * own environment variables) or 'unsupported' (not glibc).
+   */
+  hostMemory: 'kept' | 'system' | 'unsupported';
   cudaDevices: { index: number; name: string; capability: string; totalMemory: number }[];
 }
 

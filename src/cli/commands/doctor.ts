@@ -11,7 +11,7 @@ export function formatDoctorReport(report: DoctorReport): string {
     `healbert ${report.healbert} on Node ${report.node} (${report.platform})`,
     `libtorch ${r.torchVersion} from ${r.torchSource} (compiled against; libraries in ${r.torchLibraryDir || 'unknown'})`,
     `  loaded: libtorch ${r.loadedTorch.version || 'unknown'} from ${r.loadedTorch.libraryDir || 'unknown'}${r.torchMismatch ? ` MISMATCH: ${r.torchMismatch}` : ' (the same)'}`,
-    `  C++${r.cxxStandard}, C++11 ABI: ${r.cxx11Abi ? 'yes' : 'no'}, MKL-DNN: ${r.mkldnnAvailable ? 'yes' : 'no'}, CPU threads: ${r.numThreads}`,
+    `  C++${r.cxxStandard}, C++11 ABI: ${r.cxx11Abi ? 'yes' : 'no'}, MKL-DNN: ${r.mkldnnAvailable ? 'yes' : 'no'}, CPU threads: ${r.numThreads}, freed host memory: ${r.hostMemory === 'kept' ? 'kept for reuse (HEALBERT_HOST_MEMORY=release returns it)' : r.hostMemory}`,
     `CUDA: ${r.cudaAvailable ? `available, ${r.cudaDevices.length} device(s)` : r.builtWithCuda ? 'built with CUDA, no device (runs on the CPU)' : 'not in this build (CPU-only libtorch)'}`,
   ];
   for (const d of r.cudaDevices) {
