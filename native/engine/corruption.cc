@@ -140,9 +140,19 @@ void for_each_run(const Work& w, F f) {
 // version is inline in the headers and runs serially in code compiled without -fopenmp, and compiling with
 // it would bring a second OpenMP runtime next to the pip torch's bundled one. Items are taken dynamically;
 // results go to per-item slots, so they do not depend on the schedule.
+//
+// A thread is started only for at least `per_thread` entries: starting and joining one costs about 0.1 ms
+// (more on a loaded machine), which is most of the cost of a small target such as one attention head
+// (bench/corrupt.ts). kCheapPerThread suits writes of constants and copies, kCostlyPerThread random numbers.
+constexpr int64_t kCheapPerThread = int64_t{1} << 21;
+constexpr int64_t kCostlyPerThread = int64_t{1} << 18;
+
 template <typename F>
-void for_each_work(const std::vector<Work>& work, F f) {
-  const size_t threads = std::min<size_t>(static_cast<size_t>(std::max(1, at::get_num_threads())), work.size());
+void for_each_work(const std::vector<Work>& work, F f, int64_t per_thread = kCostlyPerThread) {
+  int64_t entries = 0;
+  for (const auto& w : work) entries += (w.end - w.begin) * w.runs;
+  const size_t wanted = static_cast<size_t>(std::max<int64_t>(1, entries / std::max<int64_t>(1, per_thread)));
+  const size_t threads = std::min({static_cast<size_t>(std::max(1, at::get_num_threads())), work.size(), wanted});
   std::atomic<size_t> next{0};
   const auto run = [&]() {
     for (size_t w = next++; w < work.size(); w = next++) f(w);
@@ -453,21 +463,29 @@ void corrupt_fused(const std::vector<TargetPlan>& plan, const std::vector<float*
   const auto work = split_work(parts);
   std::vector<Partial> partial(work.size());
   const bool masked = mask_cut < crng::kSelectAll;
-  for_each_work(work, [&](size_t w) {
-    const TargetPlan& t = plan[work[w].target];
-    float* p = data[work[w].target];
-    const BlockKernel apply = kernel_for(t.fill, masked, exact);
-    BlockField* field = scratch_field();
-    Partial acc;
-    for_each_run(work[w], [&](int64_t begin, int64_t end, int64_t) {
-      for (int64_t b = begin; b < end; b += kBlock) {
-        const int64_t n = std::min(kBlock, end - b);
-        field->make(t, table, mask_cut, b, n);
-        apply(t, *field, p + b, t.source ? t.source + b : nullptr, n, acc);
-      }
-    });
-    partial[w] = acc;
-  });
+  // Writes of constants, scales, copies and sign flips are memory-bound and cheap; random numbers are not.
+  bool costly = exact || masked;
+  for (const auto& t : plan)
+    costly = costly || !(t.fill == TargetPlan::kConstant || t.fill == TargetPlan::kScale ||
+                         t.fill == TargetPlan::kCopy || t.fill == TargetPlan::kNegate);
+  for_each_work(
+      work,
+      [&](size_t w) {
+        const TargetPlan& t = plan[work[w].target];
+        float* p = data[work[w].target];
+        const BlockKernel apply = kernel_for(t.fill, masked, exact);
+        BlockField* field = scratch_field();
+        Partial acc;
+        for_each_run(work[w], [&](int64_t begin, int64_t end, int64_t) {
+          for (int64_t b = begin; b < end; b += kBlock) {
+            const int64_t n = std::min(kBlock, end - b);
+            field->make(t, table, mask_cut, b, n);
+            apply(t, *field, p + b, t.source ? t.source + b : nullptr, n, acc);
+          }
+        });
+        partial[w] = acc;
+      },
+      costly ? kCostlyPerThread : kCheapPerThread);
   for (auto& r : report.tensors) {
     std::fill(r.slice_selected.begin(), r.slice_selected.end(), 0);
     std::fill(r.slice_changed.begin(), r.slice_changed.end(), 0);
@@ -733,8 +751,10 @@ CorruptionReport corrupt(Model& model, const CorruptionRequest& r) {
   for (size_t index : r.targets) targets.push_back(all[index]);
   HB_CHECK(r.slices.empty() || r.slices.size() == r.targets.size(), code::kInternal,
            "corruption slices: one list per target");
-  // Each target's parts (its slices, or the whole tensor), and the gather index of a sliced one.
+  // Each target's parts (its slices, or the whole tensor), and the gather index of a sliced one (made below
+  // for the paths that gather: the fused pass walks the slices in place).
   Parts parts;
+  std::vector<bool> sliced(targets.size(), false);
   std::vector<torch::Tensor> index(targets.size());
   for (size_t j = 0; j < targets.size(); ++j) {
     const int64_t numel = targets[j].numel();
@@ -750,7 +770,7 @@ CorruptionReport corrupt(Model& model, const CorruptionRequest& r) {
                s.count, "} does not fit a tensor of ", numel, " entries");
     }
     parts.push_back(*slices);
-    index[j] = positions(*slices);
+    sliced[j] = true;
   }
   std::vector<torch::Tensor> member_snapshot;  // the member's values in the snapshot
   if (r.method == CorruptionMethod::kRevert) {
@@ -761,6 +781,10 @@ CorruptionReport corrupt(Model& model, const CorruptionRequest& r) {
   // elsewhere or when asked. All give the same bytes (see README: which methods, and why).
   const bool use_kernel = !r.tensor_ops && kernel_possible(model, targets, r.kernel_on_host);
   const bool fused = !use_kernel && !r.tensor_ops && fused_possible(model, targets);
+  if (!fused) {
+    for (size_t j = 0; j < targets.size(); ++j)
+      if (sliced[j]) index[j] = positions(parts[j]);
+  }
   const bool exact = r.report == ReportLevel::kExact;
 
   CorruptionReport report;
@@ -769,7 +793,7 @@ CorruptionReport corrupt(Model& model, const CorruptionRequest& r) {
     t.index = r.targets[j];
     t.numel = part_numels({parts[j]})[0];
     t.selected = t.numel;
-    if (index[j].defined()) {
+    if (sliced[j]) {
       for (const auto& s : parts[j]) t.slice_selected.push_back(s.numel());
       t.slice_changed.assign(parts[j].size(), -1);
     }
