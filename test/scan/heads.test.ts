@@ -16,24 +16,11 @@ import { derivedSeed } from '../../src/sweep/cell.js';
 import { tempDir } from '../helpers/checkpoints.js';
 import { modelFixture } from '../helpers/fixtures.js';
 import { demoGlue } from '../helpers/sweep.js';
+import { changedFrom, weights } from '../helpers/weights.js';
 
 const fixture = modelFixture('tiny-bert-sst2');
 const cacheDir = tempDir('healbert-scan-cache-');
 const base = { task: 'sst2', data: demoGlue, rows: 64, cacheDir } as const;
-
-async function weights(model: Model): Promise<Map<string, Buffer>> {
-  const out = new Map<string, Buffer>();
-  for (const p of model.parameters()) {
-    const v = await model.getParameter(p.name);
-    out.set(p.name, Buffer.from(v.buffer, v.byteOffset, v.byteLength));
-  }
-  return out;
-}
-
-async function changedFrom(model: Model, clean: Map<string, Buffer>): Promise<string[]> {
-  const now = await weights(model);
-  return [...clean].filter(([name, bytes]) => !bytes.equals(now.get(name) as Buffer)).map(([name]) => name);
-}
 
 test('head and neuron targets: one per (layer, head) or (layer, neuron group), restricted by layers and heads', async (t) => {
   const model = await Model.load(fixture);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { analyze } from '../../src/analysis/analyze.js';
 import { corrupt } from '../../src/corruption/corrupt.js';
+import { isHealbertError } from '../../src/errors.js';
 import { Model, runSweep } from '../../src/index.js';
 import { buildFigures } from '../../src/report/figures.js';
 import { allTables } from '../../src/report/tables.js';
@@ -77,4 +78,15 @@ test('vary targets.heads: a cell per (layer, head) in fleets, per-head intervals
   t.is(figure?.data.rows.length, 8, 'damage and residual gap for each of the 4 heads');
   const table = allTables(a).find((x) => x.id === 'heads');
   t.is(table?.rows.length, 4);
+});
+
+test('a sweep naming a head the model does not have is refused before any work, naming the entry and the head count', async (t) => {
+  const spec = tinySpec(await makeTinyModel(), {
+    corruptions: [{ method: 'zero', targets: { layers: 0 }, vary: { 'targets.heads': [0, 2] } }],
+    seeds: [0],
+  });
+  const out = join(tempDir(), 'sweep');
+  const error = await t.throwsAsync(runSweep(spec, { out }));
+  t.true(isHealbertError(error) && error.code === 'ERR_CONFIG');
+  t.regex(error?.message ?? '', /spec\.corruptions\[0\].*targets\.heads: head 2 does not exist \(the model has 2 heads, 0-1\)/);
 });
