@@ -3,7 +3,11 @@
 over parameters (what a researcher writes with torch), timed with synchronisation, median of repeats.
 Uses transformers' BertModel when installed, else bert-base-shaped tensors with the same names and shapes.
 
-  python3 bench/peer_corrupt.py --device cuda [--repeat 50]
+  python3 bench/peer_corrupt.py --device cuda [--repeat 50] [--rows all|heads]
+
+The head rows corrupt one attention head of layer 0 as bench/corrupt.ts does: rows 0..63 of the query, key
+and value weights and biases and columns 0..63 of the attention output weight, slice by slice in place
+(zero_, normal noise added, or kaiming-uniform values with the whole matrix's fan-in), next to the layer.
 """
 import argparse
 import json
@@ -35,6 +39,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument('--device', default='cpu')
     p.add_argument('--repeat', type=int, default=None)
+    p.add_argument('--rows', default='all', choices=['all', 'heads'])
     a = p.parse_args()
     cuda = a.device.startswith('cuda')
     device = torch.device(a.device)
@@ -68,10 +73,48 @@ def main():
         for t in layer0:
             t.add_(torch.randn_like(t) * 0.01)
 
+    def zero_layer0():
+        for t in layer0:
+            t.zero_()
+
+    def reinit_layer0():
+        for t in layer0:
+            if t.dim() == 2:
+                torch.nn.init.kaiming_uniform_(t, a=math.sqrt(5))
+            else:
+                t.zero_()
+
+    # Head 0 of layer 0 (d = 64): in layer order query, key, value and output (weight, bias), so tensors 0-5
+    # are the query/key/value weights and biases and 6 the output weight; its bias (7) is shared by all heads.
+    d = 768 // 12
+    head0 = [layer0[i][:d] for i in range(6)] + [layer0[6][:, :d]]
+    fan_in = [layer0[i].shape[-1] for i in range(6)] + [layer0[6].shape[1]]
+
+    def gaussian_head0():
+        for t in head0:
+            t.add_(torch.randn_like(t) * 0.01)
+
+    def zero_head0():
+        for t in head0:
+            t.zero_()
+
+    def reinit_head0():
+        for t, n in zip(head0, fan_in):
+            if t.dim() == 2:
+                t.uniform_(-1 / math.sqrt(n), 1 / math.sqrt(n))  # kaiming_uniform_(a=sqrt(5)) of the whole matrix
+            else:
+                t.zero_()
+
+    layer_rows = [('gaussian', 'all', gaussian), ('gaussian', '0', gaussian_layer0),
+                  ('gaussian-relative', 'all', gaussian_relative), ('zero', 'all', zero), ('reinit', 'all', reinit)]
+    head_rows = [('gaussian', '0', gaussian_layer0), ('gaussian', '0 head 0', gaussian_head0),
+                 ('zero', '0', zero_layer0), ('zero', '0 head 0', zero_head0),
+                 ('reinit', '0', reinit_layer0), ('reinit', '0 head 0', reinit_head0)]
+    specs = head_rows if a.rows == 'heads' else layer_rows + head_rows[1:]
+    sizes = {'all': nbytes, '0': sum(t.numel() * 4 for t in layer0), '0 head 0': sum(t.numel() * 4 for t in head0)}
     rows = []
     with torch.no_grad():
-        for name, layers, fn in [('gaussian', 'all', gaussian), ('gaussian', '0', gaussian_layer0),
-                                 ('gaussian-relative', 'all', gaussian_relative), ('zero', 'all', zero), ('reinit', 'all', reinit)]:
+        for name, layers, fn in specs:
             samples = []
             for i in range(repeat + 3):
                 sync()
@@ -81,8 +124,13 @@ def main():
                 if i >= 3:
                     samples.append((time.perf_counter() - t0) * 1000)
             ms = statistics.median(samples)
-            corrupted = nbytes if layers == 'all' else sum(t.numel() * 4 for t in layer0)
-            rows.append(dict(method=name, layers=layers, medianMs=ms, effectiveGBps=2 * corrupted / (ms / 1000) / 1e9))
+            corrupted = sizes[layers]
+            rows.append(dict(method=name, layers=layers, entries=corrupted // 4, medianMs=ms,
+                             effectiveGBps=2 * corrupted / (ms / 1000) / 1e9))
+    for row in rows:
+        layer = next((r for r in rows if r['method'] == row['method'] and r['layers'] == '0'), None)
+        if row['layers'] == '0 head 0' and layer:
+            row['layerOverHead'] = layer['medianMs'] / row['medianMs']
     result = dict(bench='corrupt', implementation=f'Python loop over parameters ({source})', device=a.device,
                   deviceName=torch.cuda.get_device_name(device) if cuda else f'CPU ({torch.get_num_threads()} threads)',
                   torch=torch.__version__, tensors=len(params), parameters=nbytes // 4, repeat=repeat, rows=rows)

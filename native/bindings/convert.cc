@@ -177,6 +177,30 @@ CorruptionRequest to_corruption_request(const Napi::Value& value, size_t num_par
     if (index < 0 || static_cast<size_t>(index) >= num_params) bad(env, "target index out of range");
     r.targets.push_back(static_cast<size_t>(index));
   }
+  // slices: per target, [offset, length, stride, count] quadruples one after the other (empty: the whole).
+  Napi::Value slices = obj.Get("slices");
+  if (!slices.IsUndefined()) {
+    if (!slices.IsArray() || slices.As<Napi::Array>().Length() != array.Length())
+      bad(env, "slices must be an array with one entry per target");
+    auto lists = slices.As<Napi::Array>();
+    for (uint32_t i = 0; i < lists.Length(); ++i) {
+      Napi::Value list = lists[i];
+      if (!list.IsArray() || list.As<Napi::Array>().Length() % 4 != 0)
+        bad(env, "slices[i] must be an array of [offset, length, stride, count] quadruples");
+      auto q = list.As<Napi::Array>();
+      std::vector<Slice> parts;
+      for (uint32_t k = 0; k + 3 < q.Length(); k += 4) {
+        int64_t v[4];
+        for (uint32_t m = 0; m < 4; ++m) {
+          Napi::Value x = q[k + m];
+          if (!x.IsNumber()) bad(env, "slices must hold numbers");
+          v[m] = x.As<Napi::Number>().Int64Value();
+        }
+        parts.push_back(Slice{v[0], v[1], v[2], v[3]});
+      }
+      r.slices.push_back(std::move(parts));
+    }
+  }
   r.level = number_field(obj, "level");
   r.relative = bool_field(obj, "relative", false);
   r.init = enum_field<InitVariant>(obj, "init",
@@ -217,6 +241,16 @@ Napi::Object corruption_report_to_js(Napi::Env env, const CorruptionReport& repo
     o.Set("normChange", t.norm_change);
     o.Set("nonFinite", static_cast<double>(t.non_finite));
     o.Set("bitsFlipped", static_cast<double>(t.bits_flipped));
+    if (!t.slice_selected.empty()) {
+      Napi::Array selected = Napi::Array::New(env, t.slice_selected.size());
+      Napi::Array changed = Napi::Array::New(env, t.slice_changed.size());
+      for (size_t k = 0; k < t.slice_selected.size(); ++k) {
+        selected[k] = static_cast<double>(t.slice_selected[k]);
+        changed[k] = static_cast<double>(t.slice_changed[k]);
+      }
+      o.Set("sliceSelected", selected);
+      o.Set("sliceChanged", changed);
+    }
     tensors[i] = o;
   }
   out.Set("tensors", tensors);

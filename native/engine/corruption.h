@@ -28,11 +28,23 @@ enum class CorruptionMethod { kReinit, kGaussian, kZero, kUniform, kScale, kSign
 enum class InitVariant { kKaimingSqrt5, kKaimingZero, kBertNormal };
 enum class ReportLevel { kNone, kSummary, kExact };
 
+// A part of a target tensor (an attention head's rows or columns, an FFN neuron's): `count` runs of `length`
+// entries, run r starting at flat entry offset + r * stride (row-major). A head's rows of a (H, H) query
+// weight: {h * d * H, d * H, 0, 1}; its columns of the output weight: {h * d, d, H, H}.
+struct Slice {
+  int64_t offset = 0, length = 0, stride = 0, count = 1;
+  int64_t numel() const { return length * count; }
+};
+
 struct CorruptionRequest {
   CorruptionMethod method = CorruptionMethod::kGaussian;
   std::vector<size_t> targets;  // indices into the layout
-  double level = 0.0;           // sigma (gaussian), lambda (uniform), factor (scale), rate (bit-flip)
-  bool relative = false;        // gaussian: sigma times each tensor's own std
+  // Per target (empty, or one list per target): the parts corrupted, disjoint; an empty list, the whole
+  // tensor. Statistics a method scales by (relative, uniform) are the selected parts' together; reinit's
+  // fan-in is the whole matrix's. Every entry draws the numbers it draws when its whole tensor is corrupted.
+  std::vector<std::vector<Slice>> slices;
+  double level = 0.0;     // sigma (gaussian), lambda (uniform), factor (scale), rate (bit-flip)
+  bool relative = false;  // gaussian: sigma times each tensor's own std
   InitVariant init = InitVariant::kKaimingSqrt5;
   double fraction = 1.0;  // share of each tensor's entries affected
   bool exponent_bits_only = false;
@@ -57,6 +69,9 @@ struct TensorReport {
   double norm_change = 0;    // Frobenius norm of (after - before); NaN if non-finite values appeared
   int64_t non_finite = -1;   // NaN/inf entries afterwards (-1: not measured)
   int64_t bits_flipped = 0;  // bit-flip only
+  // A sliced target: per slice, in the request's order, the entries inside the fraction mask and those whose
+  // value differs afterwards (-1: not measured). numel, selected and the norms are then the slices' together.
+  std::vector<int64_t> slice_selected, slice_changed;
 };
 
 struct CorruptionReport {

@@ -15,15 +15,29 @@ namespace healbert::kernel {
 // What a method writes into each selected entry (corruption.cc's TargetPlan::Fill, in the same order).
 enum Fill : int32_t { kNoise, kUniformNoise, kFreshUniform, kFreshNormal, kConstant, kScale, kCopy, kFlip, kNegate };
 
+// One target: a tensor, or a strided part of one (a head's columns, a neuron's column). The part is `runs`
+// runs of `length` entries, run r starting at entry offset + r * stride (flat, row-major); a whole tensor is
+// one run of numel entries from 0. Entry i keeps its own place in the tensor's streams (counter i / 4, word
+// i % 4), so a part gets exactly the numbers it gets when the whole tensor is corrupted.
 struct Target {
   float* data = nullptr;          // the tensor's entries, contiguous float32
   const float* source = nullptr;  // kCopy (revert): the snapshot's entries, on the same device
-  int64_t numel = 0;
+  int64_t numel = 0;              // the whole tensor's
+  int64_t offset = 0, length = 0, stride = 0, runs = 1;
+  int64_t per_run = 0;           // counters per run: counters_per_run()
   crng::Key values, mask, bits;  // this tensor's streams
   float factor = 0.0f;           // noise scale, bound or std, or scale factor
   float constant = 0.0f;         // kConstant
   int32_t fill = kNoise;
 };
+
+// The Philox counters (four entries each) a run of a target touches, at most: a run that starts inside a
+// counter spans one more. Runs of a stride that is a multiple of 4 all start at the same place in a counter.
+inline int64_t counters_per_run(int64_t offset, int64_t length, int64_t stride, int64_t runs) {
+  if (length <= 0) return 0;
+  if (runs == 1 || stride % 4 == 0) return (offset % 4 + length + 3) / 4;
+  return (length + 6) / 4;
+}
 
 struct Params {
   uint64_t mask_cut = crng::kSelectAll;  // an entry is selected when its mask word is below (kSelectAll: all)
@@ -49,12 +63,16 @@ HB_HD inline int target_of(const int64_t* starts, int n, int64_t g) {
   return lo;
 }
 
-// Corrupts entries [4c, 4c + 4) of t (fewer at its end) in place, as the fused CPU pass does; adds the
-// selected entries and flipped bits to `selected` and `bits`.
-HB_HD inline void corrupt_counter(const Target& t, int64_t c, const Params& p, unsigned long long& selected,
+// Corrupts the target's entries among [4c, 4c + 4) in place, as the fused CPU pass does, c being the
+// target's local counter `local` (run local / per_run, its (local % per_run)-th counter); adds the selected
+// entries and flipped bits to `selected` and `bits`.
+HB_HD inline void corrupt_counter(const Target& t, int64_t local, const Params& p, unsigned long long& selected,
                                   unsigned long long& bits) {
+  const int64_t run = local / t.per_run;
+  const int64_t lo = t.offset + run * t.stride, hi = lo + t.length;  // the run's entries
+  const int64_t c = lo / 4 + (local - run * t.per_run);
   const int64_t first = 4 * c;
-  const int n = t.numel - first < 4 ? static_cast<int>(t.numel - first) : 4;
+  if (first >= hi) return;  // a run that fills one counter fewer than per_run allows
   float values[4] = {0.0f, 0.0f, 0.0f, 0.0f};
   uint32_t w[4];
   switch (t.fill) {
@@ -81,10 +99,10 @@ HB_HD inline void corrupt_counter(const Target& t, int64_t c, const Params& p, u
     crng::philox(t.mask, static_cast<uint64_t>(c), 0, m);
     for (int k = 0; k < 4; ++k) chosen[k] = static_cast<uint64_t>(m[k]) < p.mask_cut;
   }
-  for (int k = 0; k < n; ++k) {
-    if (!chosen[k]) continue;
-    ++selected;
+  for (int k = 0; k < 4; ++k) {
     const int64_t i = first + k;
+    if (i < lo || i >= hi || !chosen[k]) continue;
+    ++selected;
     const float old = t.data[i];
     float now = old;
     switch (t.fill) {

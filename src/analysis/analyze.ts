@@ -11,6 +11,7 @@ import { buildContexts } from './contexts.js';
 import { DEFINITIONS } from './definitions.js';
 import { type DoseResponseSeries, doseResponse } from './dose-response.js';
 import { emptyCounts, type GroupSummary, type StatusCounts, summarizeGroups } from './groups.js';
+import { type HeadRow, headRows } from './head-table.js';
 import { type LayerDoseRow, layerDoseRows } from './layer-table.js';
 import { modelDepths } from './layers.js';
 import { readSweep } from './load.js';
@@ -56,6 +57,8 @@ export interface Analysis {
   cells: CellMeasures[];
   groups: GroupSummary[];
   layerDose: LayerDoseRow[];
+  /** Damage and residual gap per (layer, head), from the conditions that corrupt one head of one layer. */
+  heads: HeadRow[];
   bottomTop: BottomTopRow[];
   shapley: ShapleyResult[];
   interactions: InteractionRow[];
@@ -162,6 +165,7 @@ export async function analyze(resultsDir: string, options: AnalyzeOptions = {}):
     cells,
     groups,
     layerDose: layerDoseRows(contexts, bootstrap),
+    heads: headRows(groups, depths),
     bottomTop,
     shapley,
     interactions,

@@ -67,6 +67,8 @@ export function describeMethod(c: Corruption): string {
   if (c.method === 'reinit' && c.init && c.init !== 'kaiming-sqrt5') parts.push(c.init);
   if (c.method === 'bit-flip' && c.bits === 'exponent') parts.push('exponent bits');
   if (c.targets.components?.length) parts.push(c.targets.components.join('+'));
+  if (c.targets.heads !== undefined) parts.push(`heads ${[c.targets.heads].flat().join(',')}`);
+  if (c.targets.neurons !== undefined) parts.push(`neurons ${[c.targets.neurons].flat().join(',')}`);
   if (c.targets.kinds && c.targets.kinds !== 'all') parts.push(c.targets.kinds);
   if (doseOf(c).name === 'level' && (c.fraction ?? 1) !== 1) parts.push(`fraction ${c.fraction}`);
   if (c.targets.include?.length) parts.push(`+${c.targets.include.join('+')}`);

@@ -88,6 +88,17 @@ export function stringOption(values: CommandContext['values'], name: string): st
   return typeof value === 'string' ? value : undefined;
 }
 
+/** A --layers/--heads/--neurons value as a spec selector: "3" -> 3, "1,4-5" -> [1, "4-5"]; undefined when absent. */
+export function selectorOption(value: string | undefined): number | string | (number | string)[] | undefined {
+  const items = value
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+  if (!items || items.length === 0) return undefined;
+  return items.length === 1 ? (items[0] as number | string) : items;
+}
+
 /** A string option that must be given. */
 export function requiredOption(values: CommandContext['values'], name: string): string {
   const value = stringOption(values, name);

@@ -6,7 +6,7 @@
 import { HealbertError } from '../errors.js';
 import type { Model } from '../model/model.js';
 import { type CorruptionSpec, type ResolvedCorruptionSpec, resolveCorruptionSpec } from './spec.js';
-import { resolveTargets } from './targets.js';
+import { type ParamSlice, resolveTargets } from './targets.js';
 
 export interface TensorChange {
   name: string;
@@ -24,6 +24,27 @@ export interface TensorChange {
   /** NaN or infinite entries afterwards. */
   nonFinite: number | null;
   bitsFlipped: number;
+  /** A tensor cut by heads or neurons: its slices, each with its entries in the mask and those changed. */
+  slices?: SliceChange[];
+}
+
+export interface SliceChange {
+  /** The attention head, or the run of consecutive FFN neurons [from, to). */
+  head?: number;
+  neurons?: [number, number];
+  numel: number;
+  selected: number;
+  changed: number | null;
+}
+
+/** One attention head of one layer: its slices of every corrupted tensor together. */
+export interface HeadChange {
+  layer: number;
+  head: number;
+  tensors: number;
+  numel: number;
+  selected: number;
+  changed: number | null;
 }
 
 export interface GroupChange extends Omit<TensorChange, 'name' | 'layer' | 'component'> {
@@ -40,6 +61,8 @@ export interface CorruptionReport {
   layers: number[];
   tensors: TensorChange[];
   groups: GroupChange[];
+  /** Per (layer, head), when the spec names heads: the entries changed in that head's slices. */
+  heads?: HeadChange[];
   total: Omit<GroupChange, 'group' | 'layer'>;
   /**
    * The corruption on the device, synchronised. On the CPU the exact report is gathered in the same pass,
@@ -102,12 +125,48 @@ function aggregate(tensors: TensorChange[]): Omit<GroupChange, 'group' | 'layer'
   };
 }
 
+function sliceChanges(
+  cut: ParamSlice[],
+  t: { sliceSelected?: number[]; sliceChanged?: number[] },
+  exact: boolean,
+  fraction: number,
+): SliceChange[] {
+  return cut.map((s, k) => ({
+    ...(s.head !== undefined ? { head: s.head } : {}),
+    ...(s.neurons ? { neurons: s.neurons } : {}),
+    numel: s.length * s.count,
+    selected: exact ? (t.sliceSelected?.[k] ?? 0) : Math.round(s.length * s.count * fraction),
+    changed: exact ? (t.sliceChanged?.[k] ?? null) : null,
+  }));
+}
+
+/** The head slices of every tensor summed per (layer, head), in layer then head order. */
+function headChanges(tensors: TensorChange[]): HeadChange[] {
+  const byKey = new Map<string, HeadChange>();
+  for (const t of tensors) {
+    for (const s of t.slices ?? []) {
+      if (s.head === undefined) continue;
+      const key = `${t.layer}:${s.head}`;
+      const h = byKey.get(key) ?? { layer: t.layer, head: s.head, tensors: 0, numel: 0, selected: 0, changed: 0 };
+      h.tensors += 1;
+      h.numel += s.numel;
+      h.selected += s.selected;
+      h.changed = h.changed === null || s.changed === null ? null : h.changed + s.changed;
+      byKey.set(key, h);
+    }
+  }
+  return [...byKey.values()].sort((a, b) => a.layer - b.layer || a.head - b.head);
+}
+
 export async function corrupt(model: Model, input: CorruptionSpec | unknown, options: CorruptOptions): Promise<CorruptionReport> {
   const spec = resolveCorruptionSpec(input);
   const seed = options.seed;
   if (!Number.isSafeInteger(seed) || seed < 0) throw new HealbertError('ERR_CONFIG', `seed must be a non-negative integer, got ${seed}`);
   const params = model.parameters();
-  const { indices, layers } = resolveTargets(spec.targets, params, model.config.numLayers);
+  const { indices, layers, slices } = resolveTargets(spec.targets, params, model.config.numLayers, 'spec.targets', {
+    numHeads: model.config.numHeads,
+  });
+  const sliced = slices.some((s) => s !== null);
   if (spec.method === 'revert' && !model.snapshots().includes(spec.snapshot as string)) {
     throw new HealbertError(
       'ERR_CONFIG',
@@ -118,6 +177,7 @@ export async function corrupt(model: Model, input: CorruptionSpec | unknown, opt
   const result = await model.corruptNative({
     method: spec.method,
     targets: indices,
+    ...(sliced ? { slices: slices.map((list) => (list ?? []).flatMap((s) => [s.offset, s.length, s.stride, s.count])) } : {}),
     level: spec.level,
     relative: spec.relative,
     init: spec.init,
@@ -130,9 +190,10 @@ export async function corrupt(model: Model, input: CorruptionSpec | unknown, opt
     ...(options.kernelOnHost ? { kernelOnHost: true } : {}),
     member: model.checkMember(options.member, 'corrupt'),
   });
-  const tensors: TensorChange[] = result.tensors.map((t) => {
+  const tensors: TensorChange[] = result.tensors.map((t, j) => {
     const p = params[t.index];
     if (!p) throw new HealbertError('ERR_INTERNAL', `report for unknown parameter ${t.index}`);
+    const cut = slices[j];
     return {
       name: p.name,
       layer: p.layer,
@@ -145,6 +206,7 @@ export async function corrupt(model: Model, input: CorruptionSpec | unknown, opt
       relativeChange: exact && t.normBefore > 0 && Number.isFinite(t.normChange) ? t.normChange / t.normBefore : null,
       nonFinite: exact ? t.nonFinite : null,
       bitsFlipped: t.bitsFlipped,
+      ...(cut ? { slices: sliceChanges(cut, t, exact, spec.fraction) } : {}),
     };
   });
   const byGroup = new Map<string, TensorChange[]>();
@@ -157,6 +219,7 @@ export async function corrupt(model: Model, input: CorruptionSpec | unknown, opt
     layer: (members[0] as TensorChange).layer >= 0 ? (members[0] as TensorChange).layer : -1,
     ...aggregate(members),
   }));
+  const heads = headChanges(tensors);
   return {
     spec,
     seed,
@@ -164,6 +227,7 @@ export async function corrupt(model: Model, input: CorruptionSpec | unknown, opt
     layers,
     tensors,
     groups,
+    ...(heads.length > 0 ? { heads } : {}),
     total: aggregate(tensors),
     milliseconds: result.milliseconds,
     streamVersion: result.streamVersion,

@@ -12,6 +12,15 @@ export type LayerSelector = number | string;
 export interface TargetSpec {
   /** Encoder layers: "all", "none", 3, "2-5", "bottom:3", "top:2", "bottom:0.25" (a share of the depth), or a list. */
   layers?: LayerSelector | LayerSelector[];
+  /**
+   * Attention heads of the selected layers, as layers take them (3, "2-5", "all", a list): head h is rows
+   * h*d..(h+1)*d of the query, key and value weights and biases, and those columns of the attention output
+   * weight (its bias, shared by all heads, is left alone). Cuts the components to the attention matrices;
+   * `layers` defaults to all.
+   */
+  heads?: LayerSelector | LayerSelector[];
+  /** FFN neurons of the selected layers: row i of the intermediate weight and its bias, column i of the FFN output weight. */
+  neurons?: LayerSelector | LayerSelector[];
   /** Parts of each selected layer: attention, attention.query|key|value|output, attention.layernorm, ffn, ffn.intermediate, ffn.output, ffn.layernorm, layernorm. Default: all. */
   components?: string[];
   /** Only weights (Linear, LayerNorm and embedding weights) or only biases. Default: all. */
@@ -67,6 +76,8 @@ export const corruptionSpecSchema = {
       additionalProperties: false,
       properties: {
         layers: { anyOf: [LAYER_SELECTOR, { type: 'array', items: LAYER_SELECTOR }] },
+        heads: { anyOf: [LAYER_SELECTOR, { type: 'array', items: LAYER_SELECTOR }] },
+        neurons: { anyOf: [LAYER_SELECTOR, { type: 'array', items: LAYER_SELECTOR }] },
         components: { type: 'array', items: { type: 'string' } },
         kinds: { enum: ['all', 'weights', 'biases'], default: 'all' },
         include: { type: 'array', items: { type: 'string' } },

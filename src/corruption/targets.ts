@@ -11,6 +11,13 @@ export interface TargetParameter {
   layer: number;
   component: string;
   kind: string;
+  /** Needed for heads and neurons (slices are cut by shape). */
+  shape?: number[];
+}
+
+/** The model sizes that heads and neurons are checked against. */
+export interface TargetDims {
+  numHeads: number;
 }
 
 /** Layer components by the names a spec may use. */
@@ -47,11 +54,37 @@ function fail(field: string, message: string): never {
 
 /** Encoder layer indices for one selector, e.g. "bottom:3" -> [0, 1, 2]. */
 export function layersOf(selector: LayerSelector, numLayers: number, field: string): number[] {
+  return indicesOf(selector, numLayers, field, 'layer', (i) => `layer ${i} does not exist (the model has layers 0-${numLayers - 1})`);
+}
+
+/** Attention heads (of every selected layer) for one selector, as layers take them: 3, "2-5", "all", ... */
+export function headsOf(selector: LayerSelector, numHeads: number, field: string): number[] {
+  return indicesOf(
+    selector,
+    numHeads,
+    field,
+    'head',
+    (i) => `head ${i} does not exist (the model has ${numHeads} heads, 0-${numHeads - 1})`,
+  );
+}
+
+/** FFN neurons (rows of the intermediate weight) for one selector. */
+export function neuronsOf(selector: LayerSelector, numNeurons: number, field: string): number[] {
+  return indicesOf(
+    selector,
+    numNeurons,
+    field,
+    'neuron',
+    (i) => `neuron ${i} does not exist (the model has ${numNeurons} FFN neurons, 0-${numNeurons - 1})`,
+  );
+}
+
+/** Indices in [0, count) for one selector (an index, "a-b", "all", "none", "bottom:k", "top:k", "bottom:0.25"). */
+function indicesOf(selector: LayerSelector, count: number, field: string, noun: string, missing: (i: number) => string): number[] {
+  const numLayers = count;
   const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
   const check = (i: number) => {
-    if (!Number.isInteger(i) || i < 0 || i >= numLayers) {
-      fail(field, `layer ${i} does not exist (the model has layers 0-${numLayers - 1})`);
-    }
+    if (!Number.isInteger(i) || i < 0 || i >= numLayers) fail(field, missing(i));
     return i;
   };
   if (typeof selector === 'number') return [check(selector)];
@@ -77,10 +110,10 @@ export function layersOf(selector: LayerSelector, numLayers: number, field: stri
     } else {
       k = amount;
     }
-    if (k > numLayers) fail(field, `"${s}" asks for ${k} layers, but the model has ${numLayers}`);
+    if (k > numLayers) fail(field, `"${s}" asks for ${k} ${noun}s, but the model has ${numLayers}`);
     return edge[1] === 'bottom' ? range(0, k) : range(numLayers - k, numLayers);
   }
-  return fail(field, `"${s}" is not a layer selector (use all, none, 3, 2-5, bottom:3, top:2 or bottom:0.25)`);
+  return fail(field, `"${s}" is not a ${noun} selector (use all, none, 3, 2-5, bottom:3, top:2 or bottom:0.25)`);
 }
 
 function globToRegExp(glob: string): RegExp {
@@ -91,43 +124,162 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${escaped}$`);
 }
 
+/**
+ * A part of a tensor (flat, row-major): `count` runs of `length` entries, run r at offset + r * stride. One
+ * attention head (`head`), or a run of consecutive FFN neurons [neurons[0], neurons[1]).
+ */
+export interface ParamSlice {
+  offset: number;
+  length: number;
+  stride: number;
+  count: number;
+  head?: number;
+  neurons?: [number, number];
+}
+
 export interface ResolvedTargets {
   /** Indices into the parameter list, ascending. */
   indices: number[];
   /** The encoder layers selected by `layers`. */
   layers: number[];
+  /** Per index: the slices corrupted (heads or neurons), or null for the whole tensor. */
+  slices: (ParamSlice[] | null)[];
+  /** The heads selected by `heads` (empty when not given). */
+  heads: number[];
+  /** The FFN neurons selected by `neurons` (empty when not given). */
+  neurons: number[];
 }
 
-export function resolveTargets(targets: TargetSpec, params: TargetParameter[], numLayers: number, root = 'spec.targets'): ResolvedTargets {
-  const selectors = targets.layers === undefined ? [] : Array.isArray(targets.layers) ? targets.layers : [targets.layers];
-  const layers = [
-    ...new Set(
-      selectors.flatMap((s, i) => layersOf(s, numLayers, Array.isArray(targets.layers) ? `${root}.layers[${i}]` : `${root}.layers`)),
-    ),
-  ].sort((a, b) => a - b);
+/** The components a head slices (its rows of query, key, value; its columns of the output projection). */
+const HEAD_COMPONENTS = new Set(['attention.query', 'attention.key', 'attention.value', 'attention.output']);
+/** The components a neuron slices (its row of the intermediate weight, its column of the output weight). */
+const NEURON_COMPONENTS = new Set(['ffn.intermediate', 'ffn.output']);
+
+const selectorList = (value: LayerSelector | LayerSelector[] | undefined) =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+
+/** Runs of consecutive indices: [1, 2, 3, 7] -> [[1, 4], [7, 8]] (half-open). */
+function runsOf(sorted: number[]): [number, number][] {
+  const runs: [number, number][] = [];
+  for (const i of sorted) {
+    const last = runs[runs.length - 1];
+    if (last && last[1] === i) last[1] = i + 1;
+    else runs.push([i, i + 1]);
+  }
+  return runs;
+}
+
+/**
+ * The slices of one parameter for heads or neurons, or null when neither cuts it (a layer norm, or a bias
+ * every head shares: the attention output's and the FFN output's stay whole and are left out).
+ * Weights are (out, in): a head owns rows h*d..(h+1)*d of query, key and value and those columns of the
+ * output projection; neuron i owns row i of the intermediate weight and column i of the FFN output weight.
+ */
+function slicesOf(p: TargetParameter, heads: number[], neurons: number[], numHeads: number): ParamSlice[] | null {
+  const shape = p.shape;
+  if (!shape) throw new HealbertError('ERR_INTERNAL', `${p.name}: heads and neurons need parameter shapes`);
+  const weight = p.kind === 'linear.weight';
+  const [rows, cols] = [shape[0] as number, (shape[1] ?? 1) as number];
+  if (heads.length > 0 && HEAD_COMPONENTS.has(p.component)) {
+    const output = p.component === 'attention.output';
+    if (output && !weight) return null;
+    const d = (output ? cols : rows) / numHeads;
+    return heads.map((head) =>
+      output
+        ? { offset: head * d, length: d, stride: cols, count: rows, head }
+        : { offset: head * d * cols, length: d * cols, stride: 0, count: 1, head },
+    );
+  }
+  if (neurons.length > 0 && NEURON_COMPONENTS.has(p.component)) {
+    const output = p.component === 'ffn.output';
+    if (output && !weight) return null;
+    return runsOf(neurons).map(([from, to]) =>
+      output
+        ? { offset: from, length: to - from, stride: cols, count: rows, neurons: [from, to] }
+        : { offset: from * cols, length: (to - from) * cols, stride: 0, count: 1, neurons: [from, to] },
+    );
+  }
+  return null;
+}
+
+/**
+ * Which parameters (and which slices of them) a target spec selects. `dims` is needed when the spec names
+ * heads or neurons (params then carry shapes). With heads or neurons, the layers' components are cut to the
+ * attention matrices (heads) and the FFN matrices (neurons), and `layers` defaults to all; parameters that
+ * `include` or `names` select stay whole.
+ */
+export function resolveTargets(
+  targets: TargetSpec,
+  params: TargetParameter[],
+  numLayers: number,
+  root = 'spec.targets',
+  dims?: TargetDims,
+): ResolvedTargets {
+  const field = (key: 'layers' | 'heads' | 'neurons', i: number) =>
+    Array.isArray(targets[key]) ? `${root}.${key}[${i}]` : `${root}.${key}`;
+  const sliced = targets.heads !== undefined || targets.neurons !== undefined;
+  if (sliced && !dims) throw new HealbertError('ERR_INTERNAL', 'heads and neurons need the model dims');
+  const numHeads = dims?.numHeads ?? 1;
+  const heads = [...new Set(selectorList(targets.heads).flatMap((s, i) => headsOf(s, numHeads, field('heads', i))))].sort((a, b) => a - b);
+  const numNeurons = params.find((p) => p.component === 'ffn.intermediate' && p.kind === 'linear.weight')?.shape?.[0] ?? 0;
+  const neurons = [...new Set(selectorList(targets.neurons).flatMap((s, i) => neuronsOf(s, numNeurons, field('neurons', i))))].sort(
+    (a, b) => a - b,
+  );
+  const selectors = targets.layers === undefined ? (sliced ? ['all'] : []) : selectorList(targets.layers);
+  const layers = [...new Set(selectors.flatMap((s, i) => layersOf(s, numLayers, field('layers', i))))].sort((a, b) => a - b);
   const components = new Set<string>();
   for (const [i, name] of (targets.components ?? Object.keys(COMPONENTS)).entries()) {
     const parts = COMPONENTS[name];
     if (!parts) fail(`${root}.components[${i}]`, `unknown component "${name}" (known: ${Object.keys(COMPONENTS).join(', ')})`);
     for (const p of parts) components.add(p);
   }
+  if (sliced) {
+    // Heads and neurons cut the layers' components down to the matrices they slice.
+    const cut = new Set([
+      ...(targets.heads !== undefined ? HEAD_COMPONENTS : []),
+      ...(targets.neurons !== undefined ? NEURON_COMPONENTS : []),
+    ]);
+    const kept = [...components].filter((c) => cut.has(c));
+    if (kept.length === 0) {
+      const what = targets.heads !== undefined ? 'heads' : 'neurons';
+      fail(
+        `${root}.${what}`,
+        `the selected components have no matrix that ${what} slice (heads: attention.query|key|value|output; neurons: ffn.intermediate|output)`,
+      );
+    }
+    components.clear();
+    for (const c of kept) components.add(c);
+  }
   const layerSet = new Set(layers);
   const selected = new Set<number>();
+  const cutBySlices = new Set<number>();
   params.forEach((p, i) => {
-    if (p.layer >= 0 && layerSet.has(p.layer) && components.has(p.component)) selected.add(i);
+    if (p.layer >= 0 && layerSet.has(p.layer) && components.has(p.component)) {
+      if (!sliced) selected.add(i);
+      else if (slicesOf(p, heads, neurons, numHeads) !== null) {
+        selected.add(i);
+        cutBySlices.add(i);
+      }
+    }
   });
   for (const [i, group] of (targets.include ?? []).entries()) {
     const matches = GROUPS[group];
     if (!matches) fail(`${root}.include[${i}]`, `unknown part "${group}" (known: ${Object.keys(GROUPS).join(', ')})`);
     const hits = params.flatMap((p, j) => (p.layer < 0 && matches(p.component) ? [j] : []));
     if (hits.length === 0) fail(`${root}.include[${i}]`, `this model has no ${group}`);
-    for (const j of hits) selected.add(j);
+    for (const j of hits) {
+      selected.add(j);
+      cutBySlices.delete(j);
+    }
   }
   for (const [i, glob] of (targets.names ?? []).entries()) {
     const re = globToRegExp(glob);
     const hits = params.flatMap((p, j) => (re.test(p.name) ? [j] : []));
     if (hits.length === 0) fail(`${root}.names[${i}]`, `"${glob}" matches no parameter`);
-    for (const j of hits) selected.add(j);
+    for (const j of hits) {
+      selected.add(j);
+      cutBySlices.delete(j);
+    }
   }
   const kinds = targets.kinds ?? 'all';
   const indices = [...selected]
@@ -137,5 +289,6 @@ export function resolveTargets(targets: TargetSpec, params: TargetParameter[], n
     })
     .sort((a, b) => a - b);
   if (indices.length === 0) fail(root, 'selects no parameters');
-  return { indices, layers };
+  const slices = indices.map((i) => (cutBySlices.has(i) ? slicesOf(params[i] as TargetParameter, heads, neurons, numHeads) : null));
+  return { indices, layers, slices, heads, neurons };
 }

@@ -104,6 +104,8 @@ export interface NativeStepResult {
 export interface NativeCorruptionRequest {
   method: string;
   targets: number[];
+  /** Per target: [offset, length, stride, count] quadruples of the slices corrupted (empty: the whole tensor). */
+  slices?: number[][];
   level: number;
   relative: boolean;
   init: string;
@@ -139,6 +141,9 @@ export interface NativeTensorReport {
   normChange: number;
   nonFinite: number;
   bitsFlipped: number;
+  /** A sliced target: per slice, entries in the fraction mask and entries changed (-1: not measured). */
+  sliceSelected?: number[];
+  sliceChanged?: number[];
 }
 
 export interface NativeModel {

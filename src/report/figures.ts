@@ -5,6 +5,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { Analysis } from '../analysis/analyze.js';
 import { type Figure, interval, num, slug, text } from './figure-parts.js';
+import { headFigures } from './figures-heads.js';
 import { bottomTopFigures, heatmapsFigures, interactionsFigures, sensitivityFigures, shapleyFigures } from './figures-layers.js';
 import type { Cell } from './table.js';
 
@@ -166,6 +167,7 @@ export function buildFigures(a: Analysis): Figure[] {
   return [
     // Heatmaps show the grid of a sweep in progress (cells "no data" with what is excluded), so they stay.
     ...heatmapsFigures(a),
+    ...headFigures(a),
     ...[
       ...curves(a),
       ...sensitivityFigures(a),

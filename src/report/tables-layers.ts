@@ -34,6 +34,29 @@ export function layerDoseTable(a: Analysis): Table {
   };
 }
 
+export function headsTable(a: Analysis): Table {
+  return {
+    id: 'heads',
+    title: 'Damage and residual gap per attention head (one head of one layer corrupted)',
+    columns: [
+      { key: 'context', title: 'method' },
+      { key: 'layer', title: 'layer', kind: 'int' },
+      { key: 'head', title: 'head', kind: 'int' },
+      ...summaryColumns('damage', 'damage'),
+      ...summaryColumns('gap', 'residual gap'),
+      ...countColumns,
+    ],
+    rows: a.heads.map((r) => ({
+      context: r.context,
+      layer: r.layer,
+      head: r.head,
+      ...summaryCells('damage', r.damage),
+      ...summaryCells('gap', r.residualGap),
+      ...r.counts,
+    })),
+  };
+}
+
 export function bottomTopTable(a: Analysis): Table {
   return {
     id: 'bottom-top',

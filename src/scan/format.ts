@@ -39,7 +39,23 @@ export function formatScanTable(result: ScanResult): string {
       `${r.target.padEnd(width)}${fixed(r.mean).padStart(9)}   ${ci.padEnd(ciWidth)}${drop.padStart(8)}${r.seconds.toFixed(2).padStart(10)}${nan}`,
     );
   }
+  if (config.each === 'head') lines.push('', ...headGrid(rows));
   for (const note of result.notes) lines.push(`note: ${note}`);
   if (result.resumed > 0) lines.push(`resumed: ${result.resumed} runs were already done in the output folder, ${result.ran} ran now`);
   return `${lines.join('\n')}\n`;
+}
+
+/** The drops of a head scan as a layer x head grid, the top layer first (as scan.svg draws it). */
+export function headGrid(rows: ScanResult['rows']): string[] {
+  const layers = [...new Set(rows.map((r) => r.layer as number))].sort((a, b) => b - a);
+  const heads = [...new Set(rows.map((r) => r.head as number))].sort((a, b) => a - b);
+  const cell = (l: number, h: number) => {
+    const r = rows.find((x) => x.layer === l && x.head === h);
+    return r?.drop === null || r?.drop === undefined ? 'n/a' : `${r.drop >= 0 ? '+' : ''}${fixed(r.drop, 3)}`;
+  };
+  return [
+    'drop per layer x head:',
+    `${'layer'.padEnd(7)}${heads.map((h) => `h${h}`.padStart(8)).join('')}`,
+    ...layers.map((l) => `${String(l).padEnd(7)}${heads.map((h) => cell(l, h).padStart(8)).join('')}`),
+  ];
 }

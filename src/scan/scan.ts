@@ -22,7 +22,7 @@ import { healbertVersion } from '../version.js';
 import { datasetSha256, loadScanData, makeEvaluator, taskOf } from './evaluate.js';
 import { scanRow } from './stats.js';
 import { configHash, readResumable, saveScanFile, scanPaths, writeScanOutputs } from './store.js';
-import { expandScanTargets, type ResolvedScanTarget } from './targets.js';
+import { DEFAULT_NEURON_GROUPS, expandScanTargets, type ResolvedScanTarget } from './targets.js';
 import type { ScanConfig, ScanEvaluation, ScanFile, ScanOptions, ScanResult, ScanRow, ScanRun, ScanTargetRecord } from './types.js';
 
 export const SCAN_DEFAULTS = { seeds: [0, 1, 2], trainRows: 1000, batchSize: 64, maxLength: 128 } as const;
@@ -90,9 +90,17 @@ export async function scan(model: Model, options: ScanOptions): Promise<ScanResu
   const maxLength = integer('maxLength', options.maxLength, 8) ?? SCAN_DEFAULTS.maxLength;
   const probe = { ...DEFAULT_PROBE, ...options.probe };
   const targets = expandScanTargets(
-    { each: options.each, layers: options.layers, components: options.components, kinds: options.kinds },
+    {
+      each: options.each,
+      layers: options.layers,
+      components: options.components,
+      kinds: options.kinds,
+      heads: options.heads,
+      neuronGroups: options.neuronGroups,
+    },
     model.parameters(),
     model.config.numLayers,
+    { numHeads: model.config.numHeads },
   );
   const requested = options.evaluation ?? 'auto';
   if (!['auto', 'head', 'probe'].includes(requested)) fail('evaluation', `must be auto, head or probe, got ${JSON.stringify(requested)}`);
@@ -149,6 +157,7 @@ export async function scan(model: Model, options: ScanOptions): Promise<ScanResu
   const restore = (t: TargetSpec) => corrupt(model, { method: 'revert', snapshot, targets: t }, { seed: 0, report: false });
   try {
     const { streamVersion } = await restore((targets[0] as ResolvedScanTarget).targets);
+    const sliced = options.each === 'head' || options.each === 'neuron';
     const config: ScanConfig = {
       format: 1,
       model: {
@@ -180,8 +189,11 @@ export async function scan(model: Model, options: ScanOptions): Promise<ScanResu
       },
       each: options.each,
       layers: [...new Set(targets.flatMap((t) => (t.layer === null ? (t.targets.layers as number[]) : [t.layer])))].sort((a, b) => a - b),
-      components: options.each === 'layer' ? (options.components ?? null) : [...new Set(targets.map((t) => t.component as string))],
+      components:
+        options.each === 'layer' || sliced ? (options.components ?? null) : [...new Set(targets.map((t) => t.component as string))],
       kinds: options.kinds ?? 'all',
+      ...(options.each === 'head' ? { heads: [...new Set(targets.map((t) => t.head as number))].sort((a, b) => a - b) } : {}),
+      ...(options.each === 'neuron' ? { neuronGroups: options.neuronGroups ?? DEFAULT_NEURON_GROUPS } : {}),
       seeds,
       deterministic,
       maxLength,

@@ -37,6 +37,8 @@ export function scanRow(record: ScanTargetRecord, clean: number): ScanRow {
     target: record.label,
     layer: record.layer,
     component: record.component,
+    ...(record.head !== undefined ? { head: record.head } : {}),
+    ...(record.neurons ? { neurons: record.neurons } : {}),
     seeds: record.runs.map((r) => r.seed),
     scores,
     n: finite.length,

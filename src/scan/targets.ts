@@ -4,7 +4,7 @@
  * `scan.components[1]`, ...), which the CLI turns into its flag.
  */
 import type { LayerSelector } from '../corruption/spec.js';
-import { layersOf, resolveTargets, type TargetParameter } from '../corruption/targets.js';
+import { headsOf, layersOf, resolveTargets, type TargetDims, type TargetParameter } from '../corruption/targets.js';
 import { HealbertError } from '../errors.js';
 import type { ScanEach, ScanTarget } from './types.js';
 
@@ -23,7 +23,10 @@ export const SCAN_COMPONENTS = [
   'ffn.layernorm',
 ] as const;
 
-export const SCAN_EACH: readonly ScanEach[] = ['layer', 'component', 'layer.component'];
+export const SCAN_EACH: readonly ScanEach[] = ['layer', 'component', 'layer.component', 'head', 'neuron'];
+
+/** each 'neuron': groups per layer when not given (bert-base: 8 groups of 384 neurons). */
+export const DEFAULT_NEURON_GROUPS = 8;
 
 export interface ResolvedScanTarget extends ScanTarget {
   /** Indices into the model's parameter list. */
@@ -35,6 +38,8 @@ export interface ScanTargetOptions {
   layers?: LayerSelector | LayerSelector[] | undefined;
   components?: string[] | undefined;
   kinds?: 'all' | 'weights' | 'biases' | undefined;
+  heads?: LayerSelector | LayerSelector[] | undefined;
+  neuronGroups?: number | undefined;
 }
 
 const fail = (field: string, message: string): never => {
@@ -50,12 +55,36 @@ export function scanLayers(selector: LayerSelector | LayerSelector[] | undefined
   return layers;
 }
 
-export function expandScanTargets(options: ScanTargetOptions, params: TargetParameter[], numLayers: number): ResolvedScanTarget[] {
+/** The heads scanned, ascending. */
+export function scanHeads(selector: LayerSelector | LayerSelector[] | undefined, numHeads: number): number[] {
+  const list = selector === undefined ? ['all'] : Array.isArray(selector) ? selector : [selector];
+  const heads = [...new Set(list.flatMap((s) => headsOf(s, numHeads, 'scan.heads')))].sort((a, b) => a - b);
+  if (heads.length === 0) fail('heads', 'selects no heads');
+  return heads;
+}
+
+/** Groups of consecutive neurons [from, to): `groups` as equal as integers allow. */
+export function neuronGroups(groups: number, numNeurons: number): [number, number][] {
+  if (!Number.isInteger(groups) || groups < 1 || groups > numNeurons)
+    fail('neuronGroups', `must be an integer from 1 to ${numNeurons} (the model's FFN neurons), got ${groups}`);
+  return Array.from({ length: groups }, (_, g) => [Math.round((g * numNeurons) / groups), Math.round(((g + 1) * numNeurons) / groups)]);
+}
+
+export function expandScanTargets(
+  options: ScanTargetOptions,
+  params: TargetParameter[],
+  numLayers: number,
+  dims: TargetDims = { numHeads: 1 },
+): ResolvedScanTarget[] {
   if (!SCAN_EACH.includes(options.each))
     fail('each', `must be one of ${SCAN_EACH.join(', ')}, got ${JSON.stringify(options.each as unknown)}`);
   if (options.kinds !== undefined && !['all', 'weights', 'biases'].includes(options.kinds))
     fail('kinds', `must be all, weights or biases, got ${JSON.stringify(options.kinds)}`);
   const layers = scanLayers(options.layers, numLayers);
+  if (options.heads !== undefined && options.each !== 'head') fail('heads', 'only a head scan (each: head) takes heads');
+  if (options.neuronGroups !== undefined && options.each !== 'neuron')
+    fail('neuronGroups', 'only a neuron scan (each: neuron) takes neuron groups');
+  if (options.each === 'head' || options.each === 'neuron') return sliceTargets(options, params, numLayers, dims, layers);
   if (options.components !== undefined && options.components.length === 0) fail('components', 'lists no components');
   const perComponent = options.each !== 'layer';
   const components = options.components ?? (perComponent ? [...SCAN_COMPONENTS] : undefined);
@@ -89,4 +118,33 @@ export function expandScanTargets(options: ScanTargetOptions, params: TargetPara
     default:
       return layers.flatMap((l) => (components as string[]).map((c) => make(`layer ${l} ${c}`, l, c, l, [c])));
   }
+}
+
+/** One target per (layer, head) or per (layer, neuron group), restricted by components and kinds. */
+function sliceTargets(
+  options: ScanTargetOptions,
+  params: TargetParameter[],
+  numLayers: number,
+  dims: TargetDims,
+  layers: number[],
+): ResolvedScanTarget[] {
+  const kinds = options.kinds ?? 'all';
+  const extra = { ...(options.components ? { components: options.components } : {}), ...(kinds !== 'all' ? { kinds } : {}) };
+  const resolve = (label: string, layer: number, slice: { heads: number } | { neurons: string }) => {
+    const targets = { layers: layer, ...slice, ...extra };
+    const { indices } = resolveTargets(targets, params, numLayers, 'scan', dims);
+    return { label, layer, component: null, targets, indices };
+  };
+  if (options.each === 'head') {
+    const heads = scanHeads(options.heads, dims.numHeads);
+    return layers.flatMap((l) => heads.map((h) => ({ ...resolve(`layer ${l} head ${h}`, l, { heads: h }), head: h })));
+  }
+  const numNeurons = params.find((p) => p.component === 'ffn.intermediate' && p.kind === 'linear.weight')?.shape?.[0] ?? 0;
+  const groups = neuronGroups(options.neuronGroups ?? DEFAULT_NEURON_GROUPS, numNeurons);
+  return layers.flatMap((l) =>
+    groups.map(([from, to]) => ({
+      ...resolve(`layer ${l} neurons ${from}-${to - 1}`, l, { neurons: `${from}-${to - 1}` }),
+      neurons: [from, to] as [number, number],
+    })),
+  );
 }

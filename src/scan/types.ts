@@ -10,8 +10,11 @@
 import type { CorruptionMethod, InitVariant, LayerSelector, TargetSpec } from '../corruption/spec.js';
 import type { ProbeRecipe } from '../sweep/types.js';
 
-/** What one scan target is: one encoder layer, one component across the layers, or one layer's component. */
-export type ScanEach = 'layer' | 'component' | 'layer.component';
+/**
+ * What one scan target is: one encoder layer, one component across the layers, one layer's component, one
+ * layer's attention head, or one layer's group of FFN neurons.
+ */
+export type ScanEach = 'layer' | 'component' | 'layer.component' | 'head' | 'neuron';
 /** How a corrupted model is scored: its own task head, or a linear probe on its first-token features. */
 export type ScanEvaluation = 'head' | 'probe';
 
@@ -33,6 +36,10 @@ export interface ScanOptions {
   /** The components scanned (each on its own for 'component', together for 'layer'). Default: see SCAN_COMPONENTS. */
   components?: string[];
   kinds?: 'all' | 'weights' | 'biases';
+  /** each 'head': the heads scanned in every scanned layer (as layers take them). Default all. */
+  heads?: LayerSelector | LayerSelector[];
+  /** each 'neuron': how many equal groups of consecutive FFN neurons each layer is cut into. Default 8. */
+  neuronGroups?: number;
   /** Corruption seeds (each run corrupts with derivedSeed(seed, 'corruption'), as a sweep cell of that seed does). Default 0, 1, 2. */
   seeds?: number[];
   /** The evaluation split. Default dev (or validation). */
@@ -67,6 +74,10 @@ export interface ScanTarget {
   label: string;
   layer: number | null;
   component: string | null;
+  /** each 'head': the head. */
+  head?: number;
+  /** each 'neuron': the group's neurons [from, to). */
+  neurons?: [number, number];
   targets: TargetSpec;
 }
 
@@ -101,6 +112,10 @@ export interface ScanConfig {
   layers: number[];
   components: string[] | null;
   kinds: 'all' | 'weights' | 'biases';
+  /** each 'head': the heads scanned (absent for other scans, so that their hashes stay as they were). */
+  heads?: number[];
+  /** each 'neuron': the groups per layer. */
+  neuronGroups?: number;
   seeds: number[];
   /** No random numbers in the method (zero, sign-flip, scale on every entry): one seed is the whole answer. */
   deterministic: boolean;
@@ -157,6 +172,8 @@ export interface ScanRow {
   target: string;
   layer: number | null;
   component: string | null;
+  head?: number;
+  neurons?: [number, number];
   seeds: number[];
   scores: number[];
   /** Finite scores averaged. */

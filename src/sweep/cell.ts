@@ -244,6 +244,9 @@ export async function runFleet(cells: PlannedCell[], ctx: Omit<CellContext, 'id'
           changed: g.changed,
           relativeChange: g.relativeChange,
         })),
+        ...(report.heads
+          ? { heads: report.heads.map((h) => ({ layer: h.layer, head: h.head, entries: h.numel, changed: h.changed })) }
+          : {}),
       };
     }
 

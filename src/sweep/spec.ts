@@ -269,10 +269,12 @@ export function resolveSweepSpec(input: unknown, baseDir = process.cwd()): Resol
 }
 
 /** The parameter list of a model folder, without loading its weights. */
-export async function modelParameters(path: string): Promise<{ params: TargetParameter[]; numLayers: number; arch: string }> {
+export async function modelParameters(
+  path: string,
+): Promise<{ params: TargetParameter[]; numLayers: number; numHeads: number; arch: string }> {
   const raw = await readRawConfig(path);
   const config = engineConfig(raw, join(path, 'config.json'));
-  return { params: loadNative().parameterLayout(config), numLayers: config.numLayers, arch: config.arch };
+  return { params: loadNative().parameterLayout(config), numLayers: config.numLayers, numHeads: config.numHeads, arch: config.arch };
 }
 
 /**
@@ -297,7 +299,7 @@ export async function checkSweepWorld(
       throw new HealbertError('ERR_CONFIG', `spec.models[${i}]: ${(error as Error).message}`);
     }
     // The specs were validated when the sweep was expanded; here their targets meet each model.
-    for (const c of corruptions) resolveTargets(c.spec.targets, layout.params, layout.numLayers, `${c.path}.targets`);
+    for (const c of corruptions) resolveTargets(c.spec.targets, layout.params, layout.numLayers, `${c.path}.targets`, layout);
   }
   if (spec.recovery.mlmSteps > 0) {
     for (const [i, model] of spec.models.entries()) {

@@ -132,6 +132,8 @@ export interface CellResult {
     nonFinite: number | null;
     /** Per layer (and embeddings/pooler/head) as in CorruptionReport.groups. */
     groups: { group: string; layer: number; entries: number; changed: number | null; relativeChange: number | null }[];
+    /** Per (layer, head) when the corruption names heads, as in CorruptionReport.heads. */
+    heads?: { layer: number; head: number; entries: number; changed: number | null }[];
   };
   /** Why the cell diverged (first non-finite loss) or failed (the error). */
   error?: { code: string; message: string; step?: number };

@@ -67,3 +67,42 @@ test('corrupt rejects bad input with the field or flag named', (t) => {
     t.regex(r.stderr, message);
   }
 });
+
+test('corrupt --heads and --neurons: the per-head table, the slices in the report, and the head count in the error', async (t) => {
+  const dir = tempDir();
+  const r = runCli(['corrupt', tinyBert, '--method', 'zero', '--layers', '0,1', '--heads', '1', '--seed', '1', '--out', join(dir, 'a')]);
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stdout, /changed entries per head \(layer x head\)/);
+  const report = JSON.parse(readFileSync(join(dir, 'a', 'corruption-report.json'), 'utf8'));
+  t.deepEqual(
+    report.heads.map((h: { layer: number; head: number }) => [h.layer, h.head]),
+    [
+      [0, 1],
+      [1, 1],
+    ],
+  );
+  t.true(report.heads.every((h: { changed: number; numel: number }) => h.changed > 0 && h.changed <= h.numel));
+  const n = runCli([
+    'corrupt',
+    tinyBert,
+    '--method',
+    'zero',
+    '--layers',
+    '0',
+    '--neurons',
+    '0-3',
+    '--seed',
+    '1',
+    '--out',
+    join(dir, 'b'),
+    '--json',
+  ]);
+  t.is(n.status, 0, n.stderr);
+  t.deepEqual(JSON.parse(n.stdout).tensors[0].slices[0].neurons, [0, 4]);
+  const model = await Model.load(tinyBert);
+  const heads = model.config.numHeads;
+  model.dispose();
+  const bad = runCli(['corrupt', tinyBert, '--method', 'zero', '--heads', String(heads), '--seed', '1', '--out', join(dir, 'c')]);
+  t.is(bad.status, 1);
+  t.regex(bad.stderr, new RegExp(`spec\\.targets\\.heads: head ${heads} does not exist \\(the model has ${heads} heads`));
+});

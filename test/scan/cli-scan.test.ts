@@ -86,7 +86,17 @@ test('scan --dtype auto runs in the dtype this machine picks and records that dt
 test('scan --help lists the options', (t) => {
   const r = runCli(['scan', '--help']);
   t.is(r.status, 0);
-  for (const flag of ['--each <kind>', '--seeds <list>', '--rows <n>', '--eval <how>', '--train-rows <n>', '--out <dir>', '--device'])
+  for (const flag of [
+    '--each <kind>',
+    '--heads <sel>',
+    '--neuron-groups <n>',
+    '--seeds <list>',
+    '--rows <n>',
+    '--eval <how>',
+    '--train-rows <n>',
+    '--out <dir>',
+    '--device',
+  ])
     t.true(r.stdout.includes(flag), flag);
 });
 
@@ -101,7 +111,18 @@ test('scan rejects bad input with the flag named', (t) => {
     [
       [fixture, ...common, '--method', 'reinit', '--each', 'layers'],
       2,
-      /--each must be one of layer, component, layer\.component, got 'layers'/,
+      /--each must be one of layer, component, layer\.component, head, neuron, got 'layers'/,
+    ],
+    [
+      [fixture, ...common, '--method', 'zero', '--each', 'head', '--heads', '0,5'],
+      1,
+      /--heads: head 5 does not exist \(the model has 2 heads, 0-1\)/,
+    ],
+    [[fixture, ...common, '--method', 'zero', '--each', 'layer', '--heads', '1'], 1, /--heads: only a head scan/],
+    [
+      [fixture, ...common, '--method', 'zero', '--each', 'neuron', '--neuron-groups', '49'],
+      1,
+      /--neuron-groups: must be an integer from 1 to 48/,
     ],
     [[fixture, ...common, '--method', 'reinit'], 2, /--each is required/],
     [[fixture, ...common, '--each', 'layer'], 2, /--method is required/],

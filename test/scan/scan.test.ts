@@ -15,26 +15,11 @@ import { derivedSeed } from '../../src/sweep/cell.js';
 import { tempDir } from '../helpers/checkpoints.js';
 import { modelFixture } from '../helpers/fixtures.js';
 import { demoGlue } from '../helpers/sweep.js';
+import { changedFrom, weights } from '../helpers/weights.js';
 
 const fixture = modelFixture('tiny-bert-sst2');
 const cacheDir = tempDir('healbert-scan-cache-');
 const base = { task: 'sst2', data: demoGlue, rows: 96, cacheDir } as const;
-
-/** Every parameter's bytes. */
-async function weights(model: Model): Promise<Map<string, Buffer>> {
-  const out = new Map<string, Buffer>();
-  for (const p of model.parameters()) {
-    const v = await model.getParameter(p.name);
-    out.set(p.name, Buffer.from(v.buffer, v.byteOffset, v.byteLength));
-  }
-  return out;
-}
-
-/** Names of the parameters whose bytes differ from `clean`. */
-async function changedFrom(model: Model, clean: Map<string, Buffer>): Promise<string[]> {
-  const now = await weights(model);
-  return [...clean].filter(([name, bytes]) => !bytes.equals(now.get(name) as Buffer)).map(([name]) => name);
-}
 
 /** A scan whose every restore is checked bitwise against the weights before the scan. */
 async function checkedScan(t: { deepEqual: (a: unknown, b: unknown, m?: string) => void }, model: Model, options: ScanOptions) {

@@ -30,7 +30,7 @@ __device__ void add_counts(Counts* counts, int j, unsigned long long selected, u
   if (bits != 0) atomicAdd(&counts[j].bits, bits);
 }
 
-// Thread g handles counter g (entries 4g' .. 4g' + 3 of its target, g' = g - the target's first counter).
+// Thread g handles counter g - starts[j] of its target j (a run of the target, and four entries of it).
 // The grid stride is a multiple of the warp size and every lane runs every iteration (idle past the end),
 // so the warp-wide count reduction sees all 32 lanes.
 __global__ void corruption_kernel(const Target* targets, const int64_t* starts, int n, int64_t total, Params params,
@@ -60,9 +60,10 @@ void launch_corruption(const Target* targets, const int64_t* starts, int n, int6
   const bool count_selected = params.mask_cut < crng::kSelectAll;
   const bool count_bits = !params.flips.never;
   corruption_kernel<<<blocks, kThreads, 0, static_cast<cudaStream_t>(stream)>>>(targets, starts, n, total, params,
-                                                                                   counts, count_selected, count_bits);
+                                                                                counts, count_selected, count_bits);
   const cudaError_t error = cudaGetLastError();
-  if (error != cudaSuccess) throw std::runtime_error(std::string("corruption kernel launch: ") + cudaGetErrorString(error));
+  if (error != cudaSuccess)
+    throw std::runtime_error(std::string("corruption kernel launch: ") + cudaGetErrorString(error));
 }
 
 }  // namespace healbert::kernel

@@ -5,7 +5,7 @@ import type { CorruptionSpec, TargetSpec } from '../../corruption/spec.js';
 import { HealbertError } from '../../errors.js';
 import { readRawConfig } from '../../model/config.js';
 import { Model } from '../../model/model.js';
-import { type Command, type CommandContext, numberOption, stringOption, UsageError } from '../command.js';
+import { type Command, type CommandContext, numberOption, selectorOption, stringOption, UsageError } from '../command.js';
 
 const list = (value: string | undefined) =>
   value === undefined
@@ -19,7 +19,21 @@ const list = (value: string | undefined) =>
 async function specFrom(values: CommandContext['values']): Promise<unknown> {
   const file = stringOption(values, 'spec');
   if (file) {
-    for (const flag of ['method', 'layers', 'components', 'kinds', 'include', 'names', 'fraction', 'sigma', 'level', 'init', 'bits']) {
+    for (const flag of [
+      'method',
+      'layers',
+      'heads',
+      'neurons',
+      'components',
+      'kinds',
+      'include',
+      'names',
+      'fraction',
+      'sigma',
+      'level',
+      'init',
+      'bits',
+    ]) {
       if (values[flag] !== undefined) throw new UsageError(`--${flag} cannot be combined with --spec (put it in the spec file)`);
     }
     try {
@@ -30,14 +44,17 @@ async function specFrom(values: CommandContext['values']): Promise<unknown> {
   }
   const method = stringOption(values, 'method');
   if (!method) throw new UsageError('--method (or --spec) is required');
-  const layers = list(stringOption(values, 'layers'))?.map((s) => (/^\d+$/.test(s) ? Number(s) : s));
-  const targets: TargetSpec = {
-    ...(layers ? { layers: layers.length === 1 ? (layers[0] as number | string) : layers } : {}),
+  const targets: TargetSpec = {};
+  for (const key of ['layers', 'heads', 'neurons'] as const) {
+    const selector = selectorOption(stringOption(values, key));
+    if (selector !== undefined) targets[key] = selector;
+  }
+  Object.assign(targets, {
     ...(list(stringOption(values, 'components')) ? { components: list(stringOption(values, 'components')) as string[] } : {}),
     ...(stringOption(values, 'kinds') ? { kinds: stringOption(values, 'kinds') as TargetSpec['kinds'] & string } : {}),
     ...(list(stringOption(values, 'include')) ? { include: list(stringOption(values, 'include')) as string[] } : {}),
     ...(list(stringOption(values, 'names')) ? { names: list(stringOption(values, 'names')) as string[] } : {}),
-  };
+  });
   const level = numberOption(values, 'sigma') ?? numberOption(values, 'level');
   const fraction = numberOption(values, 'fraction');
   const spec: Record<string, unknown> = { method, targets };
@@ -61,6 +78,16 @@ export function formatCorruptionReport(r: CorruptionReport): string {
     ...r.groups.map((g): [string, CorruptionReport['total']] => [g.group, g]),
     ['total', r.total],
   ];
+  if (r.heads) {
+    lines.push(`  changed entries per head (layer x head):`);
+    const layers = [...new Set(r.heads.map((h) => h.layer))];
+    const heads = [...new Set(r.heads.map((h) => h.head))].sort((a, b) => a - b);
+    lines.push(`  ${'layer'.padEnd(7)}${heads.map((h) => `h${h}`.padStart(9)).join('')}`);
+    for (const l of layers) {
+      const cell = (h: number) => String(r.heads?.find((x) => x.layer === l && x.head === h)?.changed ?? '-');
+      lines.push(`  ${String(l).padEnd(7)}${heads.map((h) => cell(h).padStart(9)).join('')}`);
+    }
+  }
   lines.push(
     `  ${'group'.padEnd(12)} ${'entries'.padStart(10)} ${'changed'.padStart(10)} ${'|W| before'.padStart(11)} ${'|change|'.padStart(11)} ${'relative'.padStart(9)}`,
   );
@@ -82,12 +109,17 @@ export const corruptCommand: Command = {
   description:
     'Methods: reinit, gaussian, zero, uniform, scale, sign-flip, bit-flip (revert needs a snapshot: library only).\n' +
     'Layers: all, none, 3, 2-5, bottom:3, top:2, bottom:0.25 (a share of the depth), or a comma-separated list.\n' +
+    'Heads and neurons take the same selectors: --heads 3 corrupts head 3 (its rows of query, key and value, its\n' +
+    'columns of the attention output weight) in every selected layer (default all); --neurons 0-99 rows of the\n' +
+    'FFN intermediate weight and the matching columns of the FFN output weight. Output biases stay.\n' +
     'Components: attention, attention.query|key|value|output, attention.layernorm, ffn, ffn.intermediate, ffn.output,\n' +
     'ffn.layernorm, layernorm. Include: embeddings[.word|.position|.token_type|.layernorm], pooler, classifier.',
   options: {
     spec: { type: 'string', valueName: 'file.json', description: 'a corruption spec (instead of the flags below)' },
     method: { type: 'string', valueName: 'name', description: 'corruption method' },
     layers: { type: 'string', valueName: 'sel', description: 'encoder layers to corrupt' },
+    heads: { type: 'string', valueName: 'sel', description: 'attention heads of those layers (slices)' },
+    neurons: { type: 'string', valueName: 'sel', description: 'FFN neurons of those layers (slices)' },
     components: { type: 'string', valueName: 'list', description: 'components within the layers', defaultText: 'all' },
     kinds: { type: 'string', valueName: 'k', description: 'all, weights or biases', defaultText: 'all' },
     include: { type: 'string', valueName: 'list', description: 'parts outside the layers' },
@@ -107,6 +139,7 @@ export const corruptCommand: Command = {
   examples: [
     'healbert corrupt ./bert --method reinit --layers bottom:3 --seed 1 --out ./bert-reinit-bottom3',
     'healbert corrupt ./bert --method gaussian --sigma 0.05 --relative --layers all --fraction 0.5 --seed 7 --out ./noisy',
+    'healbert corrupt ./bert --method zero --layers 3 --heads 5,7 --seed 1 --out ./bert-no-heads',
     'healbert corrupt ./bert --spec spec.json --seed 1 --out ./corrupted',
   ],
   async run({ positionals, values, io }) {

@@ -4,7 +4,7 @@ import { loadScanModel } from '../../scan/load.js';
 import { scan } from '../../scan/scan.js';
 import { SCAN_COMPONENTS, SCAN_EACH } from '../../scan/targets.js';
 import type { ScanEach, ScanEvent, ScanOptions } from '../../scan/types.js';
-import { type CliIO, type Command, numberOption, requiredOption, stringOption, UsageError } from '../command.js';
+import { type CliIO, type Command, numberOption, requiredOption, selectorOption, stringOption, UsageError } from '../command.js';
 import { dtypeOption, dtypeOptionSpec, resolvedDtypeOption } from '../dtype-option.js';
 
 /** The library names options scan.<key>; on the command line they are flags. */
@@ -21,6 +21,8 @@ const FLAGS: Record<string, string> = {
   layers: '--layers',
   components: '--components',
   kinds: '--kinds',
+  heads: '--heads',
+  neuronGroups: '--neuron-groups',
   seeds: '--seeds',
   split: '--split',
   rows: '--rows',
@@ -100,6 +102,9 @@ export const scanCommand: Command = {
     '  --each layer            one encoder layer (all its --components, default all of it) per target\n' +
     '  --each component        one component in all the --layers per target\n' +
     '  --each layer.component  one component of one layer per target\n' +
+    '  --each head             one attention head of one layer per target (its query, key and value rows and its\n' +
+    '                          output columns), over the --layers and --heads; scan.svg is a layer x head heatmap\n' +
+    '  --each neuron           one group of consecutive FFN neurons of one layer per target (--neuron-groups)\n' +
     `Components: ${SCAN_COMPONENTS.slice(0, 5).join(', ')},\n` +
     `  ${SCAN_COMPONENTS.slice(5).join(', ')} (the default list), or the coarser attention, ffn, layernorm.\n` +
     'Scoring: a model whose checkpoint has a task head for --task is scored with it; a pre-trained model without one\n' +
@@ -130,6 +135,8 @@ export const scanCommand: Command = {
     bits: { type: 'string', valueName: 'b', description: 'bit-flip: any or exponent', defaultText: 'any' },
     layers: { type: 'string', valueName: 'sel', description: 'layers scanned: all, 2-5, bottom:3, or a list', defaultText: 'all' },
     components: { type: 'string', valueName: 'list', description: 'components scanned (or, for --each layer, corrupted in each layer)' },
+    heads: { type: 'string', valueName: 'sel', description: '--each head: heads scanned in each layer', defaultText: 'all' },
+    'neuron-groups': { type: 'string', valueName: 'n', description: '--each neuron: groups of FFN neurons per layer', defaultText: '8' },
     kinds: { type: 'string', valueName: 'k', description: 'all, weights or biases', defaultText: 'all' },
     split: { type: 'string', valueName: 'name', description: 'evaluation split', defaultText: 'dev' },
     rows: { type: 'string', valueName: 'n', description: 'score on the first n rows of the split', defaultText: 'all' },
@@ -146,6 +153,8 @@ export const scanCommand: Command = {
     'healbert scan ./bert-sst2 --task sst2 --data ./glue --method reinit --each layer --out ./scan-reinit',
     'healbert scan ./bert-sst2 --task sst2 --data ./glue --method gaussian --sigma 0.5 --relative --each component --seeds 0,1,2,3,4 --out ./scan-noise',
     'healbert scan ./bert-base-uncased --task sst2 --data ./glue --method zero --each layer.component --layers top:4 --rows 500 --out ./scan-zero',
+    'healbert scan ./bert-sst2 --task sst2 --data ./glue --method zero --each head --layers top:3 --out ./scan-heads',
+    'healbert scan ./bert-sst2 --task sst2 --data ./glue --method reinit --each neuron --neuron-groups 8 --out ./scan-neurons',
   ],
   async run({ positionals, values, io, signal }) {
     const each = requiredOption(values, 'each');
@@ -167,6 +176,8 @@ export const scanCommand: Command = {
     if (kinds !== undefined && !['all', 'weights', 'biases'].includes(kinds))
       throw new UsageError(`--kinds must be all, weights or biases, got '${kinds}'`);
     const components = list(stringOption(values, 'components'));
+    const heads = selectorOption(stringOption(values, 'heads'));
+    const neuronGroups = numberOption(values, 'neuron-groups', { min: 1, integer: true });
     const options: ScanOptions = {
       task: requiredOption(values, 'task'),
       data: requiredOption(values, 'data'),
@@ -176,6 +187,8 @@ export const scanCommand: Command = {
       ...(layers ? { layers: layers.length === 1 ? (layers[0] as number | string) : layers } : {}),
       ...(components ? { components } : {}),
       ...(kinds ? { kinds: kinds as 'all' } : {}),
+      ...(heads !== undefined ? { heads } : {}),
+      ...(neuronGroups !== undefined ? { neuronGroups } : {}),
       ...(seeds ? { seeds } : {}),
       ...(level !== undefined ? { level } : {}),
       ...(fraction !== undefined ? { fraction } : {}),

@@ -1,8 +1,9 @@
 import { writeFile } from 'node:fs/promises';
+import type { TargetSpec } from '../../corruption/spec.js';
 import { exportResults, exportWarnings, sweepStatus } from '../../sweep/export.js';
 import { runSweep } from '../../sweep/run.js';
 import { rebuildIndex } from '../../sweep/store.js';
-import { type Command, numberOption, requiredOption, stringOption, UsageError } from '../command.js';
+import { type Command, numberOption, requiredOption, selectorOption, stringOption, UsageError } from '../command.js';
 import { dtypeOption, dtypeOptionSpec } from '../dtype-option.js';
 import { sweepReporter } from '../sweep-progress.js';
 
@@ -73,6 +74,8 @@ export const runCommand: Command = {
     protocol: { type: 'string', valueName: 'p', description: 'pretrained or finetuned', defaultText: 'pretrained' },
     method: { type: 'string', valueName: 'name', description: 'corruption method (none: only the clean cell)' },
     layers: { type: 'string', valueName: 'sel', description: 'corrupted layers', defaultText: 'all' },
+    heads: { type: 'string', valueName: 'sel', description: 'only these attention heads of the layers' },
+    neurons: { type: 'string', valueName: 'sel', description: 'only these FFN neurons of the layers' },
     level: { type: 'string', valueName: 'x', description: 'corruption level (sigma, lambda, factor, rate)' },
     relative: { type: 'boolean', description: 'gaussian: sigma relative to each tensor std' },
     seed: { type: 'string', valueName: 'n', description: 'seed', defaultText: '0' },
@@ -91,7 +94,11 @@ export const runCommand: Command = {
     const method = stringOption(values, 'method');
     const level = numberOption(values, 'level');
     const trainExamples = numberOption(values, 'train-examples', { min: 1, integer: true });
-    const layers = stringOption(values, 'layers') ?? 'all';
+    const targets: TargetSpec = { layers: selectorOption(stringOption(values, 'layers') ?? 'all') as number | string };
+    for (const key of ['heads', 'neurons'] as const) {
+      const selector = selectorOption(stringOption(values, key));
+      if (selector !== undefined) targets[key] = selector;
+    }
     const spec = {
       name: 'run',
       protocol: stringOption(values, 'protocol') ?? 'pretrained',
@@ -102,7 +109,7 @@ export const runCommand: Command = {
           ? [
               {
                 method,
-                targets: { layers: /^\d+$/.test(layers) ? Number(layers) : layers },
+                targets,
                 ...(level !== undefined ? { level } : {}),
                 ...(values.relative ? { relative: true } : {}),
               },
