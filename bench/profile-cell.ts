@@ -3,7 +3,7 @@
  * collation, each training step with its padded length, the evaluation, and the probe's feature pass, each
  * timed on its own. Prints one line per phase and writes bench/results/profile-cell.json.
  *
- *   node --import tsx bench/profile-cell.ts [--train 256] [--device cpu]
+ *   node --import tsx bench/profile-cell.ts [--train 256] [--device cpu] [--dtype float32|bfloat16]
  */
 import { join } from 'node:path';
 import { collate, iterateBatches } from '../src/data/batches.js';
@@ -19,6 +19,7 @@ import { bertBaseConfig } from './inputs.js';
 
 const device = flag('device', 'cpu');
 const train = Number(flag('train', '256'));
+const dtype = flag('dtype', 'float32') as 'float32' | 'bfloat16';
 const data = join(packageRoot, 'demo', 'data');
 const seconds = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
 const phases: Record<string, number> = {};
@@ -35,7 +36,7 @@ const tokenized = await time('tokenize', async () => {
   const split = (s: string) => tokenizeSplit({ tokenizer, task, dataRoot: data, split: s, maxLength: 128, cacheDir: false });
   return { train: fixedSubset((await split('train')).dataset, train, 0), dev: (await split('dev')).dataset };
 });
-const model = await time('load', () => Model.fromConfig(bertBaseConfig(), { device, seed: 0 }));
+const model = await time('load', () => Model.fromConfig(bertBaseConfig(), { device, dtype, seed: 0 }));
 await model.configureTraining({ lr: 2e-5, totalSteps: 1000 });
 const steps: { tokens: number; padded: number; seconds: number }[] = [];
 for (const batch of iterateBatches(tokenized.train, { batchSize: 32, seed: 0, epoch: 0 })) {
@@ -61,4 +62,6 @@ for (const [name, s] of Object.entries(phases)) console.log(`${name.padEnd(34)} 
 const real = steps.reduce((n, s) => n + s.tokens, 0);
 const padded = steps.reduce((n, s) => n + s.padded, 0);
 console.log(`training: ${steps.length} steps, ${real} real tokens of ${padded} (${((100 * real) / padded).toFixed(0)}%)`);
-console.error(`results: ${writeResult('profile-cell', { bench: 'profile-cell', ...provenance(device), train, phases, steps })}`);
+console.error(
+  `results: ${writeResult(`profile-cell-${dtype}`, { bench: 'profile-cell', ...provenance(device), dtype, train, phases, steps })}`,
+);
