@@ -3,10 +3,9 @@
  * alone on CUDA (the batched products, SDPA called per member with the same lent seed, the fused AdamW
  * kernel on member slices, clipping on the device), and float32 fleets agree with the CPU.
  */
-import { corrupt } from '../../src/corruption/corrupt.js';
-import { Model, type ParameterInfo } from '../../src/model/model.js';
+import { Model } from '../../src/model/model.js';
 import { maxAbsDiff, modelFixture } from '../helpers/fixtures.js';
-import { batch, type MemberPlan, PLANS, STEPS, training, worstParameterDifference } from '../helpers/fleet.js';
+import { batch, PLANS, preparePlans, STEPS, worstParameterDifference } from '../helpers/fleet.js';
 import { gpuTest } from '../helpers/gpu.js';
 
 for (const dtype of ['float32', 'bfloat16'] as const) {
@@ -15,18 +14,8 @@ for (const dtype of ['float32', 'bfloat16'] as const) {
     const fleet = await Model.load(modelFixture('tiny-bert'), { ...options, members: PLANS.length });
     const solos = await Promise.all(PLANS.map(() => Model.load(modelFixture('tiny-bert'), options)));
     try {
-      for (const [k, plan] of PLANS.entries()) {
-        if (!plan.corruption) continue;
-        await corrupt(fleet, plan.corruption, { seed: 5, member: k });
-        await corrupt(solos[k] as Model, plan.corruption, { seed: 5 });
-      }
-      await fleet.configureTraining({
-        ...training({ corruption: null }),
-        trainable: (p, k) => (PLANS[k]?.trainable ? (PLANS[k].trainable as (p: ParameterInfo) => boolean)(p) : true),
-        lrScale: (p, k) => (PLANS[k]?.lrScale ? (PLANS[k].lrScale as (p: ParameterInfo) => number)(p) : 1),
-      });
+      await preparePlans(fleet, solos);
       t.is(fleet.engineInfo().optimizer, 'fused');
-      for (const [k, solo] of solos.entries()) await solo.configureTraining(training(PLANS[k] as MemberPlan));
       // bfloat16 rounds the batched and the single products differently: a looser bound.
       const lossBound = dtype === 'float32' ? 1e-4 : 2e-2;
       for (let step = 0; step < STEPS; step++) {

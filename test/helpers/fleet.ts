@@ -1,5 +1,6 @@
 /** What the fleet tests share (test/model/fleet.test.ts on the CPU lanes, test/gpu/fleet.test.ts on CUDA). */
 import type { Batch } from '../../src/batch.js';
+import { corrupt } from '../../src/corruption/corrupt.js';
 import type { CorruptionSpec } from '../../src/corruption/spec.js';
 import type { Model, ParameterInfo, TrainingOptions } from '../../src/model/model.js';
 import { isKeyBias, maxAbs, maxAbsDiff } from './fixtures.js';
@@ -57,6 +58,24 @@ export const training = (plan: MemberPlan): TrainingOptions => ({
   ...(plan.trainable ? { trainable: plan.trainable } : {}),
   ...(plan.lrScale ? { lrScale: plan.lrScale } : {}),
 });
+
+/**
+ * A fleet of PLANS.length members and one solo model per plan, set up alike: each plan's corruption (seed 5)
+ * in its member and in its solo model, and each plan's training settings (the fleet's per member).
+ */
+export async function preparePlans(fleet: Model, solos: Model[]): Promise<void> {
+  for (const [k, plan] of PLANS.entries()) {
+    if (!plan.corruption) continue;
+    await corrupt(fleet, plan.corruption, { seed: 5, member: k });
+    await corrupt(solos[k] as Model, plan.corruption, { seed: 5 });
+  }
+  await fleet.configureTraining({
+    ...training({ corruption: null }),
+    trainable: (p, k) => (PLANS[k]?.trainable ? (PLANS[k].trainable as (p: ParameterInfo) => boolean)(p) : true),
+    lrScale: (p, k) => (PLANS[k]?.lrScale ? (PLANS[k].lrScale as (p: ParameterInfo) => number)(p) : 1),
+  });
+  for (const [k, solo] of solos.entries()) await solo.configureTraining(training(PLANS[k] as MemberPlan));
+}
 
 export /**
  * The worst relative difference over every parameter. Attention key biases are round-off noise that Adam

@@ -11,7 +11,7 @@ import { corrupt } from '../../src/corruption/corrupt.js';
 import { Model, type ParameterInfo } from '../../src/model/model.js';
 import { tempDir } from '../helpers/checkpoints.js';
 import { isKeyBias, maxAbsDiff, modelFixture } from '../helpers/fixtures.js';
-import { batch, LR, type MemberPlan, PLANS, STEPS, training } from '../helpers/fleet.js';
+import { batch, LR, PLANS, preparePlans, STEPS, training } from '../helpers/fleet.js';
 
 const CASES = [
   { name: 'tiny-bert', pad: 0, kind: 'class', tokenTypes: true },
@@ -117,17 +117,7 @@ test('a fleet in bf16 trains each member as that member alone, within bf16 round
   const fleet = await load(c, { members: PLANS.length });
   const solos = await Promise.all(PLANS.map(() => load(c)));
   try {
-    for (const [k, plan] of PLANS.entries()) {
-      if (!plan.corruption) continue;
-      await corrupt(fleet, plan.corruption, { seed: 5, member: k });
-      await corrupt(solos[k] as Model, plan.corruption, { seed: 5 });
-    }
-    await fleet.configureTraining({
-      ...training({ corruption: null }),
-      trainable: (p, k) => (PLANS[k]?.trainable ? (PLANS[k].trainable as (p: ParameterInfo) => boolean)(p) : true),
-      lrScale: (p, k) => (PLANS[k]?.lrScale ? (PLANS[k].lrScale as (p: ParameterInfo) => number)(p) : 1),
-    });
-    for (const [k, solo] of solos.entries()) await solo.configureTraining(training(PLANS[k] as MemberPlan));
+    await preparePlans(fleet, solos);
     for (let s = 0; s < STEPS; s++) {
       const r = await fleet.trainStep(stepBatches(c, s));
       for (const [k, solo] of solos.entries()) {

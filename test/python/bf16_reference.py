@@ -29,8 +29,8 @@ from safetensors.torch import load_file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'fixtures', 'parity'))
-from generate import (ADAMW, FIXTURES, MAX_GRAD_NORM, MODELS, SCHEDULE, STEPS, batch_for, layout,  # noqa: E402
-                      train_like_trainer, transformers_model, write_safetensors)
+from generate import (ADAMW, FIXTURES, MAX_GRAD_NORM, MODELS, SCHEDULE, STEPS, expected_outputs, layout,  # noqa: E402
+                      transformers_model, write_safetensors)
 
 
 def run(name, c, out):
@@ -46,22 +46,7 @@ def run(name, c, out):
         with autocast():
             return model(**kw)
 
-    model.eval()  # dropout off throughout, as in the float32 fixtures
-    ids, mask, types, labels = batch_for(c)
-    expected = {'input_ids': ids, 'attention_mask': mask, 'token_type_ids': types,
-                'labels': labels if labels.dtype == torch.float32 else labels.long()}
-    with torch.no_grad():
-        expected['logits'] = forward(ids, mask, types).logits.float()
-    loss = forward(ids, mask, types, labels).loss
-    loss.backward()
-    expected['loss'] = loss.detach().float().reshape(1)
-    for n, p in named:
-        expected['grad.' + n] = p.grad.detach().clone()
-        p.grad = None
-    losses = train_like_trainer(model, named, lambda: forward(ids, mask, types, labels).loss)
-    expected['step_losses'] = torch.tensor(losses)
-    for n, p in named:
-        expected['after.' + n] = p.detach().clone()
+    expected = expected_outputs(c, model, named, forward)  # dropout off, as in the float32 fixtures
     meta = {'reference': 'transformers', 'autocast': 'cpu bfloat16', 'transformers': transformers.__version__,
             'torch': torch.__version__, 'model': name, 'adamw': dict(ADAMW, betas=list(ADAMW['betas'])),
             'schedule': SCHEDULE, 'max_grad_norm': MAX_GRAD_NORM, 'steps': STEPS}
