@@ -41,6 +41,12 @@ export interface HeadOptions {
   numLabels?: number;
   /** Force regression or classification; default: regression when numLabels is 1 (as transformers). */
   problemType?: 'regression' | 'single_label_classification';
+  /**
+   * Dropout of the encoder (hidden and attention probabilities) for this model object only, instead of the
+   * config's; the config a save() writes keeps the checkpoint's own values. Pre-training without dropout
+   * uses it (`healbert pretrain --dropout 0`).
+   */
+  dropout?: number;
 }
 
 export type RawConfig = Record<string, unknown>;
@@ -212,6 +218,11 @@ export function engineConfig(raw: RawConfig, source: string, head: HeadOptions =
       initializerRange: f.positive('initializer_range', 0.02),
       ...common,
     };
+  }
+  if (head.dropout !== undefined) {
+    if (!(head.dropout >= 0 && head.dropout < 1))
+      throw new HealbertError('ERR_ARGUMENT', `dropout must be a probability in [0, 1), got ${head.dropout}`);
+    config = { ...config, hiddenDropout: head.dropout, attentionDropout: head.dropout };
   }
   if (config.hiddenSize % config.numHeads !== 0) {
     throw new HealbertError(

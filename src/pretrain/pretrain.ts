@@ -34,6 +34,13 @@ export interface PretrainOptions {
   lr: number;
   warmupSteps: number;
   weightDecay?: number;
+  /** Share of ordinary tokens selected for prediction in training batches (default 0.15, BERT's). */
+  maskRate?: number;
+  /**
+   * Encoder dropout during pre-training (default: the model config's, 0.1 for a new BERT). The saved model's
+   * config keeps the config's value, which is what fine-tuning then uses.
+   */
+  dropout?: number;
   seed: number;
   holdOut?: number;
   evalEvery: number;
@@ -108,7 +115,10 @@ function bertConfig(vocabSize: number, a: NonNullable<PretrainOptions['architect
   };
 }
 
-/** Held-out MLM loss (mean over masked tokens) and accuracy, on a fixed set of sequences and masks. */
+/**
+ * Held-out MLM loss (mean over masked tokens) and accuracy, on a fixed set of sequences and masks, at BERT's
+ * 15% whatever the training rate, so that runs with different mask rates compare.
+ */
 async function evaluate(model: Model, corpus: PackedCorpus, options: PretrainOptions) {
   const n = Math.min(options.evalSequences ?? 512, corpus.heldOut.size);
   let lossSum = 0;
@@ -165,6 +175,11 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainSummar
     if (!Number.isInteger(value) || value < min)
       throw new HealbertError('ERR_ARGUMENT', `${name} must be an integer >= ${min}, got ${value}`);
   }
+  const maskRate = options.maskRate ?? 0.15;
+  if (!(maskRate > 0 && maskRate < 1)) throw new HealbertError('ERR_ARGUMENT', `maskRate must be in (0, 1), got ${maskRate}`);
+  if (options.dropout !== undefined && !(options.dropout >= 0 && options.dropout < 1))
+    throw new HealbertError('ERR_ARGUMENT', `dropout must be in [0, 1), got ${options.dropout}`);
+  const dropout = options.dropout === undefined ? {} : { dropout: options.dropout };
   await mkdir(options.out, { recursive: true });
   const log = join(options.out, 'log.jsonl');
   const record = async (event: PretrainEvent) => {
@@ -192,9 +207,9 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainSummar
   const dtype = options.dtype ?? 'float32';
   let model: Model;
   if (resumeFrom) {
-    model = await Model.load(resumeFrom, { device, dtype, mlmHead: true, seed: options.seed });
+    model = await Model.load(resumeFrom, { device, dtype, mlmHead: true, seed: options.seed, ...dropout });
   } else if (options.init) {
-    model = await Model.load(options.init, { device, dtype, mlmHead: true, seed: options.seed });
+    model = await Model.load(options.init, { device, dtype, mlmHead: true, seed: options.seed, ...dropout });
   } else {
     if (!options.architecture)
       throw new HealbertError('ERR_ARGUMENT', 'pre-training from scratch needs an architecture (layers, hidden, heads)');
@@ -203,6 +218,7 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainSummar
       dtype,
       mlmHead: true,
       seed: options.seed,
+      ...dropout,
     });
   }
   if (model.config.vocabSize < corpus.specials.vocabSize) {
@@ -251,7 +267,11 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainSummar
         order = batchOrder(corpus.train, { batchSize: options.batchSize, seed: options.seed, epoch, dropLast: true });
       }
       const indices = order[cursor.step % perEpoch] as Int32Array;
-      const batch = maskedBatch(corpus.train, indices, corpus.specials, { seed: options.seed, stream: cursor.step });
+      const batch = maskedBatch(corpus.train, indices, corpus.specials, {
+        seed: options.seed,
+        stream: cursor.step,
+        probability: maskRate,
+      });
       const r = await model.trainStep(batch);
       cursor.step += 1;
       cursor.sequencesSeen += batch.batchSize;
@@ -311,6 +331,8 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainSummar
         lr: options.lr,
         warmupSteps: options.warmupSteps,
         weightDecay: options.weightDecay ?? 0.01,
+        maskRate,
+        dropout: options.dropout ?? model.config.hiddenDropout,
         seed: options.seed,
         device,
         dtype,

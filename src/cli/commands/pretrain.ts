@@ -40,6 +40,18 @@ export const pretrainCommand: Command = {
     'batch-size': { type: 'string', valueName: 'n', description: 'sequences per step', defaultText: '32' },
     'max-length': { type: 'string', valueName: 'n', description: 'tokens per packed sequence', defaultText: '128' },
     lr: { type: 'string', valueName: 'x', description: 'peak learning rate', defaultText: '5e-4' },
+    'mask-rate': {
+      type: 'string',
+      valueName: 'share',
+      description: 'share of tokens masked for prediction in training (held-out evaluation always masks 15%)',
+      defaultText: '0.15',
+    },
+    dropout: {
+      type: 'string',
+      valueName: 'p',
+      description: "encoder dropout while pre-training; the saved model keeps its config's value (0.1) for fine-tuning",
+      defaultText: "the config's, 0.1",
+    },
     warmup: { type: 'string', valueName: 'n', description: 'warm-up steps', defaultText: '6% of steps' },
     'eval-every': { type: 'string', valueName: 'n', description: 'steps between held-out evaluations', defaultText: '200' },
     'checkpoint-every': { type: 'string', valueName: 'n', description: 'steps between checkpoints', defaultText: '500' },
@@ -57,6 +69,7 @@ export const pretrainCommand: Command = {
   },
   examples: [
     'healbert pretrain --corpus ./corpus --tokenizer ./bert-base-uncased --out ./mini-bert --layers 4 --hidden 256 --heads 4 --steps 20000',
+    'healbert pretrain --corpus ./corpus --tokenizer ./bert-base-uncased --out ./crammed --steps 8000 --lr 2e-3 --mask-rate 0.4 --dropout 0',
     'healbert pretrain --corpus ./corpus --tokenizer ./bert-base-uncased --init ./corrupted-bert --out ./mlm-healed --steps 500 --lr 1e-4',
   ],
   async run({ values, io, signal }) {
@@ -86,6 +99,8 @@ export const pretrainCommand: Command = {
       batchSize: int('batch-size', 32),
       maxLength: int('max-length', 128, 8),
       lr: numberOption(values, 'lr', { min: 0 }) ?? 5e-4,
+      maskRate: numberOption(values, 'mask-rate', { min: 0.01, max: 0.95 }) ?? 0.15,
+      ...(values.dropout !== undefined ? { dropout: numberOption(values, 'dropout', { min: 0, max: 0.9 }) as number } : {}),
       warmupSteps: numberOption(values, 'warmup', { min: 0, integer: true }) ?? Math.round(0.06 * steps),
       evalEvery: int('eval-every', 200),
       checkpointEvery: int('checkpoint-every', 500),
