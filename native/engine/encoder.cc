@@ -196,7 +196,7 @@ torch::Tensor encode(const ModelConfig& c, const Weights& w, const DeviceBatch& 
   return packing.active() ? unpack(x, packing) : x;  // (K, B, T, H); zeros at the padding when packed
 }
 
-std::pair<torch::Tensor, torch::Tensor> mlm_logits(const ModelConfig& c, const Weights& w, const torch::Tensor& hidden,
+std::pair<torch::Tensor, torch::Tensor> mlm_states(const ModelConfig& c, const Weights& w, const torch::Tensor& hidden,
                                                    const torch::Tensor& labels, const ForwardContext& ctx) {
   HB_CHECK(w.mlm_bias.defined(), code::kArgument, "this model has no MLM head (load it with mlmHead: true)");
   // Only the labelled positions go through the head: the vocabulary projection dominates its cost.
@@ -207,11 +207,19 @@ std::pair<torch::Tensor, torch::Tensor> mlm_logits(const ModelConfig& c, const W
                     .index_select(0, member_rows(positions, k, flat_labels.size(0)))
                     .view({k, -1, hidden.size(-1)});  // (K, N, H)
   auto h = activate(linear(states, w.mlm_w, w.mlm_b, ctx), c.activation);
-  h = layer_norm(h, w.mlm_ln_w, w.mlm_ln_b, c.layer_norm_eps);
-  // (K, N, V): the decoder is the word embedding matrix when tied, its own Linear when not.
-  auto logits = (c.mlm_tied ? linear(h, w.tied_decoder, w.mlm_bias, ctx) : linear(h, w.mlm_dec_w, w.mlm_dec_b, ctx))
-                    .to(torch::kFloat32);
-  return {logits, flat_labels.index_select(0, positions)};
+  return {layer_norm(h, w.mlm_ln_w, w.mlm_ln_b, c.layer_norm_eps), flat_labels.index_select(0, positions)};
+}
+
+std::pair<torch::Tensor, torch::Tensor> mlm_decoder(const ModelConfig& c, const Weights& w) {
+  // The decoder is the word embedding matrix when tied, its own Linear when not: (K, V, H) and (K, V).
+  return c.mlm_tied ? std::pair{w.tied_decoder, w.mlm_bias} : std::pair{w.mlm_dec_w, w.mlm_dec_b};
+}
+
+std::pair<torch::Tensor, torch::Tensor> mlm_logits(const ModelConfig& c, const Weights& w, const torch::Tensor& hidden,
+                                                   const torch::Tensor& labels, const ForwardContext& ctx) {
+  auto [h, target] = mlm_states(c, w, hidden, labels, ctx);
+  auto [decoder, bias] = mlm_decoder(c, w);
+  return {linear(h, decoder, bias, ctx).to(torch::kFloat32), target};  // (K, N, V)
 }
 
 ForwardResult forward(const ModelConfig& c, const Weights& w, const DeviceBatch& b, const ForwardContext& ctx) {

@@ -8,6 +8,7 @@
 
 #include "engine/device.h"
 #include "engine/errors.h"
+#include "engine/vocab_loss.h"
 
 namespace healbert {
 
@@ -248,7 +249,15 @@ ForwardContext Model::context(bool training) {
 torch::Tensor Model::batch_loss(const DeviceBatch& batch, bool is_mlm, const ForwardContext& ctx) {
   const Weights& w = forward_weights();
   if (is_mlm) {
-    auto [logits, labels] = mlm_logits(config_, w, encode(config_, w, batch, ctx), batch.mlm_labels, ctx);
+    auto hidden = encode(config_, w, batch, ctx);
+    if (members_ == 1 && device_.is_cpu()) {
+      // vocab_loss.h: the (N, V) logits never exist; on the CPU they were most of a pre-training step.
+      auto [states, labels] = mlm_states(config_, w, hidden, batch.mlm_labels, ctx);
+      auto [decoder, bias] = mlm_decoder(config_, w);
+      return chunked_vocab_cross_entropy(states.squeeze(0), decoder.squeeze(0), bias.squeeze(0), labels, ctx.compute)
+          .unsqueeze(0);
+    }
+    auto [logits, labels] = mlm_logits(config_, w, hidden, batch.mlm_labels, ctx);
     return member_cross_entropy(logits, labels);
   }
   auto result = forward(config_, w, batch, ctx);
@@ -262,7 +271,19 @@ MlmEvaluation Model::evaluate_mlm(const HostBatch& host) {
   c10::InferenceMode inference;
   const DeviceBatch batch = to_device(host, device_);
   const ForwardContext ctx = context(false);
-  auto [logits, labels] = mlm_logits(config_, w, encode(config_, w, batch, ctx), batch.mlm_labels, ctx);
+  auto hidden = encode(config_, w, batch, ctx);
+  if (members_ == 1 && device_.is_cpu()) {
+    auto [states, labels] = mlm_states(config_, w, hidden, batch.mlm_labels, ctx);
+    auto [decoder, bias] = mlm_decoder(config_, w);
+    const auto [loss, correct] =
+        chunked_vocab_loss_and_correct(states.squeeze(0), decoder.squeeze(0), bias.squeeze(0), labels, ctx.compute);
+    MlmEvaluation out;
+    out.loss_sum.push_back(loss);
+    out.correct.push_back(correct);
+    out.count = labels.numel();
+    return out;
+  }
+  auto [logits, labels] = mlm_logits(config_, w, hidden, batch.mlm_labels, ctx);
   const int64_t k = logits.size(0);
   auto loss = member_token_losses(logits, labels).to(torch::kFloat64).sum(1);
   auto correct = logits.argmax(-1).eq(labels.unsqueeze(0)).sum(1);
