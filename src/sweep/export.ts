@@ -1,4 +1,5 @@
 /** Sweep results as flat rows (CSV) or full records (JSONL), and a status summary of a sweep folder. */
+import { conditionName } from './expand.js';
 import { inputsDigest, mixedInputWarnings } from './fingerprint.js';
 import { isLocked, readSweep } from './store.js';
 import type { CellConfig, CellResult } from './types.js';
@@ -22,7 +23,7 @@ export interface SweepStatus {
   warnings: string[];
 }
 
-const label = (c: CellConfig) => `${c.model.name}/${c.task.name} ${c.corruption ? c.corruption.label : 'clean'} seed ${c.seed}`;
+const label = (c: CellConfig) => `${c.model.name}/${c.task.name} ${conditionName(c)} seed ${c.seed}`;
 
 export async function sweepStatus(dir: string): Promise<SweepStatus> {
   const cells = await readSweep(dir);
@@ -88,7 +89,7 @@ export function resultRow(r: CellResult): Record<(typeof CSV_COLUMNS)[number], u
     protocol: r.config.protocol,
     model: r.config.model.name,
     task: r.config.task.name,
-    corruption: c ? c.label : 'clean',
+    corruption: conditionName(r.config),
     method: c?.method ?? '',
     level: c?.level ?? '',
     layers: c?.targets.layers ?? '',
