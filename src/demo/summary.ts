@@ -18,7 +18,9 @@ export function demoSummary(analysis: Analysis): string {
     `SST-2 dev ${metric} (%), mean [95% CI] over seeds; clean model fine-tuned: ${clean ? withCi(clean.cleanScore) : 'n/a'} (n=${clean?.cleanScore.n ?? 0})`,
   );
   lines.push('');
-  lines.push('1. Does corruption fully heal?  (residual gap = clean fine-tuned minus corrupted fine-tuned, in points)');
+  lines.push(
+    '1. Does corruption fully heal?  (pretrained protocol: residual gap = clean fine-tuned minus corrupted fine-tuned, in points)',
+  );
   const width = Math.max(...groups.map((g) => g.label.length), 10);
   lines.push(`   ${'corruption'.padEnd(width)}  ${'damage'.padEnd(22)}  ${'residual gap'.padEnd(22)}  healed share  seeds`);
   for (const g of groups) {
