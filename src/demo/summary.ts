@@ -33,7 +33,9 @@ export function demoSummary(analysis: Analysis): string {
     );
   }
   lines.push('');
-  lines.push('2. Is bottom-layer corruption worse than top-layer corruption?  (bottom minus top, paired by seed, points)');
+  lines.push(
+    '2. Is bottom-layer corruption worse than top-layer corruption?  (pretrained protocol; bottom minus top, paired by seed, points)',
+  );
   const bt = analysis.bottomTop.filter((r) => r.quantity === 'residualGap' || r.quantity === 'damage');
   if (bt.length === 0) lines.push('   no bottom-k / top-k pairs in this sweep');
   for (const r of bt) {
@@ -44,7 +46,7 @@ export function demoSummary(analysis: Analysis): string {
     );
   }
   lines.push('');
-  lines.push('3. How does recovery fall with the corruption level?  (gaussian noise, relative sigma, all layers)');
+  lines.push('3. How does recovery fall with the corruption level?  (pretrained protocol; gaussian noise, relative sigma, all layers)');
   const noise = groups
     .filter((g) => g.config.corruption?.method === 'gaussian')
     .sort((a, b) => (a.config.corruption?.level ?? 0) - (b.config.corruption?.level ?? 0));
