@@ -25,7 +25,7 @@ export const DEFINITIONS: Record<string, string> = {
   interaction:
     "pair: v({i,j}) - v({i}) - v({j}), positive when corrupting both hurts more than the two alone; shapley-index: Grabisch's interaction index over all coalitions (exact games only).",
   'dose-response':
-    'score against corruption level (gaussian sigma, uniform lambda, bit-flip rate; log scale) or share of entries corrupted, with the clean score at dose 0 and a least-squares logistic curve whose top is the clean score; the half-loss dose is its midpoint, where half the drop from the clean score to the fitted floor is lost (shown only inside the measured doses).',
+    'score against corruption level (gaussian sigma, uniform lambda, bit-flip rate; log scale) or share of entries corrupted, with the clean score at dose 0 (finetuned protocol, after healing: the control score, so that the gain from healing alone is not read as a dose effect) and a least-squares logistic curve whose top is the clean score; the half-loss dose is its midpoint, where half the drop from the clean score to the fitted floor is lost (shown only inside the measured doses).',
   'excluded cells':
     'diverged, failed, running and pending cells, and cells whose clean baseline is not done, have no quantities: they are counted in every table and never averaged in.',
 };

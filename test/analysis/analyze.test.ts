@@ -181,6 +181,12 @@ test('the finetuned protocol reads beforeCorruption and afterCorruption, and mea
   );
   t.is(all.curve[0]?.epoch, 0, 'the curve starts right after corruption');
   t.true(near(all.curve[0]?.summary.mean ?? null, TRUTH.cleanFinal - 0.41));
+  const after = a.doseResponse.filter((s) => s.stage === 'after fine-tuning');
+  t.true(
+    after.length > 0 && after.every((s) => near(s.clean.mean, TRUTH.cleanFinal + TRUTH.healGain)),
+    'dose 0 after healing: the control',
+  );
+  t.true(a.doseResponse.filter((s) => s.stage === 'before fine-tuning').every((s) => near(s.clean.mean, TRUTH.cleanFinal)));
   t.regex(a.definitions['residual gap'] as string, /finetuned: control score minus corrupted final/);
   t.truthy(a.definitions['gap to the task model before healing (no control)']);
   t.false(a.warnings.some((w) => /no done control/.test(w)));
@@ -200,6 +206,8 @@ test('a finetuned folder from before controls: no residual gap or ratio (never t
   t.true(Math.abs((all.damage.mean as number) - 0.41) < 1e-9);
   const cell = a.cells.find((c) => c.label === 'reinit all');
   t.regex(cell?.note ?? '', /no control cell/);
+  const after = a.doseResponse.filter((s) => s.stage === 'after fine-tuning');
+  t.true(after.length > 0 && after.every((s) => s.clean.mean === null && s.fitNote === 'no clean score to anchor the curve'));
   t.true(a.warnings.some((w) => /finetuned corrupted cells have no done control .*run the sweep again/.test(w)));
 });
 
