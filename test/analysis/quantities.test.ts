@@ -6,34 +6,22 @@ import test from 'ava';
 import type { SweepCell } from '../../src/analysis/load.js';
 import { measureCells } from '../../src/analysis/quantities.js';
 import type { CellConfig, CellResult, Protocol } from '../../src/sweep/types.js';
+import { configOf as syntheticConfig } from './helpers/synthetic-sweep.js';
 
-function configOf(protocol: Protocol, kind: 'clean' | 'control' | 'corrupted', seed = 0): CellConfig {
-  return {
-    protocol,
-    model: { name: 'm', path: '/m' },
-    task: { name: 'sst2', data: '/glue', subsetSeed: 0, evalSplit: 'dev' },
-    corruption:
-      kind === 'corrupted'
-        ? {
-            method: 'zero',
-            level: 0,
-            relative: false,
-            init: 'kaiming-sqrt5',
-            fraction: 1,
-            bits: 'any',
-            targets: { layers: 0 },
-            label: 'zero 0',
-          }
-        : null,
-    ...(kind === 'control' ? { control: true as const } : {}),
-    seed,
-    recipe: { lr: 1e-3, batchSize: 16, epochs: 1, maxLength: 32, warmupRatio: 0, weightDecay: 0, maxGradNorm: 1, evalBatchSize: 64 },
-    probe: { epochs: 5, lr: 0.001, batchSize: 64, l2: 0 },
-    recovery: { freezeUncorrupted: false, layerDecay: 1, corruptedLrMultiplier: 1, mlmSteps: 0, mlmLr: 5e-5, healEpochs: 1 },
-    device: 'cpu',
-    dtype: 'float32',
-  };
-}
+const zero = {
+  method: 'zero',
+  level: 0,
+  relative: false,
+  init: 'kaiming-sqrt5',
+  fraction: 1,
+  bits: 'any',
+  targets: { layers: 0 },
+  label: 'zero 0',
+};
+const configOf = (protocol: Protocol, kind: 'clean' | 'control' | 'corrupted', seed = 0): CellConfig => ({
+  ...syntheticConfig(protocol, '/m', kind === 'corrupted' ? (zero as NonNullable<CellConfig['corruption']>) : null, seed),
+  ...(kind === 'control' ? { control: true as const } : {}),
+});
 
 const acc = (accuracy: number) => ({ accuracy });
 

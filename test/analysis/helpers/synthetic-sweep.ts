@@ -107,7 +107,8 @@ export function syntheticCorruptions(): { corruption: Corruption; layers: number
   return list;
 }
 
-function configOf(protocol: Protocol, modelPath: string, corruption: Corruption | null, seed: number): CellConfig {
+/** A cell config of the synthetic sweep (also for tests that build cells by hand). */
+export function configOf(protocol: Protocol, modelPath: string, corruption: Corruption | null, seed: number): CellConfig {
   return {
     protocol,
     model: { name: 'tiny-synthetic', path: modelPath },
