@@ -110,13 +110,21 @@ test('a finetuned folder from before controls: analysis says so; resuming runs o
   }
   t.true(before.warnings.some((w) => /2 finetuned corrupted cells have no done control .*run the sweep again/.test(w)));
 
-  // --plan shows the missing controls as the cells to run; status and export name them once they ran.
+  // --plan and status show the missing controls as the cells to run; export names them once they ran.
   const plan = await planSweep(out, { out });
   t.like(plan.counts, { total: 6, finished: 4, run: 2 });
   t.deepEqual(
     plan.groups.find((g) => g.corruption === 'control')?.cells.map((c) => c.state),
     ['run', 'run'],
   );
+
+  const pending = await sweepStatus(out);
+  t.like(pending.counts, { done: 4, pending: 2 });
+  t.deepEqual(
+    pending.cells.filter((c) => c.state === 'pending').map((c) => c.id),
+    controls.map((c) => c.id).sort(),
+  );
+  t.true(pending.cells.filter((c) => c.state === 'pending').every((c) => / control seed /.test(c.label)));
 
   const events: SweepEvent[] = [];
   const summary = await runSweep(out, { out, onEvent: (e) => events.push(e) });
