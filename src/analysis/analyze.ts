@@ -130,6 +130,15 @@ export async function analyze(resultsDir: string, options: AnalyzeOptions = {}):
   }
   const orphans = cells.filter((c) => c.status === 'done' && c.recovered === null).length;
   if (orphans > 0) warnings.push(`${orphans} done cells have no quantities (clean baseline missing or not done; see the cells table)`);
+  const uncontrolled = cells.filter(
+    (c) => c.status === 'done' && c.config.protocol === 'finetuned' && c.config.corruption !== null && c.controlScore === null,
+  );
+  if (uncontrolled.length > 0) {
+    const missing = uncontrolled.filter((c) => c.note?.startsWith('no control cell')).length;
+    warnings.push(
+      `${uncontrolled.length} finetuned corrupted cells have no done control${missing ? ` (${missing} have none at all: results written before healbert ran controls; run the sweep again and it runs only the missing controls)` : ''}: their residual gap and recovery ratio are left out, not replaced by the gap to the task model before healing (which counts healing's own gain as recovery)`,
+    );
+  }
   for (const [model, depth] of depths) {
     if (depth === null)
       warnings.push(

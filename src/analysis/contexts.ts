@@ -41,7 +41,10 @@ export interface AttributionContext {
   /** Whether the corruption touches nothing but the listed layers (no embeddings, pooler, head or name globs), so layers are the only players. */
   layersOnly: boolean;
   doses: DoseCells[];
-  /** The clean model's scores by seed: before fine-tuning (probe or beforeCorruption) and the clean score. */
+  /**
+   * The clean model's scores by seed: before fine-tuning (probe or beforeCorruption) and after it (the clean
+   * score; finetuned: the control's, the uncorrupted task model healed alike, null without a done control).
+   */
   clean: Map<number, { before: number | null; score: number | null }>;
   /** Cells whose layer selector could not be resolved (unknown depth or a bad selector). */
   unresolved: number;
@@ -109,7 +112,9 @@ export function buildContexts(measures: readonly CellMeasures[], depths: Map<str
     set.counts[m.status]++;
     if (m.status === 'done' && m.recovered !== null) {
       set.bySeed.set(m.seed, [...(set.bySeed.get(m.seed) ?? []), m]);
-      if (!context.clean.has(m.seed)) context.clean.set(m.seed, { before: m.cleanBefore, score: m.cleanScore });
+      // finetuned: healed cells are compared with the healed control, as the residual gap is.
+      const score = m.config.protocol === 'finetuned' ? m.controlScore : m.cleanScore;
+      if (!context.clean.has(m.seed)) context.clean.set(m.seed, { before: m.cleanBefore, score });
     }
   }
   const list = [...contexts.values()];

@@ -3,6 +3,7 @@
  * seeds whose cell is done, and the count of every other state. Diverged, failed, running and pending
  * cells are counted and shown, never averaged in: a condition with any of them is marked incomplete.
  */
+import { conditionName } from '../sweep/expand.js';
 import type { CellConfig, Protocol } from '../sweep/types.js';
 import { conditionKey } from './keys.js';
 import type { CellStatus } from './load.js';
@@ -35,7 +36,12 @@ export interface GroupSummary {
   cleanScore: Summary;
   damage: Summary;
   recovered: Summary;
+  /** finetuned protocol: the control's final score (empty under pretrained). */
+  controlScore: Summary;
+  /** pretrained: clean final - final; finetuned: control score - final. */
   residualGap: Summary;
+  /** finetuned protocol: beforeCorruption - final, no control (empty under pretrained). */
+  gapToTaskModelBeforeHealing: Summary;
   /** (mean damage - mean gap) / mean damage over the same seeds, with a bootstrap over seeds; null below minDamage. */
   recoveryRatio: { value: number | null; ci: Interval | null; n: number };
   curve: CurveSummary[];
@@ -88,7 +94,7 @@ export function summarizeGroups(measures: readonly CellMeasures[], options: Grou
     const bootstrap = { ...options, seed: deriveSeed(options.seed ?? 0, key) };
     const summaryOf = (pick: Parameters<typeof values>[1]) => summarize(values(measured, pick), bootstrap);
     const parts = [prefix[0] ? config.model.name : '', prefix[1] ? config.task.name : '', prefix[2] ? config.protocol : ''].filter(Boolean);
-    const label = [...parts, config.corruption?.label ?? 'clean'].join(' / ');
+    const label = [...parts, conditionName(config)].join(' / ');
     groups.push({
       key,
       label,
@@ -103,7 +109,9 @@ export function summarizeGroups(measures: readonly CellMeasures[], options: Grou
       cleanScore: summaryOf((c) => c.cleanScore),
       damage: summaryOf((c) => c.damage),
       recovered: summaryOf((c) => c.recovered),
+      controlScore: summaryOf((c) => c.controlScore),
       residualGap: summaryOf((c) => c.residualGap),
+      gapToTaskModelBeforeHealing: summaryOf((c) => c.gapToTaskModelBeforeHealing),
       recoveryRatio: ratioOf(measured, options.minDamage ?? 0.01, bootstrap),
       curve: curveOf(measured, bootstrap),
     });
@@ -115,7 +123,7 @@ export function summarizeGroups(measures: readonly CellMeasures[], options: Grou
     seen.set(g.label, n);
     if (n > 1) g.label = `${g.label} #${n}`;
   }
-  return groups.sort(
-    (a, b) => Number(a.config.corruption !== null) - Number(b.config.corruption !== null) || a.label.localeCompare(b.label),
-  );
+  // The clean baseline, then its control, then the corruptions.
+  const rank = (c: CellConfig) => (c.corruption !== null ? 2 : c.control ? 1 : 0);
+  return groups.sort((a, b) => rank(a.config) - rank(b.config) || a.label.localeCompare(b.label));
 }

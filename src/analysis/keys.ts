@@ -47,7 +47,12 @@ export function conditionKey(config: CellConfig): string {
 
 /** The clean cell a corrupted cell is compared with has this key too. */
 export function baselineKey(config: CellConfig): string {
-  return stableStringify({ ...config, corruption: null });
+  return stableStringify({ ...config, corruption: null, control: undefined });
+}
+
+/** A finetuned corrupted cell's control has this key too: its config, uncorrupted, marked as the control. */
+export function controlKey(config: CellConfig): string {
+  return stableStringify({ ...config, corruption: null, control: true });
 }
 
 /** Everything but the seed, the corrupted layers, the dose and the label. */

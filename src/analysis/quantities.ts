@@ -10,7 +10,14 @@
  *   clean score     = beforeCorruption (the task model's score)
  *   damage          = beforeCorruption - afterCorruption
  *   recovered score = final
- *   residual gap    = beforeCorruption - final
+ *   control score   = the control's final score: the same task model healed the same way, uncorrupted
+ *   residual gap    = control score - final
+ *   gap to the task model before healing = beforeCorruption - final (no control: kept under this name only)
+ * Healing is more training: when the task model was not converged, it gains from healing epochs whether
+ * corrupted or not, and beforeCorruption - final credits that gain to recovery (it went negative, "better
+ * than clean", in a user's sweep). The control takes the gain out. A finetuned cell whose control is
+ * missing (folders written before controls existed) or not done has no residual gap and no ratio, and
+ * says why: never the uncontrolled gap in its place.
  * recovery ratio = (damage - residual gap) / damage: the share of the damage that fine-tuning healed;
  * undefined when |damage| < minDamage (nothing to heal: the ratio would be noise over noise). Under the
  * pretrained protocol damage is measured with a probe and the gap after fine-tuning, so the ratio
@@ -18,8 +25,9 @@
  * All scores are the result's primary metric. Only `done` cells have quantities; a diverged or failed
  * cell (or one whose clean baseline is not done) has none, and says why.
  */
+import { conditionName } from '../sweep/expand.js';
 import type { CellConfig, CellResult, MetricValues } from '../sweep/types.js';
-import { baselineKey } from './keys.js';
+import { baselineKey, controlKey } from './keys.js';
 import type { CellStatus, SweepCell } from './load.js';
 
 export interface CurvePoint {
@@ -47,7 +55,12 @@ export interface CellMeasures {
   corruptedBefore: number | null;
   damage: number | null;
   recovered: number | null;
+  /** finetuned protocol: the control's final score (the task model healed the same way, uncorrupted). */
+  controlScore: number | null;
+  /** pretrained: clean final - final; finetuned: control score - final. */
   residualGap: number | null;
+  /** finetuned protocol: beforeCorruption - final, the uncontrolled gap (healing's own gain counts as recovery). */
+  gapToTaskModelBeforeHealing: number | null;
   recoveryRatio: number | null;
   /** Primary metric after each epoch of (re)training; finetuned cells start at epoch 0 = right after corruption. */
   curve: CurvePoint[];
@@ -79,7 +92,7 @@ const empty = (cell: SweepCell, note: string | null) => ({
   status: cell.status,
   config: cell.config,
   seed: cell.config.seed,
-  label: cell.config.corruption?.label ?? 'clean',
+  label: conditionName(cell.config),
   metric: cell.result?.primaryMetric ?? null,
   baselineId: cell.result?.baselineId ?? null,
   note,
@@ -88,19 +101,37 @@ const empty = (cell: SweepCell, note: string | null) => ({
   corruptedBefore: null,
   damage: null,
   recovered: null,
+  controlScore: null,
   residualGap: null,
+  gapToTaskModelBeforeHealing: null,
   recoveryRatio: null,
   curve: cell.result?.primaryMetric ? curveOf(cell.result, cell.result.primaryMetric) : [],
 });
 
 const difference = (a: number | null, b: number | null) => (a === null || b === null ? null : a - b);
 
-/** The quantities of every cell, each corrupted cell paired with its clean baseline (same config, same seed). */
+/** The control a finetuned corrupted cell is measured against: its final score, or why there is none. */
+function controlScoreOf(control: SweepCell | undefined, metric: string): { score: number | null; note: string | null } {
+  if (!control) return { score: null, note: 'no control cell (a sweep from before controls: run it again to add them)' };
+  if (control.status !== 'done' || !control.result) return { score: null, note: `control ${control.status}` };
+  const score = pick(control.result.scores.final, metric);
+  return score === null ? { score, note: `control has no final ${metric}` } : { score, note: null };
+}
+
+/**
+ * The quantities of every cell, each corrupted cell paired with its clean baseline (same config, same seed)
+ * and, under the finetuned protocol, with its control.
+ */
 export function measureCells(cells: readonly SweepCell[], options: MeasureOptions = {}): CellMeasures[] {
   const minDamage = options.minDamage ?? 0.01;
   const byId = new Map(cells.map((c) => [c.id, c]));
   const cleanByKey = new Map<string, SweepCell>();
-  for (const c of cells) if (c.config.corruption === null) cleanByKey.set(baselineKey(c.config), c);
+  const controlByKey = new Map<string, SweepCell>();
+  for (const c of cells) {
+    if (c.config.corruption !== null) continue;
+    if (c.config.control) controlByKey.set(controlKey(c.config), c);
+    else cleanByKey.set(baselineKey(c.config), c);
+  }
 
   return cells.map((cell): CellMeasures => {
     const result = cell.result;
@@ -140,7 +171,21 @@ export function measureCells(cells: readonly SweepCell[], options: MeasureOption
       if (corruptedBefore === null || cleanBefore === null) note = finetuned ? `no afterCorruption ${metric}` : `no probe ${metric}`;
     }
     const damage = difference(cleanBefore, corruptedBefore);
-    const residualGap = difference(cleanScore, final);
+    let controlScore: number | null = null;
+    let residualGap: number | null;
+    let gapToTaskModelBeforeHealing: number | null = null;
+    if (!finetuned) residualGap = difference(cleanScore, final);
+    else {
+      gapToTaskModelBeforeHealing = difference(cleanScore, final);
+      if (cell.config.control) controlScore = final;
+      else if (cell.config.corruption !== null) {
+        const control = controlScoreOf(controlByKey.get(controlKey(cell.config)), metric);
+        controlScore = control.score;
+        note = note ?? control.note;
+      }
+      // The clean baseline was not healed: nothing to compare with the healed control.
+      residualGap = cell.config.corruption !== null || cell.config.control ? difference(controlScore, final) : null;
+    }
     const recoveryRatio = damage !== null && residualGap !== null && Math.abs(damage) >= minDamage ? (damage - residualGap) / damage : null;
     return {
       ...empty(cell, note),
@@ -149,7 +194,9 @@ export function measureCells(cells: readonly SweepCell[], options: MeasureOption
       corruptedBefore,
       damage,
       recovered: final,
+      controlScore,
       residualGap,
+      gapToTaskModelBeforeHealing,
       recoveryRatio,
     };
   });

@@ -18,7 +18,9 @@ export function demoSummary(analysis: Analysis): string {
     `SST-2 dev ${metric} (%), mean [95% CI] over seeds; clean model fine-tuned: ${clean ? withCi(clean.cleanScore) : 'n/a'} (n=${clean?.cleanScore.n ?? 0})`,
   );
   lines.push('');
-  lines.push('1. Does corruption fully heal?  (residual gap = clean fine-tuned minus corrupted fine-tuned, in points)');
+  lines.push(
+    '1. Does corruption fully heal?  (pretrained protocol: residual gap = clean fine-tuned minus corrupted fine-tuned, in points)',
+  );
   const width = Math.max(...groups.map((g) => g.label.length), 10);
   lines.push(`   ${'corruption'.padEnd(width)}  ${'damage'.padEnd(22)}  ${'residual gap'.padEnd(22)}  healed share  seeds`);
   for (const g of groups) {
@@ -31,7 +33,9 @@ export function demoSummary(analysis: Analysis): string {
     );
   }
   lines.push('');
-  lines.push('2. Is bottom-layer corruption worse than top-layer corruption?  (bottom minus top, paired by seed, points)');
+  lines.push(
+    '2. Is bottom-layer corruption worse than top-layer corruption?  (pretrained protocol; bottom minus top, paired by seed, points)',
+  );
   const bt = analysis.bottomTop.filter((r) => r.quantity === 'residualGap' || r.quantity === 'damage');
   if (bt.length === 0) lines.push('   no bottom-k / top-k pairs in this sweep');
   for (const r of bt) {
@@ -42,7 +46,7 @@ export function demoSummary(analysis: Analysis): string {
     );
   }
   lines.push('');
-  lines.push('3. How does recovery fall with the corruption level?  (gaussian noise, relative sigma, all layers)');
+  lines.push('3. How does recovery fall with the corruption level?  (pretrained protocol; gaussian noise, relative sigma, all layers)');
   const noise = groups
     .filter((g) => g.config.corruption?.method === 'gaussian')
     .sort((a, b) => (a.config.corruption?.level ?? 0) - (b.config.corruption?.level ?? 0));

@@ -5,6 +5,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { Analysis } from '../analysis/analyze.js';
 import { type Figure, interval, quantityName, slug, text } from './figure-parts.js';
+import { protocolNote } from './protocol-note.js';
 import type { Cell } from './table.js';
 
 export function headFigures(a: Analysis): Figure[] {
@@ -34,8 +35,7 @@ export function headFigures(a: Analysis): Figure[] {
       id,
       kind: 'heatmap',
       title: `Damage and residual gap per attention head: ${context}`,
-      caption:
-        'One head of one layer corrupted per condition: mean damage (left) and residual gap (right) over done seeds, n seeds per cell; the table has the bootstrap intervals. Red: score lost; blue: score gained. Grey: no done cell.',
+      caption: `One head of one layer corrupted per condition: mean damage (left) and residual gap (right; ${protocolNote(a)}) over done seeds, n seeds per cell; the table has the bootstrap intervals. Red: score lost; blue: score gained. Grey: no done cell.`,
       data: {
         id,
         title: context,

@@ -6,6 +6,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { Analysis } from '../analysis/analyze.js';
 import { type Figure, interval, num, pointsWithBars, quantityName, slug, text } from './figure-parts.js';
+import { protocolNote } from './protocol-note.js';
 import type { Cell } from './table.js';
 
 export function heatmapsFigures(a: Analysis): Figure[] {
@@ -42,7 +43,7 @@ export function heatmapsFigures(a: Analysis): Figure[] {
       id: `heatmap-${slug(context)}`,
       kind: 'heatmap',
       title: `Residual gap by corrupted layers and ${doseName}: ${context}`,
-      caption: `Mean residual gap (clean score minus recovered score) over done seeds; n is the number of seeds averaged, "excl." counts diverged, failed, running and pending cells left out. Grey: no done cell.`,
+      caption: `Mean residual gap (${protocolNote(a)}) over done seeds; n is the number of seeds averaged, "excl." counts diverged, failed, running and pending cells left out. Grey: no done cell.`,
       data: {
         id: `heatmap-${slug(context)}`,
         title: context,
@@ -107,8 +108,7 @@ export function sensitivityFigures(a: Analysis): Figure[] {
       id,
       kind: 'sensitivity',
       title: `Per-layer sensitivity (one layer corrupted): ${context}`,
-      caption:
-        'Damage and residual gap when a single layer is corrupted, by layer (0 = bottom), mean over done seeds with bootstrap intervals; one panel per dose.',
+      caption: `Damage and residual gap (${protocolNote(a)}) when a single layer is corrupted, by layer (0 = bottom), mean over done seeds with bootstrap intervals; one panel per dose.`,
       data: {
         id,
         title: context,
@@ -162,8 +162,7 @@ export function bottomTopFigures(a: Analysis): Figure[] {
       id,
       kind: 'bottom-top',
       title: `Bottom-k against top-k: ${context}`,
-      caption:
-        'Damage and residual gap when the bottom k or the top k layers are corrupted, mean over done seeds with bootstrap intervals. The paired tests (by seed) are in the bottom-vs-top table.',
+      caption: `Damage and residual gap (${protocolNote(a)}) when the bottom k or the top k layers are corrupted, mean over done seeds with bootstrap intervals. The paired tests (by seed) are in the bottom-vs-top table.`,
       data: {
         id,
         title: context,

@@ -7,6 +7,7 @@ import type { Analysis } from '../analysis/analyze.js';
 import { type Figure, interval, num, slug, text } from './figure-parts.js';
 import { headFigures } from './figures-heads.js';
 import { bottomTopFigures, heatmapsFigures, interactionsFigures, sensitivityFigures, shapleyFigures } from './figures-layers.js';
+import { protocolsOf } from './protocol-note.js';
 import type { Cell } from './table.js';
 
 export type { Figure } from './figure-parts.js';
@@ -47,7 +48,7 @@ function curves(a: Analysis): Figure[] {
         id,
         kind: 'curves',
         title: `Recovery curves: ${method}${settings.length > 1 ? ` (${setting})` : ''}`,
-        caption: `Primary metric after each epoch of (re)training, mean over done seeds with a ${Math.round(a.options.level * 100)}% bootstrap band; the clean model for reference. Diverged and failed cells are excluded and counted in the legend.`,
+        caption: `Primary metric after each epoch of (re)training, mean over done seeds with a ${Math.round(a.options.level * 100)}% bootstrap band; the clean model for reference${protocolsOf(a).includes('finetuned') ? ' (finetuned protocol: and its control, the task model healed alike with no corruption, which the residual gap is measured against)' : ''}. Diverged and failed cells are excluded and counted in the legend.`,
         data: {
           id,
           title: `Recovery curves: ${method}`,
@@ -124,7 +125,7 @@ function doseResponse(a: Analysis): Figure[] {
       id,
       kind: 'dose-response',
       title: `Dose-response: ${context}`,
-      caption: `Score against ${doseName}${logScale ? ' (log scale)' : ''} before and after fine-tuning, mean over done seeds with bootstrap intervals; lines: fitted logistic curves anchored at the clean score (dashed, the clean model at dose 0). The half-loss doses are in the fits table.`,
+      caption: `Score against ${doseName}${logScale ? ' (log scale)' : ''} before and after fine-tuning, mean over done seeds with bootstrap intervals; lines: fitted logistic curves anchored at the clean score (dashed, the clean model at dose 0${protocolsOf(a).includes('finetuned') ? '; finetuned protocol, after fine-tuning: the control, healed alike' : ''}). The half-loss doses are in the fits table.`,
       data: { id, title: context, columns: [text('type'), text('layers'), text('stage'), num('dose', doseName), ...interval], rows },
       spec: {
         data: { values: rows },

@@ -1,12 +1,13 @@
 /** Tables of layer attribution, dose-response and trends (tables.ts has conditions, cells and curves). */
 import type { Analysis } from '../analysis/analyze.js';
+import { withProtocol } from './protocol-note.js';
 import type { Cell, Table } from './table.js';
 import { countColumns, summaryCells, summaryColumns } from './table-columns.js';
 
 export function layerDoseTable(a: Analysis): Table {
   return {
     id: 'layer-dose',
-    title: 'Damage and residual gap by corrupted layers and dose',
+    title: withProtocol('Damage and residual gap by corrupted layers and dose', a),
     columns: [
       { key: 'context', title: 'method' },
       { key: 'dose_name', title: 'dose' },
@@ -37,7 +38,7 @@ export function layerDoseTable(a: Analysis): Table {
 export function headsTable(a: Analysis): Table {
   return {
     id: 'heads',
-    title: 'Damage and residual gap per attention head (one head of one layer corrupted)',
+    title: withProtocol('Damage and residual gap per attention head (one head of one layer corrupted)', a),
     columns: [
       { key: 'context', title: 'method' },
       { key: 'layer', title: 'layer', kind: 'int' },
@@ -60,7 +61,7 @@ export function headsTable(a: Analysis): Table {
 export function bottomTopTable(a: Analysis): Table {
   return {
     id: 'bottom-top',
-    title: 'Bottom-k against top-k (paired by seed at equal dose)',
+    title: withProtocol('Bottom-k against top-k (paired by seed at equal dose)', a),
     columns: [
       { key: 'context', title: 'method' },
       { key: 'dose', title: 'dose', kind: 'num' },
@@ -105,7 +106,7 @@ export function bottomTopTable(a: Analysis): Table {
 export function shapleyTable(a: Analysis): Table {
   return {
     id: 'shapley',
-    title: 'Shapley values of layers',
+    title: withProtocol('Shapley values of layers', a),
     columns: [
       { key: 'context', title: 'method' },
       { key: 'dose', title: 'dose', kind: 'num' },
@@ -144,7 +145,7 @@ export function shapleyTable(a: Analysis): Table {
 export function interactionsTable(a: Analysis): Table {
   return {
     id: 'interactions',
-    title: 'Pairwise interactions between layers',
+    title: withProtocol('Pairwise interactions between layers', a),
     columns: [
       { key: 'context', title: 'method' },
       { key: 'dose', title: 'dose', kind: 'num' },
@@ -244,7 +245,7 @@ export function fitsTable(a: Analysis): Table {
 export function trendsTable(a: Analysis): Table {
   return {
     id: 'trends',
-    title: 'Trends (correlations over seed-level points)',
+    title: withProtocol('Trends (correlations over seed-level points)', a),
     columns: [
       { key: 'context', title: 'method' },
       { key: 'dose', title: 'dose', kind: 'num' },

@@ -1,6 +1,7 @@
 /** The analysis as tables: one per kind of result, each also the data behind a figure (figures.ts filters them). */
 import type { Analysis } from '../analysis/analyze.js';
-import type { Table } from './table.js';
+import { protocolsOf, withProtocol } from './protocol-note.js';
+import type { Column, Table } from './table.js';
 import { countColumns, summaryCells, summaryColumns } from './table-columns.js';
 import {
   bottomTopTable,
@@ -17,10 +18,17 @@ export function statusTable(a: Analysis): Table {
   return { id: 'status', title: 'Cells by state', columns: countColumns, rows: [{ ...a.counts }] };
 }
 
+/** finetuned only: the control's score and the uncontrolled gap, beside the residual gap. */
+const finetunedColumns = (a: Analysis, summary: boolean): Column[] => {
+  if (!protocolsOf(a).includes('finetuned')) return [];
+  const columns = (key: string, title: string): Column[] => (summary ? summaryColumns(key, title) : [{ key, title, kind: 'num' }]);
+  return [...columns('control', 'control score'), ...columns('gap_task', 'gap to the task model before healing (no control)')];
+};
+
 export function groupsTable(a: Analysis): Table {
   return {
     id: 'groups',
-    title: 'Conditions (means over done seeds)',
+    title: withProtocol('Conditions (means over done seeds)', a),
     columns: [
       { key: 'label', title: 'condition' },
       { key: 'metric', title: 'metric' },
@@ -30,6 +38,7 @@ export function groupsTable(a: Analysis): Table {
       ...summaryColumns('damage', 'damage'),
       ...summaryColumns('recovered', 'recovered'),
       ...summaryColumns('gap', 'residual gap'),
+      ...finetunedColumns(a, true),
       { key: 'ratio', title: 'recovery ratio', kind: 'num' },
       { key: 'ratio_low', title: 'CI low', kind: 'num' },
       { key: 'ratio_high', title: 'CI high', kind: 'num' },
@@ -43,6 +52,8 @@ export function groupsTable(a: Analysis): Table {
       ...summaryCells('damage', g.damage),
       ...summaryCells('recovered', g.recovered),
       ...summaryCells('gap', g.residualGap),
+      ...summaryCells('control', g.controlScore),
+      ...summaryCells('gap_task', g.gapToTaskModelBeforeHealing),
       ratio: g.recoveryRatio.value,
       ratio_low: g.recoveryRatio.ci?.low ?? null,
       ratio_high: g.recoveryRatio.ci?.high ?? null,
@@ -53,7 +64,7 @@ export function groupsTable(a: Analysis): Table {
 export function cellsTable(a: Analysis): Table {
   return {
     id: 'cells',
-    title: 'Every cell',
+    title: withProtocol('Every cell', a),
     columns: [
       { key: 'id', title: 'id' },
       { key: 'label', title: 'corruption' },
@@ -64,6 +75,7 @@ export function cellsTable(a: Analysis): Table {
       { key: 'damage', title: 'damage', kind: 'num' },
       { key: 'recovered', title: 'recovered', kind: 'num' },
       { key: 'gap', title: 'residual gap', kind: 'num' },
+      ...finetunedColumns(a, false),
       { key: 'ratio', title: 'recovery ratio', kind: 'num' },
       { key: 'inputs', title: 'inputs' },
     ],
@@ -77,6 +89,8 @@ export function cellsTable(a: Analysis): Table {
       damage: c.damage,
       recovered: c.recovered,
       gap: c.residualGap,
+      control: c.controlScore,
+      gap_task: c.gapToTaskModelBeforeHealing,
       ratio: c.recoveryRatio,
       inputs: c.inputs ?? null,
     })),
@@ -96,7 +110,7 @@ export function curvesTable(a: Analysis): Table {
     rows: a.groups.flatMap((g) =>
       g.curve.map((p) => ({
         condition: g.label,
-        method: g.config.corruption?.method ?? 'clean',
+        method: g.config.corruption?.method ?? (g.config.control ? 'control' : 'clean'),
         setting: `${g.model}|${g.task}|${g.protocol}`,
         epoch: p.epoch,
         ...summaryCells('score', p.summary),

@@ -4,7 +4,8 @@
  *     probe on frozen first-token features, optionally heal with MLM steps, fine-tune with the recipe,
  *     evaluating after every epoch.
  *   finetuned: the clean cell fine-tunes and saves the task model; a corrupted cell loads that model,
- *     evaluates it, corrupts it, evaluates again, then heals it by continued fine-tuning.
+ *     evaluates it, corrupts it, evaluates again, then heals it by continued fine-tuning. The baseline's
+ *     control loads it too and heals it the same way, uncorrupted: what healing gains on its own.
  * Seeds derive from the cell's seed and a purpose only, so a corrupted cell and its clean baseline share
  * the task head's initialisation, the data order and dropout: paired comparisons.
  */
@@ -23,7 +24,7 @@ import { packCorpus } from '../pretrain/pack.js';
 import { loadTokenizer } from '../tokenizer/load.js';
 import { healbertVersion } from '../version.js';
 import { type CellData, loadCellData } from './data.js';
-import { canonicalJson } from './expand.js';
+import { canonicalJson, heals } from './expand.js';
 import { linearProbe } from './probe.js';
 import { cellDir } from './store.js';
 import { evaluateMembers, fineTuneMembers, outputsMembers } from './train.js';
@@ -125,12 +126,13 @@ export interface PlannedCell {
 
 /**
  * Cells that can share training steps: everything but their corruption alike (model, task, recipe, seed,
- * protocol, recovery), so they see the same batches and dropout. In the finetuned protocol the corrupted
- * cells of one baseline form a group; the clean baseline runs first, apart.
+ * protocol, recovery), so they see the same batches and dropout. In the finetuned protocol the cells that
+ * heal one baseline's task model (its corrupted cells and its control) form a group; the clean baseline
+ * runs first, apart.
  */
 export function fleetKey(cell: PlannedCell): string {
-  const { corruption, ...rest } = cell.config;
-  const finetuned = rest.protocol === 'finetuned' ? (corruption ? `corrupted of ${cell.baselineId}` : 'clean') : '';
+  const { corruption: _, control: __, ...rest } = cell.config;
+  const finetuned = rest.protocol === 'finetuned' ? (heals(cell.config) ? `healing ${cell.baselineId}` : 'clean') : '';
   return `${canonicalJson(rest)}|${finetuned}`;
 }
 
@@ -198,10 +200,11 @@ export async function runFleet(cells: PlannedCell[], ctx: Omit<CellContext, 'id'
     if (!cache.has(dataKey)) cache.set(dataKey, loadCellData(config));
     const data = await phase('data', () => cache.get(dataKey) as Promise<CellData>);
     for (const r of results) r.primaryMetric = data.task.metrics[0] as string;
-    const finetunedCorrupted = config.protocol === 'finetuned' && (cells[0] as PlannedCell).config.corruption !== null;
+    // finetuned protocol: corrupted cells and controls heal the baseline's task model (fleetKey groups them).
+    const healsTaskModel = config.protocol === 'finetuned' && heals((cells[0] as PlannedCell).config);
     const baselineId = (cells[0] as PlannedCell).baselineId;
-    const source = finetunedCorrupted ? baselineModelDir(ctx.dir, baselineId as string) : config.model.path;
-    if (finetunedCorrupted && !existsSync(join(source, 'model.safetensors'))) {
+    const source = healsTaskModel ? baselineModelDir(ctx.dir, baselineId as string) : config.model.path;
+    if (healsTaskModel && !existsSync(join(source, 'model.safetensors'))) {
       throw new HealbertError('ERR_DATA', `the clean baseline ${baselineId} has not saved its task model`);
     }
     model = await phase('load', () =>
@@ -210,7 +213,7 @@ export async function runFleet(cells: PlannedCell[], ctx: Omit<CellContext, 'id'
         dtype: config.dtype,
         numLabels: data.numLabels,
         ...(data.task.isRegression ? { problemType: 'regression' as const } : {}),
-        newHead: !finetunedCorrupted,
+        newHead: !healsTaskModel,
         seed: derivedSeed(config.seed, 'model'),
         mlmHead: config.recovery.mlmSteps > 0,
         members: k,
@@ -218,7 +221,7 @@ export async function runFleet(cells: PlannedCell[], ctx: Omit<CellContext, 'id'
     );
     const loaded = model;
     const evalAll = () => evaluateMembers(loaded, data.task, data.eval, config.recipe.evalBatchSize);
-    if (finetunedCorrupted) {
+    if (healsTaskModel) {
       const before = await phase('evaluate', evalAll);
       before.forEach((metrics, i) => {
         (results[i] as CellResult).scores.beforeCorruption = metrics;
@@ -276,20 +279,21 @@ export async function runFleet(cells: PlannedCell[], ctx: Omit<CellContext, 'id'
       probes.forEach((metrics, i) => {
         (results[i] as CellResult).scores.probe = metrics;
       });
-    } else if (finetunedCorrupted) {
+    } else if (healsTaskModel && cells.some((c) => c.config.corruption)) {
+      // A control has no corruption to measure: its beforeCorruption is its start.
       const after = await phase('evaluate', evalAll);
       after.forEach((metrics, i) => {
-        (results[i] as CellResult).scores.afterCorruption = metrics;
+        if ((cells[i] as PlannedCell).config.corruption) (results[i] as CellResult).scores.afterCorruption = metrics;
       });
     }
 
-    const healing = cells.map((c) => c.config.corruption !== null && config.recovery.mlmSteps > 0);
+    const healing = cells.map((c) => heals(c.config) && config.recovery.mlmSteps > 0);
     if (healing.some(Boolean)) {
       const failed = await phase('mlm-heal', () => mlmHeal(loaded, config, derivedSeed(config.seed, 'mlm'), healing, ctx.signal));
       for (const [member, step] of failed) fail(member, { code: 'ERR_ARGUMENT', message: `MLM healing diverged at step ${step}` });
     }
 
-    const epochs = finetunedCorrupted ? config.recovery.healEpochs : config.recipe.epochs;
+    const epochs = healsTaskModel ? config.recovery.healEpochs : config.recipe.epochs;
     const settings = cells.map((_, member) => recoverySettings(config, loaded, corrupted[member] as Set<string>));
     const trained = await phase('finetune', () =>
       fineTuneMembers(loaded, data.task, data.train, data.eval, {
@@ -332,7 +336,7 @@ export async function runFleet(cells: PlannedCell[], ctx: Omit<CellContext, 'id'
         continue;
       }
       r.scores.final = r.scores.epochs.at(-1)?.metrics as MetricValues;
-      if (config.protocol === 'finetuned' && !cell.config.corruption) {
+      if (config.protocol === 'finetuned' && !healsTaskModel) {
         r.scores.beforeCorruption = r.scores.final;
         const dir = baselineModelDir(ctx.dir, cell.id);
         await rm(dir, { recursive: true, force: true });

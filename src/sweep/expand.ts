@@ -1,7 +1,8 @@
 /**
  * From a resolved spec to cells: corruption entries expanded over their `vary` grids (or zipped),
  * crossed with models, tasks and seeds (or an explicit cell list), plus the clean baseline of every
- * (model, task, seed). Each cell's id is a hash of its configuration. Pure: no I/O.
+ * (model, task, seed), and under the finetuned protocol the control of every baseline that corrupted cells
+ * heal from. Each cell's id is a hash of its configuration. Pure: no I/O.
  */
 import { createHash } from 'node:crypto';
 import { type ResolvedCorruptionSpec, resolveCorruptionSpec } from '../corruption/spec.js';
@@ -21,6 +22,13 @@ export function canonicalJson(value: unknown): string {
   }
   return JSON.stringify(value);
 }
+
+/** What a cell is, for labels: its corruption's label, "control" or "clean". */
+export const conditionName = (config: CellConfig): string =>
+  config.corruption ? config.corruption.label : config.control ? 'control' : 'clean';
+
+/** Cells that heal (corrupted ones, and finetuned controls): recovery strategies and MLM healing apply to them. */
+export const heals = (config: CellConfig): boolean => config.corruption !== null || config.control === true;
 
 export function cellId(config: CellConfig): string {
   return createHash('sha256').update(canonicalJson(config)).digest('hex').slice(0, 16);
@@ -164,6 +172,13 @@ export function expandSweep(spec: ResolvedSweepSpec): ExpandedSweep {
     if (baseline && baselineId && !byId.has(baselineId)) byId.set(baselineId, { id: baselineId, config: baseline, baselineId: null });
     const id = cellId(config);
     if (!byId.has(id)) byId.set(id, { id, config, baselineId });
+    // The control heals the same task model with the corrupted cells' recovery, uncorrupted: one per
+    // baseline and recovery (the recovery is part of the config, so a different one is another control).
+    if (baseline && baselineId && config.protocol === 'finetuned') {
+      const control: CellConfig = { ...baseline, recovery: config.recovery, control: true };
+      const controlId = cellId(control);
+      if (!byId.has(controlId)) byId.set(controlId, { id: controlId, config: control, baselineId });
+    }
   }
   const cells = [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return { cells, corruptions: spec.cells ? listed : corruptions };

@@ -1,5 +1,10 @@
 /** Sweep results as flat rows (CSV) or full records (JSONL), and a status summary of a sweep folder. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { isHealbertError } from '../errors.js';
+import { conditionName, expandSweep } from './expand.js';
 import { inputsDigest, mixedInputWarnings } from './fingerprint.js';
+import { loadSpec } from './load.js';
 import { isLocked, readSweep } from './store.js';
 import type { CellConfig, CellResult } from './types.js';
 
@@ -22,7 +27,7 @@ export interface SweepStatus {
   warnings: string[];
 }
 
-const label = (c: CellConfig) => `${c.model.name}/${c.task.name} ${c.corruption ? c.corruption.label : 'clean'} seed ${c.seed}`;
+const label = (c: CellConfig) => `${c.model.name}/${c.task.name} ${conditionName(c)} seed ${c.seed}`;
 
 export async function sweepStatus(dir: string): Promise<SweepStatus> {
   const cells = await readSweep(dir);
@@ -44,7 +49,28 @@ export async function sweepStatus(dir: string): Promise<SweepStatus> {
       ...(r?.inputs ? { inputs: inputsDigest(r.inputs) as string } : {}),
     });
   }
-  return { counts, cells: rows, warnings: mixedInputWarnings(cells) };
+  const warnings = mixedInputWarnings(cells);
+  // Cells the spec has and the folder does not yet: in a finetuned folder written before controls existed,
+  // the controls, which the next run adds. Listed as pending so that status shows what a run will do.
+  const onDisk = new Set(cells.map((c) => c.id));
+  try {
+    for (const c of await specCells(dir)) {
+      if (onDisk.has(c.id)) continue;
+      counts.pending += 1;
+      rows.push({ id: c.id, label: label(c.config), state: 'pending' });
+    }
+  } catch (error) {
+    if (!isHealbertError(error)) throw error;
+    warnings.push(`spec.json: cannot list the cells it plans (${error.message}); only the cells in cells/ are shown`);
+  }
+  rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return { counts, cells: rows, warnings };
+}
+
+/** The cells the folder's spec.json expands into (none without one). */
+async function specCells(dir: string): Promise<{ id: string; config: CellConfig }[]> {
+  if (!existsSync(join(dir, 'spec.json'))) return [];
+  return expandSweep((await loadSpec(dir)).spec).cells;
 }
 
 const CSV_COLUMNS = [
@@ -88,7 +114,7 @@ export function resultRow(r: CellResult): Record<(typeof CSV_COLUMNS)[number], u
     protocol: r.config.protocol,
     model: r.config.model.name,
     task: r.config.task.name,
-    corruption: c ? c.label : 'clean',
+    corruption: conditionName(r.config),
     method: c?.method ?? '',
     level: c?.level ?? '',
     layers: c?.targets.layers ?? '',

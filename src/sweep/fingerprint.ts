@@ -17,6 +17,7 @@ import { splitPath } from '../data/load-split.js';
 import { getTask } from '../data/tasks.js';
 import { HealbertError } from '../errors.js';
 import { locateWeightFiles } from '../model/checkpoint.js';
+import { heals } from './expand.js';
 import type { CellConfig } from './types.js';
 
 /** What a fingerprint was computed from: the file's identity at that moment, and its sha256. */
@@ -78,7 +79,7 @@ export async function cellInputFiles(config: CellConfig): Promise<string[]> {
     ...(await filesUnder(splitPath(task, config.task.data, 'train'))),
     ...(await filesUnder(splitPath(task, config.task.data, config.task.evalSplit))),
   ];
-  if (config.corruption && config.recovery.mlmSteps > 0 && config.recovery.mlmCorpus)
+  if (heals(config) && config.recovery.mlmSteps > 0 && config.recovery.mlmCorpus)
     files.push(...(await filesUnder(config.recovery.mlmCorpus)));
   return [...new Set(files)].sort();
 }

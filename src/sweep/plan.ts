@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Calibration, calibrate } from './calibrate.js';
 import { fleetKey, type PlannedCell } from './cell.js';
-import { shardCells } from './expand.js';
+import { conditionName, heals, shardCells } from './expand.js';
 import { fleetShape, resolveFleet } from './fleet.js';
 import { checkedSweep } from './load.js';
 import { findChangedCells, fingerprintCells } from './resume.js';
@@ -64,7 +64,7 @@ export interface PlanOptions {
   shards?: number;
 }
 
-const corruptionLabel = (c: CellConfig) => (c.corruption ? c.corruption.label : 'clean');
+const corruptionLabel = conditionName;
 
 /** Seconds one fleet of `cells` (one fleetKey) takes, from its calibration. */
 export function fleetSeconds(cells: PlannedCell[], cal: Calibration): number {
@@ -72,14 +72,15 @@ export function fleetSeconds(cells: PlannedCell[], cal: Calibration): number {
   const epoch = cal.trainSecondsPerToken * cal.trainTokensPerEpoch + cal.evalSecondsPerToken * cal.evalTokens;
   const evalPass = cal.evalSecondsPerToken * cal.evalTokens;
   const mlm =
-    cells.some((c) => c.config.corruption) && config.recovery.mlmSteps > 0
+    cells.some((c) => heals(c.config)) && config.recovery.mlmSteps > 0
       ? config.recovery.mlmSteps * cal.trainSecondsPerToken * config.recipe.batchSize * config.recipe.maxLength
       : 0;
   if (config.protocol === 'finetuned') {
-    const corrupted = config.corruption !== null;
-    // A clean cell fine-tunes and saves (about a load); corrupted cells evaluate twice, then heal.
-    return corrupted
-      ? cal.loadSeconds + cal.warmupSeconds + 2 * evalPass + mlm + config.recovery.healEpochs * epoch
+    // A clean cell fine-tunes and saves (about a load); corrupted cells evaluate twice, then heal; a control
+    // (alone, or in its corrupted cells' fleet) evaluates once before healing.
+    const evals = cells.some((c) => c.config.corruption) ? 2 : 1;
+    return heals(config)
+      ? cal.loadSeconds + cal.warmupSeconds + evals * evalPass + mlm + config.recovery.healEpochs * epoch
       : 2 * cal.loadSeconds + cal.warmupSeconds + config.recipe.epochs * epoch;
   }
   const probe = cal.evalSecondsPerToken * cal.probeTokens + cells.length * cal.probeSecondsPerExample * cal.trainExamples;

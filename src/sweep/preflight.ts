@@ -53,6 +53,9 @@ export function checkDevice(device: string, where: string, local = true): void {
 export function checkLabels(corruptions: ExpandedCorruption[]): void {
   const seen = new Map<string, ExpandedCorruption>();
   for (const c of corruptions) {
+    // Reports name the baseline and its control so: a corruption under either name would pass for them.
+    if (c.spec.label === 'clean' || c.spec.label === 'control')
+      throw new HealbertError('ERR_CONFIG', `${c.path}.label: "${c.spec.label}" names the uncorrupted cells; choose another label`);
     const first = seen.get(c.spec.label);
     if (!first) {
       seen.set(c.spec.label, c);

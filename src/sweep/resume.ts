@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HealbertError } from '../errors.js';
+import { heals } from './expand.js';
 import { type CellInputs, changedInputs, Fingerprinter, type InputChange, readInputsFile, shortFingerprint } from './fingerprint.js';
 import { cellDir, isFinished, readResult, resultPath } from './store.js';
 import type { CellConfig } from './types.js';
@@ -24,7 +25,7 @@ export async function fingerprintCells(
   for (const cell of cells) {
     const c = cell.config;
     // Cells of one model, task and corpus read the same files: list and stat them once.
-    const key = JSON.stringify([c.model.path, c.task, c.corruption && c.recovery.mlmSteps > 0 ? c.recovery.mlmCorpus : null]);
+    const key = JSON.stringify([c.model.path, c.task, heals(c) && c.recovery.mlmSteps > 0 ? c.recovery.mlmCorpus : null]);
     let found = byKey.get(key);
     if (!found) {
       found = await fingerprinter.cell(c);

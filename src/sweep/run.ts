@@ -15,7 +15,7 @@ import { loadNative, packageRoot } from '../native/binding.js';
 import { healbertVersion } from '../version.js';
 import { type CellEvent, fleetKey, type PlannedCell, runFleet } from './cell.js';
 import type { CellData } from './data.js';
-import { type expandSweep, shardCells } from './expand.js';
+import { conditionName, type expandSweep, shardCells } from './expand.js';
 import { type CellInputs, writeInputsFile } from './fingerprint.js';
 import { fleetShape, resolveFleet } from './fleet.js';
 import { explainIoError } from './io-errors.js';
@@ -107,8 +107,7 @@ export interface SweepSummary {
   remaining: number;
 }
 
-export const cellLabel = (config: CellConfig) =>
-  `${config.model.name}/${config.task.name} ${config.corruption ? config.corruption.label : 'clean'} seed ${config.seed}`;
+export const cellLabel = (config: CellConfig) => `${config.model.name}/${config.task.name} ${conditionName(config)} seed ${config.seed}`;
 
 async function summarize(dir: string, cells: { id: string }[]): Promise<SweepSummary> {
   const summary: SweepSummary = { dir, total: cells.length, done: 0, diverged: 0, failed: 0, remaining: 0 };
@@ -210,7 +209,7 @@ async function workLoop(
     worker,
     ...(options.recomputed ? { recomputed: options.recomputed } : {}),
   });
-  // Clean cells first: corrupted cells of the finetuned protocol start from their baseline's model.
+  // Clean cells first: corrupted cells and controls of the finetuned protocol start from their baseline's model.
   const order = [...mine.filter((c) => !c.baselineId), ...mine.filter((c) => c.baselineId)];
   // Fleet sizes per model (they depend on the model's size when 'auto' on CUDA).
   const setting = options.fleet ?? spec.fleet;

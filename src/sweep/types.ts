@@ -10,6 +10,7 @@
  *   cells/<id>/result.stale-<date>.json   a result set aside by --recompute-changed (its inputs changed)
  *   cells/<id>/lock           held while a worker runs the cell (its heartbeat is the file's mtime)
  *   cells/<id>/model/         finetuned protocol, clean baselines only: the fine-tuned task model
+ *                             (its corrupted cells and its control start from it)
  *   index.jsonl               one line per finished cell (rebuilt from the results; read by analysis)
  */
 import type { CorruptionSpec, ResolvedCorruptionSpec } from '../corruption/spec.js';
@@ -82,8 +83,15 @@ export interface CellConfig {
   protocol: Protocol;
   model: ModelRef;
   task: TaskRef;
-  /** null: the clean baseline. */
+  /** null: the clean baseline (or, with `control`, its control). */
   corruption: (ResolvedCorruptionSpec & { label: string }) | null;
+  /**
+   * finetuned protocol only: the control of a clean baseline. It loads the baseline's task model and heals
+   * it exactly as the corrupted cells do (same recovery, seeds, batches and dropout) with no corruption, so
+   * that the residual gap compares healed with healed: without it, the extra epochs of healing count as
+   * recovery whenever the task model was not converged. Absent on every other cell (ids do not change).
+   */
+  control?: true;
   seed: number;
   recipe: Recipe;
   probe: ProbeRecipe;
@@ -108,14 +116,14 @@ export interface CellResult {
   id: string;
   status: 'done' | 'diverged' | 'failed';
   config: CellConfig;
-  /** The clean cell this one is compared with (null for a clean cell). */
+  /** The clean cell this one is compared with (null for a clean cell; a control names its baseline). */
   baselineId: string | null;
   /** The task's main metric (the first of its metric list). */
   primaryMetric: string;
   scores: {
     /** pretrained protocol: linear-probe score on frozen features (after corruption, for corrupted cells). */
     probe?: MetricValues;
-    /** finetuned protocol: the task model's score before corruption (the baseline's final score). */
+    /** finetuned protocol: the task model's score before corruption (the baseline's final score; a control's start). */
     beforeCorruption?: MetricValues;
     /** finetuned protocol: right after corruption, before healing. */
     afterCorruption?: MetricValues;

@@ -159,15 +159,62 @@ test('deterministic given the seed; another seed moves only the intervals', asyn
   t.is(a.shapley.find((s) => s.quantity === 'damage')?.seeds.length, 5);
 });
 
-test('the finetuned protocol reads beforeCorruption and afterCorruption', async (t) => {
+test('the finetuned protocol reads beforeCorruption and afterCorruption, and measures the residual gap against the control', async (t) => {
   const dir = tempDir();
   writeSyntheticSweep(dir, { protocol: 'finetuned', clean: true, noise: 0 });
   const a = await analyze(dir, { resamples: 200 });
   const all = group(a, 'reinit all');
-  t.true(Math.abs((all.damage.mean as number) - 0.41) < 1e-9);
-  t.true(Math.abs((all.residualGap.mean as number) - 0.123) < 1e-9);
+  const near = (x: number | null, y: number) => x !== null && Math.abs(x - y) < 1e-9;
+  t.true(near(all.damage.mean, 0.41));
+  // Healing adds healGain to every cell: the control takes it out of the residual gap ...
+  t.true(near(all.controlScore.mean, TRUTH.cleanFinal + TRUTH.healGain));
+  t.true(near(all.residualGap.mean, 0.123));
+  t.true(near(all.recoveryRatio.value, (0.41 - 0.123) / 0.41));
+  // ... which the gap to the task model before healing counts as recovery.
+  t.true(near(all.gapToTaskModelBeforeHealing.mean, 0.123 - TRUTH.healGain));
+  const control = group(a, 'control');
+  t.true(near(control.residualGap.mean, 0));
+  t.true(near(control.gapToTaskModelBeforeHealing.mean, -TRUTH.healGain));
+  t.deepEqual(
+    a.groups.slice(0, 2).map((g) => g.label),
+    ['clean', 'control'],
+  );
   t.is(all.curve[0]?.epoch, 0, 'the curve starts right after corruption');
-  t.true(Math.abs((all.curve[0]?.summary.mean as number) - (TRUTH.cleanFinal - 0.41)) < 1e-9);
+  t.true(near(all.curve[0]?.summary.mean ?? null, TRUTH.cleanFinal - 0.41));
+  const after = a.doseResponse.filter((s) => s.stage === 'after fine-tuning');
+  t.true(
+    after.length > 0 && after.every((s) => near(s.clean.mean, TRUTH.cleanFinal + TRUTH.healGain)),
+    'dose 0 after healing: the control',
+  );
+  t.true(a.doseResponse.filter((s) => s.stage === 'before fine-tuning').every((s) => near(s.clean.mean, TRUTH.cleanFinal)));
+  t.regex(a.definitions['residual gap'] as string, /finetuned: control score minus corrupted final/);
+  t.truthy(a.definitions['gap to the task model before healing (no control)']);
+  t.false(a.warnings.some((w) => /no done control/.test(w)));
+});
+
+test('a finetuned folder from before controls: no residual gap or ratio (never the uncontrolled gap), a warning that says why', async (t) => {
+  const dir = tempDir();
+  writeSyntheticSweep(dir, { protocol: 'finetuned', clean: true, noise: 0, controls: false });
+  const a = await analyze(dir, { resamples: 200 });
+  const all = group(a, 'reinit all');
+  t.is(all.residualGap.mean, null);
+  t.is(all.recoveryRatio.value, null);
+  t.true(
+    Math.abs((all.gapToTaskModelBeforeHealing.mean as number) - (0.123 - TRUTH.healGain)) < 1e-9,
+    'still reported, under its own name',
+  );
+  t.true(Math.abs((all.damage.mean as number) - 0.41) < 1e-9);
+  const cell = a.cells.find((c) => c.label === 'reinit all');
+  t.regex(cell?.note ?? '', /no control cell/);
+  const after = a.doseResponse.filter((s) => s.stage === 'after fine-tuning');
+  t.true(after.length > 0 && after.every((s) => s.clean.mean === null && s.fitNote === 'no clean score to anchor the curve'));
+  t.true(a.warnings.some((w) => /finetuned corrupted cells have no done control .*run the sweep again/.test(w)));
+});
+
+test('pretrained cells have no control score and no gap to the task model', async (t) => {
+  const { analysis: a } = await sweep();
+  t.true(a.cells.every((c) => c.controlScore === null && c.gapToTaskModelBeforeHealing === null));
+  t.false(a.groups.some((g) => g.label === 'control'));
 });
 
 test('options are checked', async (t) => {

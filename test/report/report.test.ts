@@ -6,6 +6,7 @@ import { type Analysis, analyze } from '../../src/analysis/analyze.js';
 import { buildFigures } from '../../src/report/figures.js';
 import { writeReport } from '../../src/report/render.js';
 import { formatCell, type Table, toCsv, toMarkdown } from '../../src/report/table.js';
+import { allTables } from '../../src/report/tables.js';
 import { writeSyntheticSweep } from '../analysis/helpers/synthetic-sweep.js';
 
 const dirs: string[] = [];
@@ -126,4 +127,30 @@ test('a sweep with nothing finished still gives a report that says so', async (t
   t.deepEqual([...new Set([...html.matchAll(/data-kind="([^"]+)"/g)].map((m) => m[1]))], ['heatmap']);
   t.regex(html, /no data/);
   t.regex(html, /1 cells in flight and 99 not started/);
+});
+
+test('tables and figures that show the residual gap say which protocol; finetuned tables add the control and the uncontrolled gap', async (t) => {
+  const { analysis: pretrained } = await sweep();
+  const dir = tempDir();
+  writeSyntheticSweep(dir, { protocol: 'finetuned', clean: true });
+  const finetuned = await analyze(dir, { resamples: 200 });
+  const gapTables = ['groups', 'cells', 'layer-dose', 'bottom-top', 'shapley', 'interactions', 'trends'];
+  const uncontrolled = 'gap to the task model before healing (no control)';
+  for (const [a, protocol] of [
+    [pretrained, 'pretrained'],
+    [finetuned, 'finetuned'],
+  ] as const) {
+    const tables = allTables(a);
+    for (const id of gapTables) {
+      const table = tables.find((x) => x.id === id);
+      t.regex(table?.title ?? '', new RegExp(`\\[${protocol} protocol: residual gap = `), `${protocol} ${id}`);
+    }
+    const groups = tables.find((x) => x.id === 'groups') as Table;
+    const titles = groups.columns.map((c) => c.title);
+    t.is(titles.includes(`${uncontrolled} mean`), protocol === 'finetuned');
+    t.is(titles.includes('control score mean'), protocol === 'finetuned');
+    const heatmaps = buildFigures(a).filter((f) => f.id.startsWith('heatmap'));
+    t.true(heatmaps.length > 0 && heatmaps.every((f) => f.caption.includes(`${protocol} protocol: residual gap = `)));
+  }
+  t.regex(allTables(finetuned).find((x) => x.id === 'groups')?.title ?? '', /control final - corrupted final/);
 });

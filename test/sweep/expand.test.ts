@@ -1,5 +1,7 @@
 import test from 'ava';
-import { autoLabel, canonicalJson, cellId, expandCorruption, expandSweep, shardCells } from '../../src/sweep/expand.js';
+import { fleetKey } from '../../src/sweep/cell.js';
+import { autoLabel, canonicalJson, cellId, conditionName, expandCorruption, expandSweep, shardCells } from '../../src/sweep/expand.js';
+import { checkLabels } from '../../src/sweep/preflight.js';
 import { resolveSweepSpec } from '../../src/sweep/spec.js';
 
 const base = { models: ['/m/bert'], tasks: [{ name: 'sst2', data: '/glue' }] };
@@ -82,6 +84,46 @@ test('clean baselines use plain fine-tuning even when the corrupted cells use a 
   const { cells } = expandSweep(spec);
   t.false(cells.find((c) => !c.config.corruption)?.config.recovery.freezeUncorrupted);
   t.true(cells.find((c) => c.config.corruption)?.config.recovery.freezeUncorrupted);
+});
+
+test("the finetuned protocol adds one control per baseline: uncorrupted, healed with the corrupted cells' recovery, in their fleet", (t) => {
+  const recovery = { healEpochs: 2, layerDecay: 0.9 };
+  const corruptions = [{ method: 'reinit', targets: {}, vary: { 'targets.layers': ['bottom:1', 'top:1'] } }];
+  const spec = resolveSweepSpec({ ...base, protocol: 'finetuned', seeds: [0, 1], recovery, corruptions }, '/');
+  const { cells } = expandSweep(spec);
+  t.is(cells.length, 2 * (1 + 1 + 2));
+  const controls = cells.filter((c) => c.config.control);
+  t.is(controls.length, 2);
+  for (const control of controls) {
+    const baseline = cells.find((b) => b.id === control.baselineId);
+    t.is(baseline?.config.corruption, null);
+    t.is(baseline?.config.control, undefined);
+    t.is(control.config.corruption, null);
+    t.is(control.config.seed, baseline?.config.seed as number);
+    t.deepEqual(control.config.recovery, spec.recovery, 'heals as the corrupted cells do');
+    t.is(conditionName(control.config), 'control');
+    const corrupted = cells.filter((c) => c.baselineId === control.baselineId && c.config.corruption);
+    t.is(corrupted.length, 2);
+    for (const c of corrupted) t.is(fleetKey(c), fleetKey(control), 'shares the steps of the cells it controls');
+    t.not(fleetKey(baseline as never), fleetKey(control));
+  }
+  // The pretrained protocol, and the ids of existing cells, are untouched.
+  const pretrained = expandSweep(resolveSweepSpec({ ...base, seeds: [0, 1], corruptions }, '/')).cells;
+  t.false(pretrained.some((c) => c.config.control));
+  t.is(pretrained.length, 2 * 3);
+  t.true(
+    cells.every((c) => c.config.control || !('control' in c.config)),
+    'other cells carry no control key: their ids (hashes of their configs) are those of folders written before controls',
+  );
+  const { control: _, ...uncontrolled } = (controls[0] as (typeof controls)[number]).config;
+  t.not(cellId(uncontrolled), controls[0]?.id, 'the control mark is part of the id');
+});
+
+test('a corruption may not be labelled clean or control', (t) => {
+  t.throws(() => checkLabels(expandCorruption({ method: 'zero', label: 'control', targets: {} }, 'spec.corruptions[0]')), {
+    code: 'ERR_CONFIG',
+    message: /^spec\.corruptions\[0\]\.label: "control" names the uncorrupted cells/,
+  });
 });
 
 test('an explicit cell list adds the baselines it needs', (t) => {

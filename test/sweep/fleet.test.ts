@@ -80,7 +80,7 @@ function healingCorpus(): string {
   return dir;
 }
 
-test('finetuned protocol with recovery strategies and MLM healing: fleets of the corrupted cells of a baseline match solo', async (t) => {
+test('finetuned protocol with recovery strategies and MLM healing: fleets of the cells healing a baseline (its control too) match solo', async (t) => {
   const spec = tinySpec(await model, {
     protocol: 'finetuned',
     seeds: [0],
@@ -100,11 +100,14 @@ test('finetuned protocol with recovery strategies and MLM healing: fleets of the
   });
   const [solo, fleet] = [join(tempDir(), 'solo'), join(tempDir(), 'fleet')];
   await runSweep({ ...spec, fleet: 1 }, { out: solo });
-  const summary = await runSweep(spec, { out: fleet, fleet: 3 });
-  t.like(summary, { total: 4, done: 4, failed: 0 });
+  const summary = await runSweep(spec, { out: fleet, fleet: 4 });
+  t.like(summary, { total: 5, done: 5, failed: 0 });
   const fleetResults = await results(fleet);
-  t.is(fleetResults.find((r) => !r.config.corruption)?.fleet, undefined, 'the clean baseline runs first, alone');
-  t.true(fleetResults.filter((r) => r.config.corruption).every((r) => r.fleet?.size === 3));
+  t.is(fleetResults.find((r) => !r.config.corruption && !r.config.control)?.fleet, undefined, 'the clean baseline runs first, alone');
+  t.true(
+    fleetResults.filter((r) => r.config.corruption || r.config.control).every((r) => r.fleet?.size === 4),
+    'the control heals in the fleet of the corrupted cells',
+  );
   sameAsSolo(t, fleetResults, await results(solo));
 });
 
@@ -155,7 +158,7 @@ test('worker processes and shards run fleets; every cell runs exactly once', asy
     t.is(s.remaining, 0, `shard ${index}/2 left cells unrun`);
     t.is(s.failed, 0);
   }
-  t.is((await results(sharded)).length, 6);
+  t.is((await results(sharded)).length, 8, 'per seed: a baseline, its control, two corrupted cells');
 });
 
 test('SIGKILL in the middle of a fleet loses only that fleet; resuming with another fleet size finishes every cell once', async (t) => {

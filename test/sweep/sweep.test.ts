@@ -138,14 +138,19 @@ test('finetuned protocol: the clean cell saves its task model; corrupted cells s
     recovery: { healEpochs: 1 },
   });
   const summary = await runSweep(spec, { out });
-  t.like(summary, { done: 2 });
+  t.like(summary, { done: 3 });
   const all = await results(out);
-  const clean = all.find((r) => !r.config.corruption) as CellResult;
+  const clean = all.find((r) => !r.config.corruption && !r.config.control) as CellResult;
   const corrupted = all.find((r) => r.config.corruption) as CellResult;
+  const control = all.find((r) => r.config.control) as CellResult;
   t.true(existsSync(join(out, 'cells', clean.id, 'model', 'model.safetensors')));
   t.deepEqual(corrupted.scores.beforeCorruption, clean.scores.final, 'the corrupted cell starts from the baseline model');
   t.truthy(corrupted.scores.afterCorruption);
   t.is(corrupted.scores.epochs.length, 1);
+  t.is(control.baselineId, clean.id);
+  t.deepEqual(control.scores.beforeCorruption, clean.scores.final, 'so does its control');
+  t.is(control.scores.epochs.length, 1);
+  t.false(existsSync(join(out, 'cells', control.id, 'model')), 'only the baseline saves a task model');
 });
 
 test('finetuned protocol in shards: a shard runs a baseline of another shard, then its own cells too', async (t) => {
@@ -164,7 +169,7 @@ test('finetuned protocol in shards: a shard runs a baseline of another shard, th
     t.is(summary.failed, 0);
   }
   const all = await results(out);
-  t.is(all.length, 6);
+  t.is(all.length, 9, 'a clean baseline, its control and a corrupted cell per seed');
   t.true(all.every((r) => r.status === 'done'));
 });
 

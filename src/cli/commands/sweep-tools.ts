@@ -65,7 +65,7 @@ export const exportCommand: Command = {
 /** One cell from flags: a sweep of that corruption (or none) on one model and task, with its clean baseline. */
 export const runCommand: Command = {
   name: 'run',
-  summary: 'Run one cell (and its clean baseline) from flags: corrupt, measure, fine-tune, measure again.',
+  summary: 'Run one cell (and its clean baseline; finetuned: and its control) from flags: corrupt, measure, fine-tune, measure again.',
   options: {
     model: { type: 'string', valueName: 'dir', description: 'model folder (required)' },
     task: { type: 'string', valueName: 'name', description: 'task, e.g. sst2 (required)' },

@@ -25,7 +25,9 @@ export const sweepCommand: Command = {
     'Finished cells are skipped: run the same command again to resume (a sweep folder resumes its own spec).\n' +
     'Every input file (weights, config, tokenizer, data) is fingerprinted; a rerun after one changed is refused unless\n' +
     '--recompute-changed (or a new --out) says what to do with the results computed from the old one.\n' +
-    'Several processes or machines may share one results folder; --emit writes Slurm or Kubernetes manifests that do.',
+    'Several processes or machines may share one results folder; --emit writes Slurm or Kubernetes manifests that do.\n' +
+    'protocol finetuned: each clean task model also gets a control cell, healed like its corrupted cells but not\n' +
+    'corrupted, that the residual gap is measured against; a folder from before controls runs only those on resume.',
   options: {
     out: { type: 'string', valueName: 'dir', description: 'results folder', defaultText: 'the sweep folder, or ./sweeps/<name>' },
     devices: { type: 'string', valueName: 'list', description: 'one worker process per GPU, e.g. 0,1,2,3' },

@@ -21,6 +21,8 @@ export const TRUTH = {
   seeds: [1, 2, 3, 4, 5],
   cleanProbe: 0.8,
   cleanFinal: 0.9,
+  /** finetuned protocol: what healing alone adds to the task model (the control's final - beforeCorruption). */
+  healGain: 0.02,
   /** gaussian on all layers, before fine-tuning: floor, midpoint (sigma), slope in ln(sigma). */
   before: { floor: 0.5, mid: 0.1, slope: 2 },
   after: { floor: 0.75, mid: 0.3, slope: 2 },
@@ -35,6 +37,8 @@ export interface SyntheticOptions {
   index?: number;
   /** Leave out the diverged, failed, running and pending cells. */
   clean?: boolean;
+  /** finetuned protocol: write the control of every baseline (default true; false: a folder from before controls). */
+  controls?: boolean;
 }
 
 function normal(random: () => number): number {
@@ -103,7 +107,8 @@ export function syntheticCorruptions(): { corruption: Corruption; layers: number
   return list;
 }
 
-function configOf(protocol: Protocol, modelPath: string, corruption: Corruption | null, seed: number): CellConfig {
+/** A cell config of the synthetic sweep (also for tests that build cells by hand). */
+export function configOf(protocol: Protocol, modelPath: string, corruption: Corruption | null, seed: number): CellConfig {
   return {
     protocol,
     model: { name: 'tiny-synthetic', path: modelPath },
@@ -164,13 +169,27 @@ export function writeSyntheticSweep(dir: string, options: SyntheticOptions = {})
     if (label === 'reinit layers 0,2' && seed === 5) return 'pending';
     return null;
   };
+  const withControl = protocol === 'finetuned' && options.controls !== false;
+  const CONTROL = 'control' as const;
   for (const seed of TRUTH.seeds) {
     const cleanConfig = configOf(protocol, modelPath, null, seed);
     const cleanId = idOf(cleanConfig);
-    for (const { corruption, layers } of [{ corruption: null, layers: [] as number[] }, ...syntheticCorruptions()]) {
-      const config = corruption ? configOf(protocol, modelPath, corruption, seed) : cleanConfig;
+    const cells: { corruption: Corruption | null | typeof CONTROL; layers: number[] }[] = [
+      { corruption: null, layers: [] },
+      ...(withControl ? [{ corruption: CONTROL, layers: [] }] : []),
+      ...syntheticCorruptions(),
+    ];
+    for (const cell of cells) {
+      const control = cell.corruption === CONTROL;
+      const corruption = control ? null : (cell.corruption as Corruption | null);
+      const layers = cell.layers;
+      const config: CellConfig = corruption
+        ? configOf(protocol, modelPath, corruption, seed)
+        : control
+          ? { ...cleanConfig, control: true }
+          : cleanConfig;
       const id = idOf(config);
-      ids.set(`${corruption?.label ?? 'clean'}|${seed}`, id);
+      ids.set(`${corruption?.label ?? (control ? 'control' : 'clean')}|${seed}`, id);
       const cellDir = join(dir, 'cells', id);
       mkdirSync(cellDir, { recursive: true });
       writeFileSync(join(cellDir, 'config.json'), JSON.stringify(config, null, 2));
@@ -178,6 +197,7 @@ export function writeSyntheticSweep(dir: string, options: SyntheticOptions = {})
       if (state === 'running') writeFileSync(join(cellDir, 'lock'), 'pid 1\n');
       if (state === 'running' || state === 'pending') continue;
       const s = scoresOf(layers, corruption, seed, sd);
+      if (control) s.final = s.cleanFinal + TRUTH.healGain;
       const epochs = [1, 2, 3].map((epoch) => ({
         epoch,
         step: epoch * 10,
@@ -190,16 +210,17 @@ export function writeSyntheticSweep(dir: string, options: SyntheticOptions = {})
           ? { probe: { accuracy: s.probe }, epochs, final: { accuracy: s.final } }
           : {
               beforeCorruption: { accuracy: s.cleanFinal },
-              afterCorruption: { accuracy: s.cleanFinal - (s.cleanProbe - s.probe) },
+              ...(control ? {} : { afterCorruption: { accuracy: s.cleanFinal - (s.cleanProbe - s.probe) } }),
               epochs,
-              final: { accuracy: s.final },
+              // The healed task model gains healGain on its own; the corrupted cells' finals include it too.
+              final: { accuracy: corruption ? s.final + TRUTH.healGain : s.final },
             };
       const result: CellResult = {
         format: 1,
         id,
         status: state ?? 'done',
         config,
-        baselineId: corruption ? cleanId : null,
+        baselineId: corruption || control ? cleanId : null,
         primaryMetric: 'accuracy',
         scores,
         ...(corruption
