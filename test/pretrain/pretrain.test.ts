@@ -179,3 +179,48 @@ test('an interrupted run resumes from its checkpoint and ends bitwise where an u
   a.dispose();
   b.dispose();
 });
+
+test('--mask-rate selects that share of tokens; --dropout 0 trains without dropout and the saved model keeps 0.1 for fine-tuning', async (t) => {
+  const tokenizer = await loadTokenizer(tokenizerDir);
+  const corpus = await packCorpus(tokenizer, [corpusDir], { maxLength: 64, holdOut: 0.34, cacheDir: false });
+  const indices = Array.from({ length: corpus.train.size }, (_, i) => i);
+  const labelled = (p: number) => {
+    const b = maskedBatch(corpus.train, indices, corpus.specials, { seed: 3, stream: 0, probability: p });
+    return (b.mlmLabels as Int32Array).filter((x) => x !== -100).length / (b.attentionMask as Uint8Array).reduce((s, x) => s + x, 0);
+  };
+  // Shares of all real tokens ([CLS] and [SEP] included, never selected), so a little under the rate.
+  t.true(Math.abs(labelled(0.4) - 0.4) < 0.04, `40%: ${labelled(0.4)}`);
+  t.true(Math.abs(labelled(0.15) - 0.15) < 0.02, `15%: ${labelled(0.15)}`);
+
+  const [off, on] = [tempDir(), tempDir()];
+  const withoutDropout = await pretrain({ ...base(off), steps: 6, maskRate: 0.4, dropout: 0 });
+  await pretrain({ ...base(on), steps: 6, maskRate: 0.4 });
+  t.like(withoutDropout.options, { maskRate: 0.4, dropout: 0 });
+  const saved = JSON.parse(readFileSync(join(off, 'model', 'config.json'), 'utf8'));
+  t.is(saved.hidden_dropout_prob, 0.1);
+  t.is(saved.attention_probs_dropout_prob, 0.1);
+  // With dropout on, other weights than without.
+  const name = 'bert.encoder.layer.0.attention.self.query.weight';
+  const [a, b] = [await Model.load(join(off, 'model'), { mlmHead: true }), await Model.load(join(on, 'model'), { mlmHead: true })];
+  t.notDeepEqual(await a.getParameter(name), await b.getParameter(name));
+  a.dispose();
+  b.dispose();
+  // The dropout override is what a training step uses: the same bits as a step with dropout switched off.
+  const batch = maskedBatch(corpus.train, indices.slice(0, 8), corpus.specials, { seed: 1, stream: 0, probability: 0.4 });
+  const trained: Float32Array[] = [];
+  for (const [options, step] of [
+    [{ dropout: 0 }, { dropout: true }],
+    [{}, { dropout: false }],
+    [{}, { dropout: true }],
+  ] as const) {
+    const m = await Model.fromConfig({ ...saved, architectures: ['BertForMaskedLM'] }, { mlmHead: true, seed: 1, ...options });
+    await m.configureTraining({ lr: 1e-3, warmupSteps: 0, totalSteps: 2, weightDecay: 0, maxGradNorm: 1 });
+    await m.trainStep(batch, step);
+    trained.push(await m.getParameter(name));
+    m.dispose();
+  }
+  t.deepEqual(trained[0], trained[1]);
+  t.notDeepEqual(trained[2], trained[1]);
+  await t.throwsAsync(pretrain({ ...base(tempDir()), maskRate: 1.2 }), { message: /maskRate must be in \(0, 1\)/ });
+  await t.throwsAsync(pretrain({ ...base(tempDir()), dropout: 1 }), { message: /dropout must be in \[0, 1\)/ });
+});
