@@ -103,6 +103,8 @@ const result = {
 console.log(JSON.stringify(result, null, 2));
 for (const r of rows) {
   const ci = (s: { mean: number | null; ci: (number | null)[] | null }) => `${s.mean}${s.ci ? ` [${s.ci[0]}, ${s.ci[1]}]` : ''}`;
-  console.error(`${String(r.train).padStart(5)} rows  ${r.model.padEnd(28)} ${ci(r.accuracy)}${r.benefit ? `   benefit ${ci(r.benefit)}` : ''}`);
+  console.error(
+    `${String(r.train).padStart(5)} rows  ${r.model.padEnd(28)} ${ci(r.accuracy)}${r.benefit ? `   benefit ${ci(r.benefit)}` : ''}`,
+  );
 }
 console.error(`results: ${writeResult(resultName, result)}`);
