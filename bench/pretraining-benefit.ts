@@ -56,7 +56,7 @@ await runSweep(
   {
     name: 'pretraining-benefit',
     models: [...models, { name: 'random-init', path: random }],
-    tasks: sizes.map((n) => ({ name: `sst2-${n}`, data, trainExamples: n })),
+    tasks: sizes.map((n) => ({ name: 'sst2', data, trainExamples: n })),
     seeds: Array.from({ length: seeds }, (_, i) => i),
     recipe,
     device,
@@ -66,18 +66,17 @@ await runSweep(
 );
 const analysis = await analyze(out);
 const clean = analysis.cells.filter((c) => c.label === 'clean' && c.cleanScore !== null);
-const scores = (m: string, task: string) =>
-  new Map(clean.filter((c) => c.config.model.name === m && c.config.task.name === task).map((c) => [c.seed, c.cleanScore as number]));
+const scores = (m: string, n: number) =>
+  new Map(clean.filter((c) => c.config.model.name === m && c.config.task.trainExamples === n).map((c) => [c.seed, c.cleanScore as number]));
 const pct = (x: number | null) => (x === null ? null : Math.round(1e4 * x) / 100);
 const summary = (values: number[]) => {
   const s = summarize(values, { seed: 0 });
   return { n: s.n, mean: pct(s.mean), ci: s.ci ? [pct(s.ci.low), pct(s.ci.high)] : null };
 };
 const rows = sizes.flatMap((n) => {
-  const task = `sst2-${n}`;
-  const base = scores('random-init', task);
+  const base = scores('random-init', n);
   return [...models, { name: 'random-init', path: random }].map((m) => {
-    const mine = scores(m.name, task);
+    const mine = scores(m.name, n);
     const paired = [...mine].filter(([s]) => base.has(s)).map(([s, v]) => v - (base.get(s) as number));
     return {
       model: m.name,
