@@ -2,11 +2,18 @@
  * The demo's sweep: the paper's questions on one model and SST-2. On the CPU with the bundled mini-BERT
  * it is sized to finish in minutes on two cores; with --device cuda and a real checkpoint it runs the
  * full-size version (the whole training set, more layer sets, levels and seeds).
+ *
+ * Two protocols, the same corruptions, seeds, task and recipe: `pretrained` (the paper's: corrupt the
+ * pretrained model, fine-tune, compare with the clean model fine-tuned) and `finetuned` (fine-tune the clean
+ * model into a task model, corrupt it, heal it by `healEpochs` more epochs, compare with the control: the
+ * task model healed alike, uncorrupted). Each protocol has its own sweep name and default folder, so that
+ * their cells never meet in one analysis.
  */
 import { join } from 'node:path';
 import type { DtypeChoice } from '../dtype/choose.js';
+import { HealbertError } from '../errors.js';
 import { packageRoot } from '../native/binding.js';
-import type { SweepSpec } from '../sweep/types.js';
+import type { Protocol, SweepSpec } from '../sweep/types.js';
 
 export const bundledModel = join(packageRoot, 'models', 'mini-bert');
 export const bundledData = join(packageRoot, 'demo', 'data');
@@ -22,7 +29,14 @@ export interface DemoOptions {
   epochs?: number;
   /** Compute dtype (default auto: bfloat16 on CUDA and on CPUs where bf16 measures faster). */
   dtype?: DtypeChoice;
+  /** Default pretrained (the paper's protocol). */
+  protocol?: Protocol;
+  /** finetuned protocol only: epochs of healing after corruption (default 1). */
+  healEpochs?: number;
 }
+
+/** The default results folder of each protocol: distinct, so that a rerun of one never resumes the other. */
+export const demoOutDefault = (protocol: Protocol) => (protocol === 'finetuned' ? 'healbert-demo-finetuned' : 'healbert-demo');
 
 /** k values for bottom-k / top-k: 1, 2, a quarter and half of the depth (distinct, below the depth). */
 export function layerCounts(depth: number, full: boolean): number[] {
@@ -34,9 +48,12 @@ export function demoSpec(o: DemoOptions): SweepSpec {
   const full = o.device.startsWith('cuda');
   const ks = layerCounts(o.layers, full);
   const trainExamples = o.trainExamples ?? (full ? undefined : 1500);
+  const protocol = o.protocol ?? 'pretrained';
+  if (protocol !== 'finetuned' && o.healEpochs !== undefined)
+    throw new HealbertError('ERR_ARGUMENT', 'healEpochs: only the finetuned protocol heals (the pretrained protocol fine-tunes once)');
   return {
-    name: full ? 'healing-demo-full' : 'healing-demo',
-    protocol: 'pretrained',
+    name: `${full ? 'healing-demo-full' : 'healing-demo'}${protocol === 'finetuned' ? '-finetuned' : ''}`,
+    protocol,
     models: [{ name: 'model', path: o.model }],
     tasks: [{ name: 'sst2', data: o.data, ...(trainExamples ? { trainExamples } : {}) }],
     corruptions: [
@@ -58,6 +75,7 @@ export function demoSpec(o: DemoOptions): SweepSpec {
     recipe: full
       ? { epochs: o.epochs ?? 3, lr: 2e-5, batchSize: 32, maxLength: 128 }
       : { epochs: o.epochs ?? 3, lr: 3e-4, batchSize: 32, maxLength: 64, groupByLength: true },
+    ...(protocol === 'finetuned' ? { recovery: { healEpochs: o.healEpochs ?? 1 } } : {}),
     device: o.device,
     dtype: o.dtype ?? 'auto',
   };
