@@ -2,13 +2,15 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { analyze } from '../../analysis/analyze.js';
-import { bundledData, bundledModel, demoSpec } from '../../demo/spec.js';
+import { checkDemoFolder } from '../../demo/folder.js';
+import { bundledData, bundledModel, demoOutDefault, demoSpec } from '../../demo/spec.js';
 import { demoSummary } from '../../demo/summary.js';
 import { HealbertError } from '../../errors.js';
 import { writeReport } from '../../report/render.js';
 import { runSweep } from '../../sweep/run.js';
 import { modelParameters } from '../../sweep/spec.js';
-import { type Command, numberOption, stringOption } from '../command.js';
+import type { Protocol } from '../../sweep/types.js';
+import { type Command, numberOption, stringOption, UsageError } from '../command.js';
 import { dtypeOption, dtypeOptionSpec } from '../dtype-option.js';
 import { sweepReporter } from '../sweep-progress.js';
 
@@ -20,12 +22,33 @@ export const demoCommand: Command = {
     'bottom-k vs top-k re-initialisation and Gaussian noise at three levels, 3 seeds, on the CPU (2 worker processes).\n' +
     'With --model <dir> --device cuda --data <glue>: the full-size version (all of SST-2 train, more layer sets, levels, seeds).\n' +
     'Rerunning resumes: finished cells are kept, except those computed from a model or data that has changed since\n' +
-    '(their old results are kept beside them as result.stale-<date>.json).',
+    '(their old results are kept beside them as result.stale-<date>.json).\n' +
+    'With --protocol finetuned: the same corruptions, seeds and recipe, but corrupting the task model (the clean model\n' +
+    'fine-tuned on SST-2) and healing it by --heal-epochs more epochs. Healing is more training, and a task model that\n' +
+    'is not converged gains from it corrupted or not, so each seed also runs a control (the task model healed the same\n' +
+    'way, uncorrupted): the residual gap is control healed minus corrupted healed. It writes to its own folder.',
   options: {
     model: { type: 'string', valueName: 'dir', description: 'a BERT-family model folder', defaultText: 'models/mini-bert' },
     data: { type: 'string', valueName: 'dir', description: 'GLUE root with SST-2', defaultText: 'demo/data' },
     device: { type: 'string', valueName: 'device', description: "'cpu' or 'cuda[:n]'", defaultText: 'cpu' },
-    out: { type: 'string', valueName: 'dir', description: 'results and report folder', defaultText: './healbert-demo' },
+    protocol: {
+      type: 'string',
+      valueName: 'name',
+      description: "'pretrained' (corrupt the pretrained model, then fine-tune) or 'finetuned' (corrupt the task model, then heal)",
+      defaultText: 'pretrained',
+    },
+    'heal-epochs': {
+      type: 'string',
+      valueName: 'n',
+      description: 'finetuned protocol only: epochs of healing after corruption',
+      defaultText: '1',
+    },
+    out: {
+      type: 'string',
+      valueName: 'dir',
+      description: 'results and report folder (one protocol per folder)',
+      defaultText: './healbert-demo, ./healbert-demo-finetuned',
+    },
     seeds: { type: 'string', valueName: 'n', description: 'seeds per condition', defaultText: '3 (cpu), 5 (cuda)' },
     'train-examples': { type: 'string', valueName: 'n', description: 'training rows used', defaultText: '1500 (cpu), all (cuda)' },
     epochs: { type: 'string', valueName: 'n', description: 'fine-tuning epochs', defaultText: '3' },
@@ -33,13 +56,25 @@ export const demoCommand: Command = {
     dtype: dtypeOptionSpec('auto'),
     json: { type: 'boolean', description: 'print sweep events as JSON lines' },
   },
-  examples: ['healbert demo', 'healbert demo --model ./bert-base-uncased --device cuda --data ./glue --out ./demo-full'],
+  examples: [
+    'healbert demo',
+    'healbert demo --protocol finetuned',
+    'healbert demo --model ./bert-base-uncased --device cuda --data ./glue --out ./demo-full',
+  ],
   async run({ values, io, signal }) {
     const model = resolve(stringOption(values, 'model') ?? bundledModel);
     const data = resolve(stringOption(values, 'data') ?? bundledData);
     if (!existsSync(join(model, 'config.json'))) throw new HealbertError('ERR_CONFIG', `--model: ${model} has no config.json`);
     const device = stringOption(values, 'device') ?? 'cpu';
-    const out = resolve(stringOption(values, 'out') ?? 'healbert-demo');
+    const protocolName = stringOption(values, 'protocol') ?? 'pretrained';
+    if (protocolName !== 'pretrained' && protocolName !== 'finetuned')
+      throw new UsageError(`--protocol must be 'pretrained' or 'finetuned', got '${protocolName}'`);
+    const protocol: Protocol = protocolName;
+    const healEpochs = numberOption(values, 'heal-epochs', { min: 1, integer: true });
+    if (healEpochs !== undefined && protocol !== 'finetuned')
+      throw new UsageError('--heal-epochs needs --protocol finetuned (the pretrained protocol fine-tunes once and does not heal)');
+    const out = resolve(stringOption(values, 'out') ?? demoOutDefault(protocol));
+    await checkDemoFolder(out, protocol);
     const { numLayers } = await modelParameters(model);
     const seeds = numberOption(values, 'seeds', { min: 1, max: 100, integer: true });
     const trainExamples = numberOption(values, 'train-examples', { min: 8, integer: true });
@@ -51,6 +86,8 @@ export const demoCommand: Command = {
       device,
       layers: numLayers,
       dtype,
+      protocol,
+      ...(healEpochs ? { healEpochs } : {}),
       ...(seeds ? { seeds } : {}),
       ...(trainExamples ? { trainExamples } : {}),
       ...(epochs ? { epochs } : {}),
@@ -71,7 +108,7 @@ export const demoCommand: Command = {
     const analysis = await analyze(out);
     const reportDir = join(out, 'report');
     await writeReport(analysis, reportDir, 'html');
-    const text = demoSummary(analysis);
+    const text = demoSummary(analysis, protocol);
     await writeFile(join(out, 'summary.txt'), text);
     io.stdout.write(`\n${text}\n`);
     io.stdout.write(`Report: ${join(reportDir, 'report.html')}  (Markdown: report.md, tables: csv/)\n`);
