@@ -45,8 +45,17 @@ test('healbert demo runs to the end and writes the report and the summary table;
   const args = ['demo', '--model', model, '--out', out, '--seeds', '1', '--train-examples', '32', '--epochs', '1', '--workers', '1'];
   const r = runCli(args);
   t.is(r.status, 0, r.stderr);
-  t.regex(r.stdout, /1\. Does corruption fully heal\?/);
-  t.regex(r.stdout, /2\. Is bottom-layer corruption worse than top-layer corruption\?/);
+  t.regex(r.stdout, /over seeds, pretrained protocol; clean model fine-tuned: /);
+  t.regex(
+    r.stdout,
+    /1\. Does corruption fully heal\? {2}\(pretrained protocol: damage = clean minus corrupted linear-probe score, before fine-tuning; residual gap = clean fine-tuned minus corrupted fine-tuned; in points\)/,
+  );
+  t.regex(r.stdout, /2\. Is bottom-layer corruption worse than top-layer corruption\? {2}\(pretrained protocol; .*linear-probe/);
+  t.regex(
+    r.stdout,
+    /3\. How does recovery fall with the corruption level\? {2}\(pretrained protocol; .*clean fine-tuned minus corrupted fine-tuned\)/,
+  );
+  t.notRegex(r.stdout, /finetuned|control/);
   t.regex(r.stdout, /Cells: 8 done, 0 diverged, 0 failed/);
   t.true(existsSync(join(out, 'report', 'report.html')));
   t.true(readFileSync(join(out, 'summary.txt'), 'utf8').includes('reinit bottom:1'));
