@@ -6,9 +6,11 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
+import type { Analysis } from '../../src/analysis/analyze.js';
 import type { GroupSummary } from '../../src/analysis/groups.js';
 import { checkDemoFolder } from '../../src/demo/folder.js';
 import { bundledData, bundledModel, demoOutDefault, demoSpec } from '../../src/demo/spec.js';
+import { demoSummary } from '../../src/demo/summary.js';
 import { expandSweep } from '../../src/sweep/expand.js';
 import { resolveSweepSpec } from '../../src/sweep/spec.js';
 import type { CellResult } from '../../src/sweep/types.js';
@@ -153,4 +155,12 @@ test('healbert demo --protocol finetuned: headings name the protocol, controls a
   t.is(mixed.status, 1, mixed.stderr);
   t.regex(mixed.stderr, /error \[ERR_CONFIG\]: .*demo-finetuned: holds results of the finetuned protocol/);
   t.deepEqual(readdirSync(join(out, 'cells')).sort(), before);
+});
+
+test('demoSummary refuses an analysis of both protocols, or of the other protocol than the one asked for', (t) => {
+  const group = (protocol: string) => ({ protocol, label: 'clean', config: { corruption: null, recovery: { healEpochs: 1 } } });
+  const analysis = (...protocols: string[]) =>
+    ({ dir: '/results', groups: protocols.map(group), bottomTop: [], warnings: [] }) as unknown as Analysis;
+  t.is(t.throws(() => demoSummary(analysis('pretrained', 'finetuned')))?.message.startsWith('/results: '), true);
+  t.is((t.throws(() => demoSummary(analysis('pretrained'), 'finetuned')) as { code?: string }).code, 'ERR_CONFIG');
 });

@@ -47,7 +47,7 @@ export const demoCommand: Command = {
       type: 'string',
       valueName: 'dir',
       description: 'results and report folder (one protocol per folder)',
-      defaultText: './healbert-demo, ./healbert-demo-finetuned',
+      defaultText: './healbert-demo; finetuned: ./healbert-demo-finetuned',
     },
     seeds: { type: 'string', valueName: 'n', description: 'seeds per condition', defaultText: '3 (cpu), 5 (cuda)' },
     'train-examples': { type: 'string', valueName: 'n', description: 'training rows used', defaultText: '1500 (cpu), all (cuda)' },
@@ -62,10 +62,6 @@ export const demoCommand: Command = {
     'healbert demo --model ./bert-base-uncased --device cuda --data ./glue --out ./demo-full',
   ],
   async run({ values, io, signal }) {
-    const model = resolve(stringOption(values, 'model') ?? bundledModel);
-    const data = resolve(stringOption(values, 'data') ?? bundledData);
-    if (!existsSync(join(model, 'config.json'))) throw new HealbertError('ERR_CONFIG', `--model: ${model} has no config.json`);
-    const device = stringOption(values, 'device') ?? 'cpu';
     const protocolName = stringOption(values, 'protocol') ?? 'pretrained';
     if (protocolName !== 'pretrained' && protocolName !== 'finetuned')
       throw new UsageError(`--protocol must be 'pretrained' or 'finetuned', got '${protocolName}'`);
@@ -73,6 +69,10 @@ export const demoCommand: Command = {
     const healEpochs = numberOption(values, 'heal-epochs', { min: 1, integer: true });
     if (healEpochs !== undefined && protocol !== 'finetuned')
       throw new UsageError('--heal-epochs needs --protocol finetuned (the pretrained protocol fine-tunes once and does not heal)');
+    const model = resolve(stringOption(values, 'model') ?? bundledModel);
+    const data = resolve(stringOption(values, 'data') ?? bundledData);
+    if (!existsSync(join(model, 'config.json'))) throw new HealbertError('ERR_CONFIG', `--model: ${model} has no config.json`);
+    const device = stringOption(values, 'device') ?? 'cpu';
     const out = resolve(stringOption(values, 'out') ?? demoOutDefault(protocol));
     await checkDemoFolder(out, protocol);
     const { numLayers } = await modelParameters(model);
