@@ -49,23 +49,30 @@ for (const f of ['vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'specia
   if (existsSync(join(first.path, f))) copyFileSync(join(first.path, f), join(random, f));
 }
 
-const out = join(work, 'sweep');
 const recipe = { epochs, lr, batchSize: 32, maxLength: 64, groupByLength: true };
 const started = Date.now();
-await runSweep(
-  {
-    name: 'pretraining-benefit',
-    models: [...models, { name: 'random-init', path: random }],
-    tasks: sizes.map((n) => ({ name: 'sst2', data, trainExamples: n })),
-    seeds: Array.from({ length: seeds }, (_, i) => i),
-    recipe,
-    device,
-    dtype,
-  },
-  { out, workers: device === 'cpu' ? 2 : 1 },
-);
-const analysis = await analyze(out);
-const clean = analysis.cells.filter((c) => c.label === 'clean' && c.cleanScore !== null);
+// One sweep per training-set size (a sweep's tasks need distinct names, and these are all SST-2).
+type Cell = Awaited<ReturnType<typeof analyze>>['cells'][number];
+const clean: Cell[] = [];
+let computed = dtype as string;
+for (const n of sizes) {
+  const out = join(work, `sweep-${n}`);
+  await runSweep(
+    {
+      name: 'pretraining-benefit',
+      models: [...models, { name: 'random-init', path: random }],
+      tasks: [{ name: 'sst2', data, trainExamples: n }],
+      seeds: Array.from({ length: seeds }, (_, i) => i),
+      recipe,
+      device,
+      dtype,
+    },
+    { out, workers: device === 'cpu' ? 2 : 1 },
+  );
+  const analysis = await analyze(out);
+  computed = analysis.cells[0]?.config.dtype ?? computed;
+  clean.push(...analysis.cells.filter((c) => c.label === 'clean' && c.cleanScore !== null));
+}
 const scores = (m: string, n: number) =>
   new Map(clean.filter((c) => c.config.model.name === m && c.config.task.trainExamples === n).map((c) => [c.seed, c.cleanScore as number]));
 const pct = (x: number | null) => (x === null ? null : Math.round(1e4 * x) / 100);
@@ -91,13 +98,13 @@ const rows = sizes.flatMap((n) => {
 const result = {
   bench: 'pretraining-benefit',
   ...provenance(device),
-  dtype: analysis.cells[0]?.config.dtype ?? dtype,
+  dtype: computed,
   data,
   recipe,
   seeds,
   minutes: Math.round((Date.now() - started) / 600) / 100,
   rows,
-  sweep: out,
+  work,
 };
 console.log(JSON.stringify(result, null, 2));
 for (const r of rows) {

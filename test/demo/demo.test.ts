@@ -13,7 +13,7 @@ import { makeTinyModel } from '../helpers/sweep.js';
 test('the bundled mini-BERT loads as a 4-layer classifier with its tokenizer', async (t) => {
   const model = await Model.load(bundledModel, { numLabels: 2 });
   t.is(model.config.numLayers, 4);
-  t.is(model.config.hiddenSize, 128);
+  t.is(model.config.hiddenSize, 256);
   model.dispose();
   const tokenizer = await loadTokenizer(bundledModel);
   t.deepEqual(tokenizer.encode('A gripping film.').inputIds, [101, 1037, 13940, 2143, 1012, 102]);
