@@ -49,6 +49,7 @@ for (const f of ['vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'specia
   if (existsSync(join(first.path, f))) copyFileSync(join(first.path, f), join(random, f));
 }
 
+const compared = [...models, { name: 'random-init', path: random }];
 const recipe = { epochs, lr, batchSize: 32, maxLength: 64, groupByLength: true };
 const started = Date.now();
 // One sweep per training-set size (a sweep's tasks need distinct names, and these are all SST-2).
@@ -60,7 +61,7 @@ for (const n of sizes) {
   await runSweep(
     {
       name: 'pretraining-benefit',
-      models: [...models, { name: 'random-init', path: random }],
+      models: compared,
       tasks: [{ name: 'sst2', data, trainExamples: n }],
       seeds: Array.from({ length: seeds }, (_, i) => i),
       recipe,
@@ -82,7 +83,7 @@ const summary = (values: number[]) => {
 };
 const rows = sizes.flatMap((n) => {
   const base = scores('random-init', n);
-  return [...models, { name: 'random-init', path: random }].map((m) => {
+  return compared.map((m) => {
     const mine = scores(m.name, n);
     const paired = [...mine].filter(([s]) => base.has(s)).map(([s, v]) => v - (base.get(s) as number));
     return {

@@ -64,8 +64,6 @@ export interface PlanOptions {
   shards?: number;
 }
 
-const corruptionLabel = conditionName;
-
 /** Seconds one fleet of `cells` (one fleetKey) takes, from its calibration. */
 export function fleetSeconds(cells: PlannedCell[], cal: Calibration): number {
   const config = (cells[0] as PlannedCell).config;
@@ -158,8 +156,8 @@ export async function planSweep(input: unknown, options: PlanOptions): Promise<S
 
   const groups = new Map<string, PlanGroup>();
   for (const c of cells) {
-    const key = `${c.config.model.name}\0${c.config.task.name}\0${corruptionLabel(c.config)}`;
-    const g = groups.get(key) ?? { model: c.config.model.name, task: c.config.task.name, corruption: corruptionLabel(c.config), cells: [] };
+    const key = `${c.config.model.name}\0${c.config.task.name}\0${conditionName(c.config)}`;
+    const g = groups.get(key) ?? { model: c.config.model.name, task: c.config.task.name, corruption: conditionName(c.config), cells: [] };
     g.cells.push({ id: c.id, seed: c.config.seed, state: state.get(c.id) as PlannedState, seconds: perCell.get(c.id) ?? 0 });
     groups.set(key, g);
   }
@@ -184,7 +182,7 @@ export async function planSweep(input: unknown, options: PlanOptions): Promise<S
       const first = (f.cells[0] as PlannedCell).config;
       return {
         cells: f.cells.map((c) => c.id),
-        label: `${first.model.name}/${first.task.name} seed ${first.seed}: ${f.cells.map((c) => corruptionLabel(c.config)).join(', ')}`,
+        label: `${first.model.name}/${first.task.name} seed ${first.seed}: ${f.cells.map((c) => conditionName(c.config)).join(', ')}`,
         seconds: f.seconds,
       };
     }),
