@@ -18,6 +18,8 @@ export interface Calibration {
   members: number;
   /** Loading the model (weights from disk, a fresh head). */
   loadSeconds: number;
+  /** What the first fleet in a worker process pays once beyond every later fleet's start (thread pools, kernels seen first). */
+  processSeconds: number;
   /** Loading the task's tokenized data (from the tokenization cache, which the calibration filled). */
   dataSeconds: number;
   /** What a fleet's first training step and first evaluation batch take beyond the rates (allocation, warm-up). */
@@ -65,6 +67,36 @@ const median = (xs: number[]) => {
 
 const now = () => Number(process.hrtime.bigint()) / 1e9;
 
+/**
+ * Seconds per padded token of each of `batches` run by `run`: at least `min` of them, then until `budget`
+ * seconds are spent. The first steps a process runs at a shape also pay one-time set-up (kernel selection,
+ * first touches of memory) that a sweep pays once, not at every step; for a tiny model that is a large share
+ * of a step (with first-pass rates the test sweep's estimate came out 2.5 times its real time in 1 of 5
+ * fresh processes). So when the pass was cheap (under a quarter of the budget) it is run again over the
+ * same batches and the second pass's rates count.
+ */
+async function timedRates(
+  batches: Int32Array[],
+  min: number,
+  budget: number,
+  run: (b: Int32Array) => Promise<void>,
+  tokens: (b: Int32Array) => number,
+): Promise<number[]> {
+  const pass = async () => {
+    const rates: number[] = [];
+    const start = now();
+    for (const b of batches) {
+      if (rates.length >= min && now() - start > budget) break;
+      const t = now();
+      await run(b);
+      rates.push((now() - t) / Math.max(1, tokens(b)));
+    }
+    return { rates, seconds: now() - start };
+  };
+  const first = await pass();
+  return first.seconds < budget / 4 ? (await pass()).rates : first.rates;
+}
+
 export async function calibrate(
   config: CellConfig,
   device: string,
@@ -80,64 +112,71 @@ export async function calibrate(
   const data = await loadCellData(config);
   const dataSeconds = now() - t;
   const { recipe } = config;
-  t = now();
-  const model = await Model.load(config.model.path, {
-    device,
-    dtype: config.dtype,
-    numLabels: data.numLabels,
-    ...(data.task.isRegression ? { problemType: 'regression' as const } : {}),
-    newHead: true,
-    seed: derivedSeed(config.seed, 'model'),
-    members,
-  });
-  const loadSeconds = now() - t;
+  const batching = {
+    batchSize: recipe.batchSize,
+    seed: derivedSeed(config.seed, 'data'),
+    ...(recipe.groupByLength ? { bucketing: true } : {}),
+  };
+  const epoch = batchOrder(data.train, { ...batching, epoch: 0 });
+  const trainTokensPerEpoch = epoch.reduce((s, b) => s + padded(data.train, b), 0);
+  const stepBatches = spread(epoch, 17);
+  const evaluation = evalBatches(data.eval, recipe.evalBatchSize);
+  const evalTokens = evaluation.reduce((s, b) => s + padded(data.eval, b), 0);
+  const probeTokens = evalTokens + evalBatches(data.train, recipe.evalBatchSize).reduce((s, b) => s + padded(data.train, b), 0);
+  const evalTimed = spread(evaluation, 8);
+  const train = async (model: Model, indices: Int32Array) => {
+    const { indices: _, ...b } = collate(data.train, indices);
+    await model.trainStep(b);
+  };
+  const predict = async (model: Model, indices: Int32Array) => {
+    const { labels: _l, indices: _i, ...inputs } = collate(data.eval, indices);
+    await model.predictMembers(inputs, { output: 'logits' });
+  };
+  /** A fleet's start: load the model, its first training step (optimizer state, kernels) and first evaluation batch. */
+  const start = async () => {
+    let t = now();
+    const model = await Model.load(config.model.path, {
+      device,
+      dtype: config.dtype,
+      numLabels: data.numLabels,
+      ...(data.task.isRegression ? { problemType: 'regression' as const } : {}),
+      newHead: true,
+      seed: derivedSeed(config.seed, 'model'),
+      members,
+    });
+    const load = now() - t;
+    try {
+      await model.configureTraining({ lr: recipe.lr, weightDecay: recipe.weightDecay, maxGradNorm: recipe.maxGradNorm, totalSteps: 1000 });
+      t = now();
+      await train(model, stepBatches[0] as Int32Array);
+      const step = now() - t;
+      t = now();
+      await predict(model, evalTimed[0] as Int32Array);
+      return { model, load, step, predict: now() - t };
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+  };
+  const cold = await start();
+  const { model } = cold;
   try {
-    const batching = {
-      batchSize: recipe.batchSize,
-      seed: derivedSeed(config.seed, 'data'),
-      ...(recipe.groupByLength ? { bucketing: true } : {}),
-    };
-    const epoch = batchOrder(data.train, { ...batching, epoch: 0 });
-    const trainTokensPerEpoch = epoch.reduce((s, b) => s + padded(data.train, b), 0);
-    await model.configureTraining({ lr: recipe.lr, weightDecay: recipe.weightDecay, maxGradNorm: recipe.maxGradNorm, totalSteps: 1000 });
-    const stepBatches = spread(epoch, 17);
-    const train = async (indices: Int32Array) => {
-      const { indices: _, ...b } = collate(data.train, indices);
-      await model.trainStep(b);
-    };
-    // The first step allocates the optimizer state and warms kernels: every fleet pays it once (below).
-    t = now();
-    await train(stepBatches[0] as Int32Array);
-    const firstStep = now() - t;
     // Per-step rates, their median: one step slowed by another process on a shared machine does not
     // double the estimate.
-    const trainRates: number[] = [];
-    const trainStart = now();
-    for (const b of stepBatches.slice(1)) {
-      if (trainRates.length >= 3 && now() - trainStart > budget) break;
-      t = now();
-      await train(b);
-      trainRates.push((now() - t) / Math.max(1, padded(data.train, b)));
-    }
-    const evaluation = evalBatches(data.eval, recipe.evalBatchSize);
-    const evalTokens = evaluation.reduce((s, b) => s + padded(data.eval, b), 0);
-    const probeTokens = evalTokens + evalBatches(data.train, recipe.evalBatchSize).reduce((s, b) => s + padded(data.train, b), 0);
-    const predict = async (indices: Int32Array) => {
-      const { labels: _l, indices: _i, ...inputs } = collate(data.eval, indices);
-      await model.predictMembers(inputs, { output: 'logits' });
-    };
-    const evalTimed = spread(evaluation, 8);
-    t = now();
-    await predict(evalTimed[0] as Int32Array);
-    const firstPredict = now() - t;
-    const evalRates: number[] = [];
-    const evalStart = now();
-    for (const b of evalTimed) {
-      if (evalRates.length >= 2 && now() - evalStart > budget / 2) break;
-      t = now();
-      await predict(b);
-      evalRates.push((now() - t) / Math.max(1, padded(data.eval, b)));
-    }
+    const trainRates = await timedRates(
+      stepBatches.slice(1),
+      3,
+      budget,
+      (b) => train(model, b),
+      (b) => padded(data.train, b),
+    );
+    const evalRates = await timedRates(
+      evalTimed,
+      2,
+      budget / 2,
+      (b) => predict(model, b),
+      (b) => padded(data.eval, b),
+    );
     // The probe on random features of the model's width, on a slice of the training examples.
     const width = model.config.hiddenSize;
     const n = Math.min(data.train.size, 512);
@@ -154,16 +193,29 @@ export async function calibrate(
       1,
     );
     const probeSecondsPerExample = (now() - t) / n;
+    // The first model a process loads and steps also pays for the process (thread pools, the allocator's
+    // first blocks, kernels seen for the first time): once per worker, not per fleet. Where a fleet's start
+    // is cheap, a second start measures what every later fleet pays; the difference is paid once. (For a
+    // large model it is a small share of a start, which is then charged to every fleet: a slight overestimate.)
+    let fleetStart = cold;
+    if (cold.load + cold.step + cold.predict < budget / 4) {
+      model.dispose();
+      fleetStart = await start();
+      fleetStart.model.dispose();
+    }
+    const coldSeconds = cold.load + cold.step + cold.predict;
+    const processSeconds = Math.max(0, coldSeconds - (fleetStart.load + fleetStart.step + fleetStart.predict));
     return {
       device,
       members,
-      loadSeconds,
+      loadSeconds: fleetStart.load,
       dataSeconds,
+      processSeconds,
       trainSecondsPerToken: median(trainRates),
       evalSecondsPerToken: median(evalRates),
       warmupSeconds:
-        Math.max(0, firstStep - median(trainRates) * padded(data.train, stepBatches[0] as Int32Array)) +
-        Math.max(0, firstPredict - median(evalRates) * padded(data.eval, evalTimed[0] as Int32Array)),
+        Math.max(0, fleetStart.step - median(trainRates) * padded(data.train, stepBatches[0] as Int32Array)) +
+        Math.max(0, fleetStart.predict - median(evalRates) * padded(data.eval, evalTimed[0] as Int32Array)),
       probeSecondsPerExample,
       trainExamples: data.train.size,
       evalExamples: data.eval.size,

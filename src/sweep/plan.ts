@@ -146,8 +146,12 @@ export async function planSweep(input: unknown, options: PlanOptions): Promise<S
 
   const fleetsOf = (list: PlannedCell[]) =>
     planFleets(list, sizeOf).map((f) => ({ cells: f, seconds: fleetSeconds(f, calOf(f[0] as PlannedCell)) }));
+  // Once per model and task in a worker: its data, and what its first fleet in the process pays beyond the rest.
   const dataSeconds = (list: PlannedCell[]) =>
-    [...new Set(list.map((c) => calKey(c.config)))].reduce((s, k) => s + (calibrations.get(k)?.dataSeconds ?? 0), 0);
+    [...new Set(list.map((c) => calKey(c.config)))].reduce((s, k) => {
+      const cal = calibrations.get(k);
+      return s + (cal ? cal.dataSeconds + cal.processSeconds : 0);
+    }, 0);
   const fleets = fleetsOf(todo);
   const perCell = new Map<string, number>();
   for (const f of fleets) for (const c of f.cells) perCell.set(c.id, f.seconds);

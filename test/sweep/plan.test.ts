@@ -1,6 +1,6 @@
 /**
- * `sweep --plan`: the cells, their states and the fleets a run would form, and an estimate from a short
- * calibration that must be within a factor of 2 of the wall time of the same tiny sweep run for real.
+ * `sweep --plan`: the cells, their states and the fleets a run would form. Whether the estimate is within a
+ * factor of 2 of the real wall time is test/sweep/plan-estimate.test.ts: it needs the cores to itself.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ import { makeTinyModel, tinySpec } from '../helpers/sweep.js';
 const model = makeTinyModel();
 
 // Serial: a calibration timed while the other test trains would measure that test's load.
-test.serial('--plan lists the cells by group, the fleets, and estimates the tiny sweep within a factor of 2', async (t) => {
+test.serial('--plan lists the cells by group, the fleets, and nothing left to run after the run', async (t) => {
   const out = join(tempDir(), 'plan');
   const spec = { ...tinySpec(await model), fleet: 4 };
   const plan = await planSweep(spec, { out });
@@ -38,23 +38,8 @@ test.serial('--plan lists the cells by group, the fleets, and estimates the tiny
   t.true(plan.fleets.every((f) => f.cells.length === 4));
   t.true(plan.calibrations.length === 1 && plan.calibrations[0]?.members === 4);
 
-  // The estimate against the real run, up to 3 times from fresh folders: a tiny sweep takes 1-3 s, and other
-  // test files share the 2 cores, so a load that comes or goes between the calibration and the run can move
-  // the ratio by itself (CI once saw 2.2x). An estimator that is really off misses all three.
-  const ratios: string[] = [];
-  let within = false;
-  for (let attempt = 0; attempt < 3 && !within; attempt++) {
-    const dir = attempt === 0 ? out : join(tempDir(), `plan-${attempt}`);
-    const estimate = attempt === 0 ? plan.estimate.totalSeconds : (await planSweep(spec, { out: dir })).estimate.totalSeconds;
-    const started = process.hrtime.bigint();
-    await runSweep(spec, { out: dir });
-    const real = Number(process.hrtime.bigint() - started) / 1e9;
-    ratios.push(`estimate ${estimate.toFixed(2)} s, real ${real.toFixed(2)} s, ratio ${(estimate / real).toFixed(2)}`);
-    within = estimate > real / 2 && estimate < real * 2;
-  }
-  t.log(ratios.join('; '));
-  t.log(JSON.stringify({ ...plan.calibrations[0], fleets: plan.fleets.map((f) => f.seconds), setup: plan.estimate.setupSeconds }));
-  t.true(within, `no attempt within a factor of 2: ${ratios.join('; ')}`);
+  // The estimate against a real run is test/sweep/plan-estimate.test.ts, which npm test runs alone.
+  await runSweep(spec, { out });
 
   // After the run: every cell finished, nothing to run.
   const after = await planSweep(out, { out });
