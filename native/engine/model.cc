@@ -5,12 +5,33 @@
 #include <cstdio>
 #include <fstream>
 #include <mutex>
+#include <optional>
 
 #include "engine/device.h"
 #include "engine/errors.h"
 #include "engine/vocab_loss.h"
 
 namespace healbert {
+
+namespace {
+
+// The MLM head's inputs to vocab_loss.h (one member: states (N, H), decoder (V, H), bias (V), labels (N)).
+struct VocabLossInputs {
+  torch::Tensor states, decoder, bias, labels;
+};
+
+// For a solo model on the CPU, where the (N, V) logits were most of a pre-training step, the loss runs in
+// chunks over the vocabulary; fleets and CUDA take the logits path (nullopt).
+std::optional<VocabLossInputs> vocab_loss_inputs(const ModelConfig& config, const Weights& w, int64_t members,
+                                                 const torch::Device& device, const torch::Tensor& hidden,
+                                                 const torch::Tensor& mlm_labels, const ForwardContext& ctx) {
+  if (members != 1 || !device.is_cpu()) return std::nullopt;
+  auto [states, labels] = mlm_states(config, w, hidden, mlm_labels, ctx);
+  auto [decoder, bias] = mlm_decoder(config, w);
+  return VocabLossInputs{states.squeeze(0), decoder.squeeze(0), bias.squeeze(0), labels};
+}
+
+}  // namespace
 
 Model::Model(ModelConfig config, torch::Device device, torch::ScalarType compute, uint64_t seed, bool fused_attention,
              bool pack_padding, int64_t members)
@@ -250,13 +271,8 @@ torch::Tensor Model::batch_loss(const DeviceBatch& batch, bool is_mlm, const For
   const Weights& w = forward_weights();
   if (is_mlm) {
     auto hidden = encode(config_, w, batch, ctx);
-    if (members_ == 1 && device_.is_cpu()) {
-      // vocab_loss.h: the (N, V) logits never exist; on the CPU they were most of a pre-training step.
-      auto [states, labels] = mlm_states(config_, w, hidden, batch.mlm_labels, ctx);
-      auto [decoder, bias] = mlm_decoder(config_, w);
-      return chunked_vocab_cross_entropy(states.squeeze(0), decoder.squeeze(0), bias.squeeze(0), labels, ctx.compute)
-          .unsqueeze(0);
-    }
+    if (auto in = vocab_loss_inputs(config_, w, members_, device_, hidden, batch.mlm_labels, ctx))
+      return chunked_vocab_cross_entropy(in->states, in->decoder, in->bias, in->labels, ctx.compute).unsqueeze(0);
     auto [logits, labels] = mlm_logits(config_, w, hidden, batch.mlm_labels, ctx);
     return member_cross_entropy(logits, labels);
   }
@@ -272,15 +288,13 @@ MlmEvaluation Model::evaluate_mlm(const HostBatch& host) {
   const DeviceBatch batch = to_device(host, device_);
   const ForwardContext ctx = context(false);
   auto hidden = encode(config_, w, batch, ctx);
-  if (members_ == 1 && device_.is_cpu()) {
-    auto [states, labels] = mlm_states(config_, w, hidden, batch.mlm_labels, ctx);
-    auto [decoder, bias] = mlm_decoder(config_, w);
+  if (auto in = vocab_loss_inputs(config_, w, members_, device_, hidden, batch.mlm_labels, ctx)) {
     const auto [loss, correct] =
-        chunked_vocab_loss_and_correct(states.squeeze(0), decoder.squeeze(0), bias.squeeze(0), labels, ctx.compute);
+        chunked_vocab_loss_and_correct(in->states, in->decoder, in->bias, in->labels, ctx.compute);
     MlmEvaluation out;
     out.loss_sum.push_back(loss);
     out.correct.push_back(correct);
-    out.count = labels.numel();
+    out.count = in->labels.numel();
     return out;
   }
   auto [logits, labels] = mlm_logits(config_, w, hidden, batch.mlm_labels, ctx);

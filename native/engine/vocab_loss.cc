@@ -26,9 +26,15 @@ class ChunkedVocabCrossEntropy : public torch::autograd::Function<ChunkedVocabCr
     const auto rows_c = states.to(compute);
     const auto decoder_c = decoder.to(compute);
     const auto bias_c = bias.to(compute);
-    auto grad_states = torch::empty({n, states.size(1)}, rows_c.options());
-    auto grad_decoder = torch::zeros({vocab, decoder.size(1)}, decoder.options().dtype(torch::kFloat32));
-    auto grad_bias = torch::zeros({vocab}, bias.options().dtype(torch::kFloat32));
+    // Only the gradients that are wanted: a frozen word-embedding table (the tied decoder) or bias skips
+    // its (V, H) product per chunk.
+    const bool want_states = states.requires_grad();
+    const bool want_decoder = decoder.requires_grad();
+    const bool want_bias = bias.requires_grad();
+    torch::Tensor grad_states, grad_decoder, grad_bias;
+    if (want_states) grad_states = torch::empty({n, states.size(1)}, rows_c.options());
+    if (want_decoder) grad_decoder = torch::zeros({vocab, decoder.size(1)}, decoder.options().dtype(torch::kFloat32));
+    if (want_bias) grad_bias = torch::zeros({vocab}, bias.options().dtype(torch::kFloat32));
     auto loss = torch::zeros({}, states.options().dtype(torch::kFloat64));
     const int64_t step = chunk_rows(vocab);
     const double inv_n = 1.0 / static_cast<double>(std::max<int64_t>(n, 1));
@@ -42,10 +48,10 @@ class ChunkedVocabCrossEntropy : public torch::autograd::Function<ChunkedVocabCr
       p.sub_(lse).exp_();
       p.scatter_add_(1, target, torch::full({r1 - r0, 1}, -1.0F, p.options()));
       p.mul_(inv_n);  // d(mean loss) / d(logits), in float32 as autograd makes it
-      grad_bias += p.sum(0);
+      if (want_bias) grad_bias += p.sum(0);
       const auto d = p.to(compute);
-      grad_states.slice(0, r0, r1).copy_(torch::mm(d, decoder_c));
-      grad_decoder += torch::mm(d.t(), rows).to(torch::kFloat32);
+      if (want_states) grad_states.slice(0, r0, r1).copy_(torch::mm(d, decoder_c));
+      if (want_decoder) grad_decoder += torch::mm(d.t(), rows).to(torch::kFloat32);
     }
     ctx->save_for_backward({grad_states, grad_decoder, grad_bias});
     ctx->saved_data["states_dtype"] = static_cast<int64_t>(states.scalar_type());
@@ -59,6 +65,7 @@ class ChunkedVocabCrossEntropy : public torch::autograd::Function<ChunkedVocabCr
     const auto saved = ctx->get_saved_variables();
     const auto g = grad_outputs[0].to(torch::kFloat32);
     const auto as = [&](const torch::Tensor& t, const char* key) {
+      if (!t.defined()) return torch::Tensor();  // not wanted (forward)
       const auto dtype = static_cast<torch::ScalarType>(ctx->saved_data[key].toInt());
       return (t.to(torch::kFloat32) * g).to(dtype);
     };

@@ -80,3 +80,36 @@ for (const dtype of ['float32', 'bfloat16'] as const) {
     fleet.dispose();
   });
 }
+
+test('with the word embeddings (the tied decoder) and the MLM bias frozen, the chunked loss trains as the plain path and leaves them alone', async (t) => {
+  const solo = await Model.fromConfig(raw, { mlmHead: true, seed: 4 });
+  const fleet = await Model.fromConfig(raw, { mlmHead: true, seed: 4, members: 2 });
+  const frozen = new Set(['bert.embeddings.word_embeddings.weight', 'cls.predictions.bias']);
+  t.true(
+    [...frozen].every((name) => solo.parameters().some((p) => p.name === name)),
+    'both are parameters of the model',
+  );
+  const before = await Promise.all([...frozen].map((name) => solo.getParameter(name)));
+  for (const m of [solo, fleet])
+    await m.configureTraining({
+      lr: 1e-3,
+      warmupSteps: 0,
+      totalSteps: 3,
+      weightDecay: 0.01,
+      maxGradNorm: 1,
+      trainable: (p) => !frozen.has(p.name),
+    });
+  for (let step = 0; step < 3; step++) {
+    const [ra, rp] = [
+      await solo.trainStep(batch(20 + step), { dropout: false }),
+      await fleet.trainStep(batch(20 + step), { dropout: false }),
+    ];
+    t.true(Math.abs(ra.loss - rp.loss) < 1e-4 * rp.loss, `step ${step}: ${ra.loss} vs ${rp.loss}`);
+  }
+  for (const [i, name] of [...frozen].entries()) t.deepEqual(await solo.getParameter(name), before[i], `${name} did not move`);
+  const dense = 'bert.encoder.layer.0.attention.self.query.weight';
+  const [wa, wp] = [await solo.getParameter(dense), await fleet.getParameter(dense, { member: 1 })];
+  t.true(maxAbsDiff(wa, wp) < 1e-5, `${dense} after 3 steps: ${maxAbsDiff(wa, wp)}`);
+  solo.dispose();
+  fleet.dispose();
+});
