@@ -197,14 +197,14 @@ export async function calibrate(
     // first blocks, kernels seen for the first time): once per worker, not per fleet. Where a fleet's start
     // is cheap, a second start measures what every later fleet pays; the difference is paid once. (For a
     // large model it is a small share of a start, which is then charged to every fleet: a slight overestimate.)
+    const startSeconds = (s: typeof cold) => s.load + s.step + s.predict;
     let fleetStart = cold;
-    if (cold.load + cold.step + cold.predict < budget / 4) {
-      model.dispose();
+    if (startSeconds(cold) < budget / 4) {
+      model.dispose(); // before the second load (dispose is idempotent: `finally` below repeats it)
       fleetStart = await start();
       fleetStart.model.dispose();
     }
-    const coldSeconds = cold.load + cold.step + cold.predict;
-    const processSeconds = Math.max(0, coldSeconds - (fleetStart.load + fleetStart.step + fleetStart.predict));
+    const processSeconds = Math.max(0, startSeconds(cold) - startSeconds(fleetStart));
     return {
       device,
       members,

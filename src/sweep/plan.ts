@@ -147,7 +147,7 @@ export async function planSweep(input: unknown, options: PlanOptions): Promise<S
   const fleetsOf = (list: PlannedCell[]) =>
     planFleets(list, sizeOf).map((f) => ({ cells: f, seconds: fleetSeconds(f, calOf(f[0] as PlannedCell)) }));
   // Once per model and task in a worker: its data, and what its first fleet in the process pays beyond the rest.
-  const dataSeconds = (list: PlannedCell[]) =>
+  const oncePerWorkerSeconds = (list: PlannedCell[]) =>
     [...new Set(list.map((c) => calKey(c.config)))].reduce((s, k) => {
       const cal = calibrations.get(k);
       return s + (cal ? cal.dataSeconds + cal.processSeconds : 0);
@@ -155,7 +155,7 @@ export async function planSweep(input: unknown, options: PlanOptions): Promise<S
   const fleets = fleetsOf(todo);
   const perCell = new Map<string, number>();
   for (const f of fleets) for (const c of f.cells) perCell.set(c.id, f.seconds);
-  const totalSeconds = todo.length ? setupSeconds + fleets.reduce((s, f) => s + f.seconds, 0) + dataSeconds(todo) : 0;
+  const totalSeconds = todo.length ? setupSeconds + fleets.reduce((s, f) => s + f.seconds, 0) + oncePerWorkerSeconds(todo) : 0;
   const workers = Math.max(1, options.workers ?? 1);
 
   const groups = new Map<string, PlanGroup>();
@@ -170,7 +170,7 @@ export async function planSweep(input: unknown, options: PlanOptions): Promise<S
   const shards = options.shards
     ? Array.from({ length: options.shards }, (_, index) => {
         const mine = shardCells(cells, { index, count: options.shards as number }).filter((c) => state.get(c.id) !== 'finished');
-        const seconds = mine.length ? setupSeconds + fleetsOf(mine).reduce((s, f) => s + f.seconds, 0) + dataSeconds(mine) : 0;
+        const seconds = mine.length ? setupSeconds + fleetsOf(mine).reduce((s, f) => s + f.seconds, 0) + oncePerWorkerSeconds(mine) : 0;
         return { index, cells: mine.length, seconds };
       })
     : undefined;
