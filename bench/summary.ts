@@ -11,15 +11,20 @@ for (const file of readdirSync(dir)
   const where = `${r.deviceName ?? r.device}`;
   if (r.bench === 'train-step') {
     rows.push(
-      `| train step (b${r.shape.batch}, s${r.shape.seq}, ${r.dtype}) | ${r.implementation} | ${where} | ms/step | ${r.trainStepMs.toFixed(2)} |`,
+      `| train step (${r.family ?? 'bert'}, b${r.shape.batch}, s${r.shape.seq}, ${r.dtype}) | ${r.implementation} | ${where} | ms/step | ${r.trainStepMs.toFixed(2)} |`,
     );
     rows.push(
-      `| eval (b${r.shape.evalBatch}, s${r.shape.seq}, ${r.dtype}) | ${r.implementation} | ${where} | ms/batch | ${r.evalBatchMs.toFixed(2)} |`,
+      `| eval (${r.family ?? 'bert'}, b${r.shape.evalBatch}, s${r.shape.seq}, ${r.dtype}) | ${r.implementation} | ${where} | ms/batch | ${r.evalBatchMs.toFixed(2)} |`,
     );
   } else if (r.bench === 'sweep-cell') {
     rows.push(
       `| sweep cell (bert-base, SST-2 ${r.train} rows, 1 epoch) | ${r.implementation} | ${where} | cells/hour | ${r.cellsPerHour.toFixed(1)} (${r.secondsPerCell.toFixed(1)} s/cell) |`,
     );
+  } else if (r.bench === 'fleet') {
+    for (const run of r.runs)
+      rows.push(
+        `| fleet of ${run.fleet} (${run.cells} cells, SST-2 ${r.train} rows, ${r.epochs} epoch) | healbert | ${where} | cells/hour | ${run.cellsPerHour.toFixed(1)} (${(run.speedup ?? 0).toFixed(2)}x solo${r.sameScores ? '' : ', scores differ'}) |`,
+      );
   } else if (r.bench === 'corrupt') {
     for (const row of r.rows)
       rows.push(

@@ -35,6 +35,14 @@ const spec = {
   device,
   dtype: device.startsWith('cuda') ? 'bfloat16' : 'float32',
 };
+// The training subset as a TSV (GLUE SST-2 columns), so the peer fine-tunes on exactly the same rows (written
+// first: the peer needs it even when this run fails).
+const { examples } = await loadSplit('sst2', glue, 'train');
+const subset = subsetIndices(examples.length, train, 0);
+writeFileSync(
+  join(work, 'train-subset.tsv'),
+  `sentence\tlabel\n${Array.from(subset, (i: number) => `${examples[i]?.text}\t${examples[i]?.label}`).join('\n')}\n`,
+);
 const out = join(work, 'sweep');
 const started = process.hrtime.bigint();
 await runSweep(spec, { out });
@@ -48,13 +56,6 @@ const perCell = cells.map((c) => ({
   accuracy: c.scores.final?.accuracy,
 }));
 const mean = perCell.reduce((s, c) => s + (c.seconds ?? 0), 0) / perCell.length;
-// The training subset as a TSV (GLUE SST-2 columns), so the peer fine-tunes on exactly the same rows.
-const { examples } = await loadSplit('sst2', glue, 'train');
-const subset = subsetIndices(examples.length, train, 0);
-writeFileSync(
-  join(work, 'train-subset.tsv'),
-  `sentence\tlabel\n${Array.from(subset, (i: number) => `${examples[i]?.text}\t${examples[i]?.label}`).join('\n')}\n`,
-);
 const data = { train: { size: subset.length } };
 const result = {
   bench: 'sweep-cell',

@@ -1,8 +1,12 @@
 /**
- * healbert's training step and evaluation for bert-base shapes (random weights): one native call per step
+ * healbert's training step and evaluation for base-size shapes (random weights): one native call per step
  * (forward, backward, clipping, AdamW). Run next to the peer (bench/peer.py) in the same session:
  *
- *   node --import tsx bench/train-step.ts --device cuda --dtype bfloat16 [--batch 32 --seq 128 --steps 50]
+ *   node --import tsx bench/train-step.ts --device cuda --dtype bfloat16 [--family bert|roberta|distilbert]
+ *     [--batch 32 --seq 128 --steps 50]
+ *
+ * --family picks the configuration in test/fixtures/configs (bert-base-uncased, roberta-base,
+ * distilbert-base-uncased); the peer takes the same flag.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +22,14 @@ const seqLen = Number(flag('seq', '128'));
 const steps = Number(flag('steps', device.startsWith('cuda') ? '50' : '3'));
 const evalBatch = Number(flag('eval-batch', '256'));
 const evalRepeat = Number(flag('eval-steps', device.startsWith('cuda') ? '20' : '2'));
+const family = flag('family', 'bert');
+const CONFIGS: Record<string, string> = {
+  bert: 'bert-base-uncased',
+  roberta: 'roberta-base',
+  distilbert: 'distilbert-base-uncased',
+};
+const configName = CONFIGS[family];
+if (!configName) throw new Error(`--family must be one of ${Object.keys(CONFIGS).join(', ')}, got ${family}`);
 
 function randomBatch(b: number, t: number, seed: number): Batch {
   let s = seed;
@@ -35,7 +47,7 @@ function randomBatch(b: number, t: number, seed: number): Batch {
   };
 }
 
-const config = JSON.parse(readFileSync(join(packageRoot, 'test', 'fixtures', 'configs', 'bert-base-uncased.json'), 'utf8'));
+const config = JSON.parse(readFileSync(join(packageRoot, 'test', 'fixtures', 'configs', `${configName}.json`), 'utf8'));
 const model = await Model.fromConfig(config, { device, dtype, seed: 0 });
 await model.configureTraining({ lr: 2e-5, warmupSteps: 0, totalSteps: 10_000 });
 const train = randomBatch(batchSize, seqLen, 1);
@@ -47,7 +59,8 @@ const result = {
   implementation: 'healbert',
   ...provenance(device),
   dtype,
-  shape: { model: 'bert-base-uncased (random weights)', batch: batchSize, seq: seqLen, evalBatch },
+  family,
+  shape: { model: `${configName} (random weights)`, batch: batchSize, seq: seqLen, evalBatch },
   trainStepMs: step.medianMs,
   trainSamplesPerSecond: (batchSize * 1000) / step.medianMs,
   evalBatchMs: evalTime.medianMs,
@@ -56,4 +69,6 @@ const result = {
 };
 model.dispose();
 console.log(JSON.stringify(result, null, 2));
-console.error(`results: ${writeResult(`train-step-healbert-${device.replace(':', '')}-${dtype}`, result)}`);
+console.error(
+  `results: ${writeResult(`train-step-healbert-${family === 'bert' ? '' : `${family}-`}${device.replace(':', '')}-${dtype}`, result)}`,
+);

@@ -1,7 +1,8 @@
 /**
- * GPU lane (HEALBERT_TEST_GPU=1, run by scripts/gpu-check.sh): a bert-base-size model on CUDA against
- * transformers' outputs (generate_real_size.py, in HEALBERT_REAL_SIZE_DIR), in float32 and in bfloat16
- * mixed precision; CUDA training agrees with the CPU; corruption on CUDA keeps its invariants.
+ * GPU lane (HEALBERT_TEST_GPU=1, run by scripts/gpu-check.sh): base-size BERT, RoBERTa and DistilBERT models
+ * on CUDA against transformers' outputs (generate_real_size.py, in HEALBERT_REAL_SIZE_DIR/<family>), in
+ * float32 and in bfloat16 mixed precision; CUDA training agrees with the CPU; corruption on CUDA keeps its
+ * invariants.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +13,8 @@ import { fixtureBatch, fixturesDir, maxAbs, maxAbsDiff, modelFixture, readTensor
 import { gpuTest } from '../helpers/gpu.js';
 
 const realDir = process.env.HEALBERT_REAL_SIZE_DIR ?? '';
-const realTest = realDir && existsSync(join(realDir, 'expected.json')) ? gpuTest : test.skip;
+const FAMILIES = ['bert', 'roberta', 'distilbert'] as const;
+const realTest = (family: string) => (realDir && existsSync(join(realDir, family, 'expected.json')) ? gpuTest : test.skip);
 
 interface Expected {
   input_ids: number[][];
@@ -27,29 +29,30 @@ interface Expected {
  * so two implementations that round at different points differ by a few bf16 ulps after 12 layers. */
 const TOLERANCE = { float32: 1e-4, bfloat16: 0.08 };
 
-for (const dtype of ['float32', 'bfloat16'] as const) {
-  realTest(`bert-base size on CUDA, ${dtype}: logits and loss match transformers`, async (t) => {
-    const e = JSON.parse(readFileSync(join(realDir, 'expected.json'), 'utf8')) as Expected;
-    const [b, len] = [e.input_ids.length, (e.input_ids[0] as number[]).length];
-    const model = await Model.load(join(realDir, 'model'), { device: 'cuda', dtype });
-    const batch = {
-      batchSize: b,
-      seqLen: len,
-      inputIds: Int32Array.from(e.input_ids.flat()),
-      attentionMask: Uint8Array.from(e.attention_mask.flat()),
-      tokenTypeIds: Int32Array.from(e.token_type_ids.flat()),
-      labels: Int32Array.from(e.labels),
-    };
-    const diff = maxAbsDiff(await model.predict(batch), e[dtype].logits.flat());
-    const { loss } = await model.lossAndGradients(batch);
-    t.log(
-      `${dtype}: max |logit diff| ${diff.toExponential(2)} (scale ${maxAbs(e[dtype].logits.flat()).toFixed(3)}), loss ${loss} vs ${e[dtype].loss}`,
-    );
-    t.true(diff <= TOLERANCE[dtype], `logits differ by ${diff}`);
-    t.true(Math.abs(loss - e[dtype].loss) <= TOLERANCE[dtype] * 2, `loss ${loss} vs ${e[dtype].loss}`);
-    model.dispose();
-  });
-}
+for (const family of FAMILIES)
+  for (const dtype of ['float32', 'bfloat16'] as const) {
+    realTest(family)(`${family}-base size on CUDA, ${dtype}: logits and loss match transformers`, async (t) => {
+      const e = JSON.parse(readFileSync(join(realDir, family, 'expected.json'), 'utf8')) as Expected;
+      const [b, len] = [e.input_ids.length, (e.input_ids[0] as number[]).length];
+      const model = await Model.load(join(realDir, family, 'model'), { device: 'cuda', dtype });
+      const batch = {
+        batchSize: b,
+        seqLen: len,
+        inputIds: Int32Array.from(e.input_ids.flat()),
+        attentionMask: Uint8Array.from(e.attention_mask.flat()),
+        tokenTypeIds: Int32Array.from(e.token_type_ids.flat()),
+        labels: Int32Array.from(e.labels),
+      };
+      const diff = maxAbsDiff(await model.predict(batch), e[dtype].logits.flat());
+      const { loss } = await model.lossAndGradients(batch);
+      t.log(
+        `${family} ${dtype}: max |logit diff| ${diff.toExponential(2)} (scale ${maxAbs(e[dtype].logits.flat()).toFixed(3)}), loss ${loss} vs ${e[dtype].loss}`,
+      );
+      t.true(diff <= TOLERANCE[dtype], `logits differ by ${diff}`);
+      t.true(Math.abs(loss - e[dtype].loss) <= TOLERANCE[dtype] * 2, `loss ${loss} vs ${e[dtype].loss}`);
+      model.dispose();
+    });
+  }
 
 gpuTest('CUDA float32 training steps agree with the CPU', async (t) => {
   const { tensors } = readTensors(join(fixturesDir, 'parity', 'tiny-bert.transformers.safetensors'));
