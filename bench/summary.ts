@@ -28,7 +28,7 @@ for (const file of readdirSync(dir)
   } else if (r.bench === 'corrupt') {
     for (const row of r.rows)
       rows.push(
-        `| corrupt ${row.layers === '0' ? 'layer 0' : '12 layers'}: ${row.method} | ${r.implementation} | ${where} | ms (GB/s) | ${row.medianMs.toFixed(3)} (${row.effectiveGBps.toFixed(0)}) |`,
+        `| corrupt ${row.layers === 'all' ? '12 layers' : `layer ${row.layers}`}: ${row.method} | ${r.implementation} | ${where} | ms (GB/s) | ${row.medianMs.toFixed(3)} (${row.effectiveGBps.toFixed(0)}) |`,
       );
   }
 }

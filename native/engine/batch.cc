@@ -80,6 +80,21 @@ void validate_batch(const HostBatch& b, const ModelConfig& c, bool need_labels) 
   HB_CHECK(!need_labels || b.has_labels(), code::kArgument, "this call needs labels");
 }
 
+namespace {
+
+// The positions in [0, values.size()) where keep(value) holds, as an int64 tensor on `device`: (N).
+template <typename T, typename Keep>
+torch::Tensor positions_on(const std::vector<T>& values, Keep keep, const torch::Device& device) {
+  std::vector<int64_t> rows;
+  rows.reserve(values.size());
+  for (size_t i = 0; i < values.size(); ++i)
+    if (keep(values[i])) rows.push_back(static_cast<int64_t>(i));
+  auto host = torch::from_blob(rows.data(), {static_cast<int64_t>(rows.size())}, torch::kInt64);
+  return device.is_cpu() ? host.clone() : host.to(device);
+}
+
+}  // namespace
+
 DeviceBatch to_device(const HostBatch& b, const torch::Device& device) {
   DeviceBatch out;
   const std::vector<int64_t> shape{b.batch_size, b.seq_len};
@@ -90,6 +105,7 @@ DeviceBatch to_device(const HostBatch& b, const torch::Device& device) {
   if (any_padding) {
     auto mask = torch::from_blob(const_cast<uint8_t*>(b.attention_mask.data()), shape, torch::kUInt8);
     out.key_mask = mask.to(device, torch::kBool);
+    out.real_rows = positions_on(b.attention_mask, [](uint8_t v) { return v != 0; }, device);
   }
   if (!b.token_type_ids.empty()) {
     auto types = torch::from_blob(const_cast<int32_t*>(b.token_type_ids.data()), shape, torch::kInt32);
@@ -98,6 +114,7 @@ DeviceBatch to_device(const HostBatch& b, const torch::Device& device) {
   if (!b.mlm_labels.empty()) {
     auto labels = torch::from_blob(const_cast<int32_t*>(b.mlm_labels.data()), shape, torch::kInt32);
     out.mlm_labels = labels.to(device, torch::kInt64);
+    out.mlm_positions = positions_on(b.mlm_labels, [](int32_t v) { return v != -100; }, device);
   }
   if (!b.class_labels.empty()) {
     auto labels = torch::from_blob(const_cast<int32_t*>(b.class_labels.data()), {b.batch_size}, torch::kInt32);

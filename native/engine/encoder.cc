@@ -109,7 +109,7 @@ Packing packing_for(const DeviceBatch& b, const ForwardContext& ctx) {
   Packing p;
   if (!ctx.pack_padding || !b.key_mask.defined()) return p;
   auto flat = b.key_mask.reshape({-1});
-  p.rows = flat.nonzero().squeeze(1);  // (N)
+  p.rows = b.real_rows.defined() ? b.real_rows : flat.nonzero().squeeze(1);  // (N), counted on the host
   p.batch = b.key_mask.size(0);
   p.seq = b.key_mask.size(1);
   if (p.rows.size(0) == flat.size(0)) {
@@ -197,11 +197,12 @@ torch::Tensor encode(const ModelConfig& c, const Weights& w, const DeviceBatch& 
 }
 
 std::pair<torch::Tensor, torch::Tensor> mlm_states(const ModelConfig& c, const Weights& w, const torch::Tensor& hidden,
-                                                   const torch::Tensor& labels, const ForwardContext& ctx) {
+                                                   const DeviceBatch& batch, const ForwardContext& ctx) {
   HB_CHECK(w.mlm_bias.defined(), code::kArgument, "this model has no MLM head (load it with mlmHead: true)");
   // Only the labelled positions go through the head: the vocabulary projection dominates its cost.
-  auto flat_labels = labels.reshape({-1});
-  auto positions = flat_labels.ne(-100).nonzero().squeeze(1);  // (N)
+  auto flat_labels = batch.mlm_labels.reshape({-1});
+  // (N), counted on the host by to_device()
+  auto positions = batch.mlm_positions.defined() ? batch.mlm_positions : flat_labels.ne(-100).nonzero().squeeze(1);
   const int64_t k = hidden.size(0);
   auto states = hidden.reshape({-1, hidden.size(-1)})
                     .index_select(0, member_rows(positions, k, flat_labels.size(0)))
@@ -216,8 +217,8 @@ std::pair<torch::Tensor, torch::Tensor> mlm_decoder(const ModelConfig& c, const 
 }
 
 std::pair<torch::Tensor, torch::Tensor> mlm_logits(const ModelConfig& c, const Weights& w, const torch::Tensor& hidden,
-                                                   const torch::Tensor& labels, const ForwardContext& ctx) {
-  auto [h, target] = mlm_states(c, w, hidden, labels, ctx);
+                                                   const DeviceBatch& batch, const ForwardContext& ctx) {
+  auto [h, target] = mlm_states(c, w, hidden, batch, ctx);
   auto [decoder, bias] = mlm_decoder(c, w);
   return {linear(h, decoder, bias, ctx).to(torch::kFloat32), target};  // (K, N, V)
 }

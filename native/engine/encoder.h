@@ -49,19 +49,20 @@ ForwardResult forward(const ModelConfig& config, const Weights& w, const DeviceB
 // The encoder alone: (B, T) ids -> (K, B, T, H) final hidden states, float32.
 torch::Tensor encode(const ModelConfig& config, const Weights& w, const DeviceBatch& batch, const ForwardContext& ctx);
 
-// The MLM head up to its decoder, at the labelled positions: hidden (K, B, T, H), labels (B, T) with -100
-// where unlabelled -> the transformed states (K, N, H) for the N labelled positions, and their labels (N).
+// The MLM head up to its decoder, at the labelled positions: hidden (K, B, T, H), the batch's mlm_labels
+// (B, T) with -100 where unlabelled (and its mlm_positions) -> the transformed states (K, N, H) for the N
+// labelled positions, and their labels (N).
 std::pair<torch::Tensor, torch::Tensor> mlm_states(const ModelConfig& config, const Weights& w,
-                                                   const torch::Tensor& hidden, const torch::Tensor& labels,
+                                                   const torch::Tensor& hidden, const DeviceBatch& batch,
                                                    const ForwardContext& ctx);
 
 // The MLM decoder's weight (K, V, H) and bias (K, V): the word embeddings when tied.
 std::pair<torch::Tensor, torch::Tensor> mlm_decoder(const ModelConfig& config, const Weights& w);
 
-// MLM logits at the labelled positions: hidden (K, B, T, H), labels (B, T) with -100 where unlabelled
-// -> (K, N, V) for the N labelled positions, and their labels (N).
+// MLM logits at the labelled positions: hidden (K, B, T, H), the batch's mlm_labels (B, T) with -100 where
+// unlabelled -> (K, N, V) for the N labelled positions, and their labels (N).
 std::pair<torch::Tensor, torch::Tensor> mlm_logits(const ModelConfig& config, const Weights& w,
-                                                   const torch::Tensor& hidden, const torch::Tensor& labels,
+                                                   const torch::Tensor& hidden, const DeviceBatch& batch,
                                                    const ForwardContext& ctx);
 
 // Each member's cross-entropy per row: logits (K, N, C), labels (N) -> (K, N).

@@ -24,9 +24,9 @@ struct VocabLossInputs {
 // chunks over the vocabulary; fleets and CUDA take the logits path (nullopt).
 std::optional<VocabLossInputs> vocab_loss_inputs(const ModelConfig& config, const Weights& w, int64_t members,
                                                  const torch::Device& device, const torch::Tensor& hidden,
-                                                 const torch::Tensor& mlm_labels, const ForwardContext& ctx) {
+                                                 const DeviceBatch& batch, const ForwardContext& ctx) {
   if (members != 1 || !device.is_cpu()) return std::nullopt;
-  auto [states, labels] = mlm_states(config, w, hidden, mlm_labels, ctx);
+  auto [states, labels] = mlm_states(config, w, hidden, batch, ctx);
   auto [decoder, bias] = mlm_decoder(config, w);
   return VocabLossInputs{states.squeeze(0), decoder.squeeze(0), bias.squeeze(0), labels};
 }
@@ -271,9 +271,9 @@ torch::Tensor Model::batch_loss(const DeviceBatch& batch, bool is_mlm, const For
   const Weights& w = forward_weights();
   if (is_mlm) {
     auto hidden = encode(config_, w, batch, ctx);
-    if (auto in = vocab_loss_inputs(config_, w, members_, device_, hidden, batch.mlm_labels, ctx))
+    if (auto in = vocab_loss_inputs(config_, w, members_, device_, hidden, batch, ctx))
       return chunked_vocab_cross_entropy(in->states, in->decoder, in->bias, in->labels, ctx.compute).unsqueeze(0);
-    auto [logits, labels] = mlm_logits(config_, w, hidden, batch.mlm_labels, ctx);
+    auto [logits, labels] = mlm_logits(config_, w, hidden, batch, ctx);
     return member_cross_entropy(logits, labels);
   }
   auto result = forward(config_, w, batch, ctx);
@@ -288,7 +288,7 @@ MlmEvaluation Model::evaluate_mlm(const HostBatch& host) {
   const DeviceBatch batch = to_device(host, device_);
   const ForwardContext ctx = context(false);
   auto hidden = encode(config_, w, batch, ctx);
-  if (auto in = vocab_loss_inputs(config_, w, members_, device_, hidden, batch.mlm_labels, ctx)) {
+  if (auto in = vocab_loss_inputs(config_, w, members_, device_, hidden, batch, ctx)) {
     const auto [loss, correct] =
         chunked_vocab_loss_and_correct(in->states, in->decoder, in->bias, in->labels, ctx.compute);
     MlmEvaluation out;
@@ -297,7 +297,7 @@ MlmEvaluation Model::evaluate_mlm(const HostBatch& host) {
     out.count = in->labels.numel();
     return out;
   }
-  auto [logits, labels] = mlm_logits(config_, w, hidden, batch.mlm_labels, ctx);
+  auto [logits, labels] = mlm_logits(config_, w, hidden, batch, ctx);
   const int64_t k = logits.size(0);
   auto loss = member_token_losses(logits, labels).to(torch::kFloat64).sum(1);
   auto correct = logits.argmax(-1).eq(labels.unsqueeze(0)).sum(1);
@@ -403,7 +403,7 @@ torch::Tensor Model::predict(const HostBatch& host, PredictOutput output) {
     HB_CHECK(host.is_mlm(), code::kArgument,
              "predict with output 'mlm' needs a batch with mlmLabels (the positions to predict)");
     auto hidden = encode(config_, w, batch, context(false));
-    return mlm_logits(config_, w, hidden, batch.mlm_labels, context(false))
+    return mlm_logits(config_, w, hidden, batch, context(false))
         .first.to(torch::kCPU, torch::kFloat32)
         .contiguous();
   }

@@ -258,7 +258,9 @@ export async function runFleet(cells: PlannedCell[], ctx: Omit<CellContext, 'id'
         const train = await outputsMembers(loaded, data.train, config.recipe.evalBatchSize, 'cls');
         const test = await outputsMembers(loaded, data.eval, config.recipe.evalBatchSize, 'cls');
         const labels = data.train.labels as Int32Array | Float32Array;
-        return cells.map((_, member) => {
+        // The fit's own seconds, inside the probe's: the rest of the phase is the features' forward passes.
+        const fitStart = process.hrtime.bigint();
+        const fitted = cells.map((_, member) => {
           const predictions = linearProbe(
             { features: train.values[member] as Float32Array, labels, n: data.train.size, d: train.width },
             {
@@ -275,6 +277,8 @@ export async function runFleet(cells: PlannedCell[], ctx: Omit<CellContext, 'id'
             return Object.fromEntries(data.task.metrics.map((key) => [key, Number.NaN])) as MetricValues;
           return computeMetrics(data.task, predictions, data.eval.labels as Int32Array | Float32Array).values as MetricValues;
         });
+        timings.probeFit = (timings.probeFit ?? 0) + Number(process.hrtime.bigint() - fitStart) / 1e9;
+        return fitted;
       });
       probes.forEach((metrics, i) => {
         (results[i] as CellResult).scores.probe = metrics;

@@ -145,7 +145,8 @@ export interface CellResult {
   };
   /** Why the cell diverged (first non-finite loss) or failed (the error). */
   error?: { code: string; message: string; step?: number };
-  /** Seconds per phase; in a fleet, the fleet's (shared by its cells). */
+  /** Seconds per phase; in a fleet, the fleet's (shared by its cells). probeFit: the linear probe's fit alone, a part
+   * of probe (the rest of probe is the forward passes that make its features). */
   timings: Record<string, number>;
   /** The sha256 of every file the cell read (absolute path -> hex), recorded when the sweep started. */
   inputs?: Record<string, string>;

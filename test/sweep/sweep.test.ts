@@ -37,6 +37,8 @@ test('a tiny sweep runs end to end, writes results and an index, and a rerun ski
     t.is(r.primaryMetric, 'accuracy');
     t.is(r.scores.epochs.length, 2);
     t.true(typeof r.scores.probe?.accuracy === 'number');
+    // The probe's fit is timed on its own, as a part of the probe phase.
+    t.true((r.timings.probeFit as number) > 0 && (r.timings.probeFit as number) <= (r.timings.probe as number));
     t.true(typeof r.scores.final?.accuracy === 'number');
     if (r.config.corruption) {
       t.truthy(r.baselineId && all.find((b) => b.id === r.baselineId && b.config.corruption === null));
