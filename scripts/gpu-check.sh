@@ -83,7 +83,7 @@ step doctor 60 node bin/healbert.js doctor --size 2048
 source scripts/gpu-bench.sh
 bench_core
 step real-size-fixture 90 python3 test/fixtures/parity/generate_real_size.py --device "$device" --out "$work/real-size"
-step tests 180 env HEALBERT_TEST_GPU="$gpu_tests" HEALBERT_REAL_SIZE_DIR="$work/real-size" npx ava --timeout=3m test/gpu test/doctor.test.ts
+step tests 180 env HEALBERT_TEST_GPU="$gpu_tests" HEALBERT_REAL_SIZE_DIR="$work/real-size" node node_modules/ava/entrypoints/cli.mjs --timeout=3m test/gpu test/doctor.test.ts
 bench_families
 bench_sweeps
 bench_fp32

@@ -105,7 +105,8 @@ DeviceBatch to_device(const HostBatch& b, const torch::Device& device) {
   if (any_padding) {
     auto mask = torch::from_blob(const_cast<uint8_t*>(b.attention_mask.data()), shape, torch::kUInt8);
     out.key_mask = mask.to(device, torch::kBool);
-    out.real_rows = positions_on(b.attention_mask, [](uint8_t v) { return v != 0; }, device);
+    out.real_rows = positions_on(
+        b.attention_mask, [](uint8_t v) { return v != 0; }, device);
   }
   if (!b.token_type_ids.empty()) {
     auto types = torch::from_blob(const_cast<int32_t*>(b.token_type_ids.data()), shape, torch::kInt32);
@@ -114,7 +115,8 @@ DeviceBatch to_device(const HostBatch& b, const torch::Device& device) {
   if (!b.mlm_labels.empty()) {
     auto labels = torch::from_blob(const_cast<int32_t*>(b.mlm_labels.data()), shape, torch::kInt32);
     out.mlm_labels = labels.to(device, torch::kInt64);
-    out.mlm_positions = positions_on(b.mlm_labels, [](int32_t v) { return v != -100; }, device);
+    out.mlm_positions = positions_on(
+        b.mlm_labels, [](int32_t v) { return v != -100; }, device);
   }
   if (!b.class_labels.empty()) {
     auto labels = torch::from_blob(const_cast<int32_t*>(b.class_labels.data()), {b.batch_size}, torch::kInt32);

@@ -32,8 +32,8 @@ struct DeviceBatch {
   // Index lists made on the host, where the mask and labels are still host arrays, so that the forward pass
   // never waits for the device to count them (a nonzero() on CUDA is a host synchronisation, which stalls the
   // launch queue mid-step):
-  torch::Tensor real_rows;     // (N) int64, the positions in B * T whose mask is 1; defined with key_mask
-  torch::Tensor mlm_positions; // (M) int64, the positions in B * T that mlm_labels labels; defined with it
+  torch::Tensor real_rows;      // (N) int64, the positions in B * T whose mask is 1; defined with key_mask
+  torch::Tensor mlm_positions;  // (M) int64, the positions in B * T that mlm_labels labels; defined with it
 };
 
 // Checks the batch against the model (shapes, id ranges, label ranges) and throws ERR_SHAPE /

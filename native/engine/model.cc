@@ -403,9 +403,7 @@ torch::Tensor Model::predict(const HostBatch& host, PredictOutput output) {
     HB_CHECK(host.is_mlm(), code::kArgument,
              "predict with output 'mlm' needs a batch with mlmLabels (the positions to predict)");
     auto hidden = encode(config_, w, batch, context(false));
-    return mlm_logits(config_, w, hidden, batch, context(false))
-        .first.to(torch::kCPU, torch::kFloat32)
-        .contiguous();
+    return mlm_logits(config_, w, hidden, batch, context(false)).first.to(torch::kCPU, torch::kFloat32).contiguous();
   }
   auto result = forward(config_, w, batch, context(false));
   auto chosen = output == PredictOutput::kLogits ? result.logits : result.cls;
