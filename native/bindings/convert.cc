@@ -65,15 +65,72 @@ bool bool_field(const Napi::Object& obj, const char* key, bool fallback) {
   return v.As<Napi::Boolean>().Value();
 }
 
+namespace {
+
+const std::initializer_list<std::pair<const char*, Activation>> kActivations = {{"gelu", Activation::kGeluErf},
+                                                                                {"gelu_tanh", Activation::kGeluTanh},
+                                                                                {"relu", Activation::kRelu},
+                                                                                {"silu", Activation::kSilu},
+                                                                                {"tanh", Activation::kTanh}};
+
+const std::initializer_list<std::pair<const char*, ParamKind>> kKinds = {
+    {"linear.weight", ParamKind::kLinearWeight},
+    {"bias", ParamKind::kBias},
+    {"layernorm.weight", ParamKind::kLayerNormWeight},
+    {"layernorm.bias", ParamKind::kLayerNormBias},
+    {"embedding", ParamKind::kEmbedding}};
+
+std::vector<int64_t> int_list(const Napi::Object& obj, const char* key) {
+  Napi::Value v = obj.Get(key);
+  if (v.IsUndefined()) return {};
+  if (!v.IsArray()) bad(obj.Env(), std::string(key) + " must be an array of integers");
+  auto array = v.As<Napi::Array>();
+  std::vector<int64_t> out;
+  for (uint32_t i = 0; i < array.Length(); ++i) {
+    Napi::Value item = array.Get(i);
+    if (!item.IsNumber()) bad(obj.Env(), std::string(key) + " must be an array of integers");
+    out.push_back(item.As<Napi::Number>().Int64Value());
+  }
+  return out;
+}
+
+ParamSpec to_param_spec(const Napi::Value& value, int64_t num_layers) {
+  Napi::Env env = value.Env();
+  if (!value.IsObject()) bad(env, "config.params entries must be objects");
+  const auto obj = value.As<Napi::Object>();
+  ParamSpec p;
+  p.name = string_field(obj, "name");
+  p.shape = int_list(obj, "shape");
+  p.kind = enum_field<ParamKind>(obj, "kind", kKinds);
+  const std::string role = string_field(obj, "role");
+  const auto parsed = role_from_name(role);
+  if (!parsed) bad(env, p.name + ": unknown role '" + role + "'");
+  p.role = *parsed;
+  p.layer = int_field(obj, "layer");
+  p.layers = int_list(obj, "layers");
+  p.component = string_field(obj, "component");
+  p.is_head = bool_field(obj, "isHead", false);
+  p.padding_idx = obj.Get("paddingIdx").IsUndefined() ? -1 : int_field(obj, "paddingIdx");
+  if (p.shape.empty() || p.shape.size() > 2) bad(env, p.name + ": a parameter has 1 or 2 dimensions");
+  for (int64_t d : p.shape)
+    if (d < 1) bad(env, p.name + ": shape sizes must be positive");
+  if (is_layer_role(p.role) == p.layers.empty()) bad(env, p.name + ": layer roles, and only they, list their layers");
+  for (int64_t l : p.layers)
+    if (l < 0 || l >= num_layers) bad(env, p.name + ": layer " + std::to_string(l) + " does not exist");
+  return p;
+}
+
+}  // namespace
+
 ModelConfig to_model_config(const Napi::Value& value) {
   Napi::Env env = value.Env();
   if (!value.IsObject()) bad(env, "config must be an object");
   const auto obj = value.As<Napi::Object>();
   ModelConfig c;
-  c.arch = enum_field<Arch>(obj, "arch",
-                            {{"bert", Arch::kBert}, {"roberta", Arch::kRoberta}, {"distilbert", Arch::kDistilBert}});
+  c.family = string_field(obj, "arch");
   c.vocab_size = int_field(obj, "vocabSize");
   c.hidden_size = int_field(obj, "hiddenSize");
+  c.embedding_size = int_field(obj, "embeddingSize");
   c.num_layers = int_field(obj, "numLayers");
   c.num_heads = int_field(obj, "numHeads");
   c.intermediate_size = int_field(obj, "intermediateSize");
@@ -81,11 +138,7 @@ ModelConfig to_model_config(const Napi::Value& value) {
   c.type_vocab_size = int_field(obj, "typeVocabSize");
   c.pad_token_id = int_field(obj, "padTokenId");
   c.layer_norm_eps = number_field(obj, "layerNormEps");
-  c.activation = enum_field<Activation>(obj, "activation",
-                                        {{"gelu", Activation::kGeluErf},
-                                         {"gelu_tanh", Activation::kGeluTanh},
-                                         {"relu", Activation::kRelu},
-                                         {"silu", Activation::kSilu}});
+  c.activation = enum_field<Activation>(obj, "activation", kActivations);
   c.hidden_dropout = number_field(obj, "hiddenDropout");
   c.attention_dropout = number_field(obj, "attentionDropout");
   c.classifier_dropout = number_field(obj, "classifierDropout");
@@ -94,16 +147,27 @@ ModelConfig to_model_config(const Napi::Value& value) {
   c.head = enum_field<HeadKind>(obj, "head",
                                 {{"classification", HeadKind::kClassification}, {"regression", HeadKind::kRegression}});
   // Structural sanity, so a careless config cannot make the engine divide by zero or allocate nonsense.
-  if (c.vocab_size < 1 || c.hidden_size < 1 || c.num_layers < 0 || c.num_heads < 1 || c.intermediate_size < 1 ||
-      c.max_positions < 1 || c.type_vocab_size < 0 || c.num_labels < 1)
+  if (c.vocab_size < 1 || c.hidden_size < 1 || c.embedding_size < 1 || c.num_layers < 0 || c.num_heads < 1 ||
+      c.intermediate_size < 1 || c.max_positions < 1 || c.type_vocab_size < 0 || c.num_labels < 1)
     bad(env, "config sizes must be positive");
   if (c.hidden_size % c.num_heads != 0) bad(env, "config.hiddenSize must be divisible by config.numHeads");
   if (c.head == HeadKind::kRegression && c.num_labels != 1) bad(env, "a regression head has exactly one output");
-  if (c.arch == Arch::kDistilBert) c.type_vocab_size = 0;
   c.mlm_head = bool_field(obj, "mlmHead", false);
   c.mlm_tied = bool_field(obj, "mlmTied", true);
-  if (c.mlm_head && c.arch != Arch::kBert) bad(env, "an MLM head is available for BERT models only");
-  return c;
+  const auto structure = obj.Get("structure");
+  if (!structure.IsObject()) bad(env, "config.structure must be an object");
+  const auto s = structure.As<Napi::Object>();
+  c.positions = enum_field<PositionKind>(s, "positions",
+                                         {{"absolute", PositionKind::kAbsolute}, {"offset", PositionKind::kOffset}});
+  c.attention_output_dropout = bool_field(s, "attentionOutputDropout", true);
+  c.ffn_output_dropout = bool_field(s, "ffnOutputDropout", true);
+  c.head_dropout_before_dense = bool_field(s, "headDropoutBeforeDense", false);
+  c.head_activation = enum_field<Activation>(s, "headActivation", kActivations);
+  const auto params = obj.Get("params");
+  if (!params.IsArray()) bad(env, "config.params must be an array (the layout)");
+  const auto list = params.As<Napi::Array>();
+  for (uint32_t i = 0; i < list.Length(); ++i) c.params.push_back(to_param_spec(list.Get(i), c.num_layers));
+  return c;  // the engine checks the layout against the config (check_layout)
 }
 
 HostBatch to_host_batch(const Napi::Value& value) {
@@ -301,9 +365,14 @@ Napi::Array layout_to_js(Napi::Env env, const std::vector<ParamSpec>& layout) {
     for (size_t d = 0; d < s.shape.size(); ++d) shape[d] = Napi::Number::New(env, static_cast<double>(s.shape[d]));
     o.Set("shape", shape);
     o.Set("kind", param_kind_name(s.kind));
+    o.Set("role", role_name(s.role));
     o.Set("layer", static_cast<double>(s.layer));
+    Napi::Array layers = Napi::Array::New(env, s.layers.size());
+    for (size_t l = 0; l < s.layers.size(); ++l) layers[l] = Napi::Number::New(env, static_cast<double>(s.layers[l]));
+    o.Set("layers", layers);
     o.Set("component", s.component);
     o.Set("isHead", s.is_head);
+    if (s.padding_idx >= 0) o.Set("paddingIdx", static_cast<double>(s.padding_idx));
     out[i] = o;
   }
   return out;

@@ -440,11 +440,15 @@ Napi::Value CreateModel(const Napi::CallbackInfo& info) {
                    });
 }
 
-// parameterLayout(config): the parameters a model of this config has (names, shapes, kinds).
+// parameterLayout(config): the config's layout (config.params) as the engine reads it, after its checks
+// (check_layout): the engine's view of what the TypeScript layout built.
 Napi::Value ParameterLayout(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const ModelConfig config = to_model_config(info[0]);
-  return guarded(env, [&]() -> Napi::Value { return layout_to_js(env, parameter_layout(config)); });
+  return guarded(env, [&]() -> Napi::Value {
+    check_layout(config);
+    return layout_to_js(env, config.params);
+  });
 }
 
 }  // namespace

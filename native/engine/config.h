@@ -1,20 +1,27 @@
-// The architecture of a model, as the engine needs it. Built and validated by the TypeScript layer from a
-// Hugging Face config.json (src/model/config.ts); the engine trusts it (DESIGN.md: JS validates).
+// The architecture of a model, as the engine needs it: sizes, the few structural options in which the BERT
+// family differs, and the parameter layout. Built and validated by the TypeScript layer from a Hugging Face
+// config.json and the family's descriptor (src/model/families/); the engine trusts it (DESIGN.md: JS
+// validates). There is no switch on the family here: a family is data.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "engine/layout.h"
 
 namespace healbert {
 
-enum class Arch { kBert, kRoberta, kDistilBert };
-enum class Activation { kGeluErf, kGeluTanh, kRelu, kSilu };
+enum class Activation { kGeluErf, kGeluTanh, kRelu, kSilu, kTanh };
 enum class HeadKind { kClassification, kRegression };
+// How position ids count: from 0 (BERT), or from pad_token_id + 1 over the non-padding tokens (RoBERTa).
+enum class PositionKind { kAbsolute, kOffset };
 
 struct ModelConfig {
-  Arch arch = Arch::kBert;
+  std::string family;  // "bert", "roberta", "electra", ... (messages only)
   int64_t vocab_size = 0;
   int64_t hidden_size = 0;
+  int64_t embedding_size = 0;  // the embeddings' width; a projection maps it to hidden_size where they differ
   int64_t num_layers = 0;
   int64_t num_heads = 0;
   int64_t intermediate_size = 0;
@@ -25,8 +32,8 @@ struct ModelConfig {
   Activation activation = Activation::kGeluErf;
   double hidden_dropout = 0.1;      // embeddings, attention output, FFN output
   double attention_dropout = 0.1;   // attention probabilities
-  double classifier_dropout = 0.1;  // before the classifier (and inside RoBERTa's head)
-  double initializer_range = 0.02;  // N(0, r) for freshly initialised heads, as Hugging Face does
+  double classifier_dropout = 0.1;  // in the classification head
+  double initializer_range = 0.02;  // N(0, r) for freshly initialised weights, as Hugging Face does
   int64_t num_labels = 2;
   HeadKind head = HeadKind::kClassification;
   // BERT's masked-language-model head (cls.predictions.*), for pre-training and MLM healing. Present
@@ -37,12 +44,27 @@ struct ModelConfig {
   bool mlm_head = false;
   bool mlm_tied = true;
 
+  // The structure, where the families differ:
+  PositionKind positions = PositionKind::kAbsolute;
+  bool attention_output_dropout = true;  // dropout on the attention projection's output (DistilBERT: none)
+  bool ffn_output_dropout = true;        // dropout on the FFN's output (ALBERT: none)
+  // The classification head on the first token's state x: [dropout] -> dense -> activation -> dropout ->
+  // classifier. BERT and ALBERT (the pooler as the dense, tanh) and DistilBERT (relu) have no dropout before the
+  // dense; RoBERTa (tanh) and ELECTRA (gelu) have one.
+  bool head_dropout_before_dense = false;
+  Activation head_activation = Activation::kTanh;
+
+  // Every parameter, in the order of the model's tensors: its checkpoint name, shape, role in the forward
+  // pass and the layers that use it (layout.h).
+  std::vector<ParamSpec> params;
+
   int64_t head_dim() const { return hidden_size / num_heads; }
-  // RoBERTa numbers positions from pad_token_id + 1, so positions 0..pad are never used.
-  int64_t position_offset() const { return arch == Arch::kRoberta ? pad_token_id + 1 : 0; }
+  int64_t position_offset() const { return positions == PositionKind::kOffset ? pad_token_id + 1 : 0; }
   int64_t max_sequence_length() const { return max_positions - position_offset(); }
 };
 
-const char* arch_name(Arch arch);
+// Checks that the layout fits the config: every role the structure needs bound once (per layer for the layer
+// roles), none it does not, and every shape the config's. Throws ERR_ARGUMENT naming the tensor.
+void check_layout(const ModelConfig& config);
 
 }  // namespace healbert

@@ -8,36 +8,6 @@ namespace healbert {
 
 namespace {
 
-torch::Tensor* slot(Weights& w, const ParamSpec& spec) {
-  const bool weight = spec.kind == ParamKind::kLinearWeight || spec.kind == ParamKind::kLayerNormWeight ||
-                      spec.kind == ParamKind::kEmbedding;
-  const std::string& comp = spec.component;
-  if (spec.layer >= 0) {
-    LayerWeights& l = w.layers.at(spec.layer);
-    if (comp == "attention.query") return weight ? &l.q_w : &l.q_b;
-    if (comp == "attention.key") return weight ? &l.k_w : &l.k_b;
-    if (comp == "attention.value") return weight ? &l.v_w : &l.v_b;
-    if (comp == "attention.output") return weight ? &l.o_w : &l.o_b;
-    if (comp == "attention.layernorm") return weight ? &l.ln1_w : &l.ln1_b;
-    if (comp == "ffn.intermediate") return weight ? &l.i_w : &l.i_b;
-    if (comp == "ffn.output") return weight ? &l.out_w : &l.out_b;
-    if (comp == "ffn.layernorm") return weight ? &l.ln2_w : &l.ln2_b;
-  }
-  if (comp == "embeddings.word") return &w.word;
-  if (comp == "embeddings.position") return &w.position;
-  if (comp == "embeddings.token_type") return &w.token_type;
-  if (comp == "embeddings.layernorm") return weight ? &w.emb_ln_w : &w.emb_ln_b;
-  if (comp == "pooler") return weight ? &w.pool_w : &w.pool_b;
-  if (comp == "classifier.dense")
-    return weight ? &w.head_w : &w.head_b;  // RoBERTa's dense, DistilBERT's pre_classifier
-  if (comp == "classifier") return weight ? &w.cls_w : &w.cls_b;
-  if (comp == "mlm.transform") return weight ? &w.mlm_w : &w.mlm_b;
-  if (comp == "mlm.layernorm") return weight ? &w.mlm_ln_w : &w.mlm_ln_b;
-  if (comp == "mlm.bias") return &w.mlm_bias;
-  if (comp == "mlm.decoder") return weight ? &w.mlm_dec_w : &w.mlm_dec_b;
-  fail(code::kInternal, "no slot for parameter ", spec.name);
-}
-
 // (K, B, T, H) -> (K * B, NH, T, HD): the members' sequences side by side, member-major.
 torch::Tensor split_heads(const torch::Tensor& x, int64_t heads) {
   return x.view({x.size(0) * x.size(1), x.size(2), heads, x.size(3) / heads}).transpose(1, 2);
@@ -58,30 +28,37 @@ torch::Tensor lookup(const torch::Tensor& table, const torch::Tensor& ids, int64
   return torch::stack(rows);
 }
 
-// Position ids, (B, T). RoBERTa counts only non-padding tokens, starting after pad_token_id.
+// Position ids, (B, T): from 0, or (RoBERTa) counting only non-padding tokens, starting after pad_token_id.
 torch::Tensor position_ids(const ModelConfig& c, const torch::Tensor& input_ids) {
   const int64_t seq = input_ids.size(1);
-  if (c.arch == Arch::kRoberta) {
+  if (c.positions == PositionKind::kOffset) {
     auto not_pad = input_ids.ne(c.pad_token_id).to(torch::kInt64);
     return torch::cumsum(not_pad, 1) * not_pad + c.pad_token_id;
   }
   return torch::arange(seq, input_ids.options()).unsqueeze(0).expand_as(input_ids);
 }
 
-torch::Tensor embeddings(const ModelConfig& c, const Weights& w, const DeviceBatch& b, const ForwardContext& ctx) {
+// (B, T) ids -> (K, B, T, H): word (+ token type) + position, LayerNorm, dropout (all E wide), and the projection
+// from E to the hidden size H where the family has one (ELECTRA's embeddings_project, ALBERT's
+// embedding_hidden_mapping_in).
+torch::Tensor embeddings(const ModelConfig& c, const Weights& w, const std::array<int64_t, kRoleCount>& padding,
+                         const DeviceBatch& b, const ForwardContext& ctx) {
   // padding_idx: Hugging Face's word (and RoBERTa's position) embeddings never receive gradient at the pad row.
-  const int64_t word_pad = c.pad_token_id;
-  const int64_t pos_pad = c.arch == Arch::kRoberta ? c.pad_token_id : -1;
+  const auto pad = [&](Role r) { return padding[static_cast<size_t>(r)]; };
   // (word + token type) + position, in transformers' order: float addition is not associative, and in this
   // order bert-base's gradients equal transformers' bit for bit (measured; the other order differed by ~1e-7).
-  auto x = lookup(w.word, b.input_ids, word_pad);
-  if (w.token_type.defined()) {
+  auto x = lookup(w[Role::kWord], b.input_ids, pad(Role::kWord));
+  if (w[Role::kTokenType].defined()) {
     auto types = b.token_type_ids.defined() ? b.token_type_ids : torch::zeros_like(b.input_ids);
-    x = x + lookup(w.token_type, types, -1);
+    x = x + lookup(w[Role::kTokenType], types, -1);
   }
-  x = x + lookup(w.position, position_ids(c, b.input_ids), pos_pad);
-  x = layer_norm(x, w.emb_ln_w, w.emb_ln_b, c.layer_norm_eps);
-  return dropout(x, c.hidden_dropout, ctx);
+  x = x + lookup(w[Role::kPosition], position_ids(c, b.input_ids), pad(Role::kPosition));
+  x = layer_norm(x, w[Role::kEmbNormW], w[Role::kEmbNormB], c.layer_norm_eps);
+  x = dropout(x, c.hidden_dropout, ctx);
+  // The projection's output stays in the compute dtype, as autocast leaves a Linear's: the first residual sum
+  // then rounds as transformers' does.
+  if (w[Role::kEmbProjW].defined()) x = linear(x, w[Role::kEmbProjW], w[Role::kEmbProjB], ctx);
+  return x;
 }
 
 // Padding packed away: the batch's real tokens, as rows of the flattened (B * T) layout. The per-token
@@ -132,48 +109,40 @@ torch::Tensor unpack(const torch::Tensor& x, const Packing& p) {
       .view({x.size(0), p.batch, p.seq, x.size(-1)});
 }
 
-// (K, B, T, H) -> (K, B, T, H), or packed (K, N, H) -> (K, N, H): one post-LayerNorm transformer layer.
-torch::Tensor encoder_layer(const ModelConfig& c, const LayerWeights& l, const torch::Tensor& x,
-                            const torch::Tensor& key_mask, const Packing& packing, const ForwardContext& ctx) {
+// (K, B, T, H) -> (K, B, T, H), or packed (K, N, H) -> (K, N, H): one post-LayerNorm transformer layer, its
+// tensors by role (l).
+torch::Tensor encoder_layer(const ModelConfig& c, const std::array<torch::Tensor, kRoleCount>& l,
+                            const torch::Tensor& x, const torch::Tensor& key_mask, const Packing& packing,
+                            const ForwardContext& ctx) {
+  const auto at = [&](Role r) -> const torch::Tensor& { return l[static_cast<size_t>(r)]; };
   const auto heads = [&](const torch::Tensor& y) {  // -> (K * B, NH, T, HD)
     return split_heads(packing.active() ? unpack(y, packing) : y, c.num_heads);
   };
   const auto drop = [&](const torch::Tensor& y, double p) {  // packing.rows undefined: not packed
     return dropout(y, p, ctx, packing.rows, packing.batch * packing.seq);
   };
-  auto q = heads(linear(x, l.q_w, l.q_b, ctx));
-  auto k = heads(linear(x, l.k_w, l.k_b, ctx));
-  auto v = heads(linear(x, l.v_w, l.v_b, ctx));
+  auto q = heads(linear(x, at(Role::kQueryW), at(Role::kQueryB), ctx));
+  auto k = heads(linear(x, at(Role::kKeyW), at(Role::kKeyB), ctx));
+  auto v = heads(linear(x, at(Role::kValueW), at(Role::kValueB), ctx));
   auto context = merge_heads(attention(q, k, v, key_mask, c.attention_dropout, ctx), ctx.members);
   if (packing.active()) context = pack(context, packing);
-  auto attended = linear(context, l.o_w, l.o_b, ctx);
-  // DistilBERT has no dropout on the attention output; BERT and RoBERTa do.
-  if (c.arch != Arch::kDistilBert) attended = drop(attended, c.hidden_dropout);
-  auto h = layer_norm(attended + x, l.ln1_w, l.ln1_b, c.layer_norm_eps);
-  auto inner = activate(linear(h, l.i_w, l.i_b, ctx), c.activation);
-  auto out = drop(linear(inner, l.out_w, l.out_b, ctx), c.hidden_dropout);
-  return layer_norm(out + h, l.ln2_w, l.ln2_b, c.layer_norm_eps);
+  auto attended = linear(context, at(Role::kAttnOutW), at(Role::kAttnOutB), ctx);
+  if (c.attention_output_dropout) attended = drop(attended, c.hidden_dropout);
+  auto h = layer_norm(attended + x, at(Role::kAttnNormW), at(Role::kAttnNormB), c.layer_norm_eps);
+  auto inner = activate(linear(h, at(Role::kFfnInW), at(Role::kFfnInB), ctx), c.activation);
+  auto out = linear(inner, at(Role::kFfnOutW), at(Role::kFfnOutB), ctx);
+  if (c.ffn_output_dropout) out = drop(out, c.hidden_dropout);
+  return layer_norm(out + h, at(Role::kFfnNormW), at(Role::kFfnNormB), c.layer_norm_eps);
 }
 
-// (K, B, H) first-token states -> (K, B, num_labels)
+// (K, B, H) first-token states -> (K, B, num_labels): [dropout] -> dense -> activation -> dropout -> classifier
+// (config.h: BERT's and ALBERT's dense is their pooler).
 torch::Tensor classification_head(const ModelConfig& c, const Weights& w, const torch::Tensor& first,
                                   const ForwardContext& ctx) {
   const double p = c.classifier_dropout;
-  switch (c.arch) {
-    case Arch::kBert: {
-      auto pooled = torch::tanh(linear(first, w.pool_w, w.pool_b, ctx));
-      return linear(dropout(pooled, p, ctx), w.cls_w, w.cls_b, ctx);
-    }
-    case Arch::kRoberta: {
-      auto h = torch::tanh(linear(dropout(first, p, ctx), w.head_w, w.head_b, ctx));
-      return linear(dropout(h, p, ctx), w.cls_w, w.cls_b, ctx);
-    }
-    case Arch::kDistilBert: {
-      auto h = torch::relu(linear(first, w.head_w, w.head_b, ctx));
-      return linear(dropout(h, p, ctx), w.cls_w, w.cls_b, ctx);
-    }
-  }
-  fail(code::kInternal, "unknown architecture");
+  auto x = c.head_dropout_before_dense ? dropout(first, p, ctx) : first;
+  x = activate(linear(x, w[Role::kHeadDenseW], w[Role::kHeadDenseB], ctx), c.head_activation);
+  return linear(dropout(x, p, ctx), w[Role::kClassifierW], w[Role::kClassifierB], ctx);
 }
 
 }  // namespace
@@ -183,13 +152,24 @@ Weights bind_weights(const ModelConfig& config, const std::vector<ParamSpec>& la
   HB_CHECK(layout.size() == tensors.size(), code::kInternal, "layout and tensors differ in length");
   Weights w;
   w.layers.resize(config.num_layers);
-  for (size_t i = 0; i < layout.size(); ++i) *slot(w, layout[i]) = tensors[i];
-  w.tied_decoder = w.word;
+  for (size_t i = 0; i < layout.size(); ++i) {
+    const auto& spec = layout[i];
+    const auto role = static_cast<size_t>(spec.role);
+    if (!is_layer_role(spec.role)) {
+      w.global[role] = tensors[i];
+      continue;
+    }
+    for (int64_t layer : spec.layers) w.layers.at(static_cast<size_t>(layer))[role] = tensors[i];
+  }
+  w.tied_decoder = w[Role::kWord];
   return w;
 }
 
 torch::Tensor encode(const ModelConfig& c, const Weights& w, const DeviceBatch& b, const ForwardContext& ctx) {
-  auto x = embeddings(c, w, b, ctx);  // (K, B, T, H) float32
+  std::array<int64_t, kRoleCount> padding;
+  padding.fill(-1);
+  for (const auto& spec : c.params) padding[static_cast<size_t>(spec.role)] = spec.padding_idx;
+  auto x = embeddings(c, w, padding, b, ctx);  // (K, B, T, H) float32
   const Packing packing = packing_for(b, ctx);
   if (packing.active()) x = pack(x, packing);  // (K, N, H)
   for (const auto& layer : w.layers) x = encoder_layer(c, layer, x, b.key_mask, packing, ctx);
@@ -198,7 +178,7 @@ torch::Tensor encode(const ModelConfig& c, const Weights& w, const DeviceBatch& 
 
 std::pair<torch::Tensor, torch::Tensor> mlm_states(const ModelConfig& c, const Weights& w, const torch::Tensor& hidden,
                                                    const DeviceBatch& batch, const ForwardContext& ctx) {
-  HB_CHECK(w.mlm_bias.defined(), code::kArgument, "this model has no MLM head (load it with mlmHead: true)");
+  HB_CHECK(w[Role::kMlmBias].defined(), code::kArgument, "this model has no MLM head (load it with mlmHead: true)");
   // Only the labelled positions go through the head: the vocabulary projection dominates its cost.
   auto flat_labels = batch.mlm_labels.reshape({-1});
   // (N), counted on the host by to_device()
@@ -207,13 +187,15 @@ std::pair<torch::Tensor, torch::Tensor> mlm_states(const ModelConfig& c, const W
   auto states = hidden.reshape({-1, hidden.size(-1)})
                     .index_select(0, member_rows(positions, k, flat_labels.size(0)))
                     .view({k, -1, hidden.size(-1)});  // (K, N, H)
-  auto h = activate(linear(states, w.mlm_w, w.mlm_b, ctx), c.activation);
-  return {layer_norm(h, w.mlm_ln_w, w.mlm_ln_b, c.layer_norm_eps), flat_labels.index_select(0, positions)};
+  auto h = activate(linear(states, w[Role::kMlmDenseW], w[Role::kMlmDenseB], ctx), c.activation);
+  return {layer_norm(h, w[Role::kMlmNormW], w[Role::kMlmNormB], c.layer_norm_eps),
+          flat_labels.index_select(0, positions)};
 }
 
 std::pair<torch::Tensor, torch::Tensor> mlm_decoder(const ModelConfig& c, const Weights& w) {
   // The decoder is the word embedding matrix when tied, its own Linear when not: (K, V, H) and (K, V).
-  return c.mlm_tied ? std::pair{w.tied_decoder, w.mlm_bias} : std::pair{w.mlm_dec_w, w.mlm_dec_b};
+  return c.mlm_tied ? std::pair{w.tied_decoder, w[Role::kMlmBias]}
+                    : std::pair{w[Role::kMlmDecoderW], w[Role::kMlmDecoderB]};
 }
 
 std::pair<torch::Tensor, torch::Tensor> mlm_logits(const ModelConfig& c, const Weights& w, const torch::Tensor& hidden,

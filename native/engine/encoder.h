@@ -1,9 +1,11 @@
-// The forward pass of BERT, RoBERTa and DistilBERT with their sequence-classification heads, following
-// Hugging Face transformers' semantics (post-LayerNorm encoder; heads as in *ForSequenceClassification).
+// The forward pass of the BERT family with its sequence-classification heads, following Hugging Face
+// transformers' semantics (post-LayerNorm encoder; heads as in *ForSequenceClassification). One code path for
+// every family: the differences are the config's options and the layout's roles (config.h, layout.h).
 #pragma once
 
 #include <torch/torch.h>
 
+#include <array>
 #include <vector>
 
 #include "engine/batch.h"
@@ -13,25 +15,15 @@
 
 namespace healbert {
 
-struct LayerWeights {
-  torch::Tensor q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b;  // attention projections, (H, H) and (H)
-  torch::Tensor ln1_w, ln1_b;                            // after attention
-  torch::Tensor i_w, i_b;                                // (I, H), (I)
-  torch::Tensor out_w, out_b;                            // (H, I), (H)
-  torch::Tensor ln2_w, ln2_b;                            // after the FFN
-};
-
-// Handles onto the model's parameter tensors (shared storage: in-place updates show through).
+// Handles onto the model's parameter tensors (shared storage: in-place updates show through), by role: the
+// global roles once, the layer roles per encoder layer (layers of a shared group hold the same tensors).
+// Undefined where the model has no such tensor (no token types in DistilBERT, no projection in BERT).
 struct Weights {
-  torch::Tensor word, position, token_type;  // token_type undefined for DistilBERT
-  torch::Tensor emb_ln_w, emb_ln_b;
-  std::vector<LayerWeights> layers;
-  torch::Tensor pool_w, pool_b;                              // BERT's pooler
-  torch::Tensor head_w, head_b;                              // RoBERTa classifier.dense, DistilBERT pre_classifier
-  torch::Tensor cls_w, cls_b;                                // the final projection to num_labels
-  torch::Tensor mlm_w, mlm_b, mlm_ln_w, mlm_ln_b, mlm_bias;  // BERT's MLM head, when present
-  torch::Tensor mlm_dec_w, mlm_dec_b;                        // its own decoder, when untied
-  torch::Tensor tied_decoder;  // the tied decoder's weight: `word`, or its bf16 compute copy (model.h)
+  std::array<torch::Tensor, kRoleCount> global;
+  std::vector<std::array<torch::Tensor, kRoleCount>> layers;
+  torch::Tensor tied_decoder;  // the tied decoder's weight: the word embeddings, or their bf16 compute copy (model.h)
+
+  const torch::Tensor& operator[](Role role) const { return global[static_cast<size_t>(role)]; }
 };
 
 Weights bind_weights(const ModelConfig& config, const std::vector<ParamSpec>& layout,

@@ -1,31 +1,79 @@
-// Which parameters a model of a given config has: Hugging Face checkpoint names, shapes, and what each one
-// is (its kind, layer and component). The single source of truth for loading, saving, optimizer groups and
-// corruption targets; the TypeScript layer asks for it through the addon.
+// What each parameter of a model is: its Hugging Face checkpoint name, shape, kind, the role it plays in the
+// forward pass, and the encoder layers that use it. The TypeScript layer expands a family's descriptor into
+// this list (src/model/layout.ts) and hands it over with the config; loading, saving, optimizer groups,
+// corruption targets and the forward pass all read it.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
-
-#include "engine/config.h"
 
 namespace healbert {
 
 enum class ParamKind { kLinearWeight, kBias, kLayerNormWeight, kLayerNormBias, kEmbedding };
 
+// The place of a tensor in the forward pass. Layer roles (kQueryW ... kFfnNormB) are bound per encoder layer,
+// the others once. The names (role_name) are what the TypeScript layer sends.
+enum class Role : uint8_t {
+  kWord,
+  kPosition,
+  kTokenType,
+  kEmbNormW,
+  kEmbNormB,
+  kEmbProjW,
+  kEmbProjB,
+  kQueryW,
+  kQueryB,
+  kKeyW,
+  kKeyB,
+  kValueW,
+  kValueB,
+  kAttnOutW,
+  kAttnOutB,
+  kAttnNormW,
+  kAttnNormB,
+  kFfnInW,
+  kFfnInB,
+  kFfnOutW,
+  kFfnOutB,
+  kFfnNormW,
+  kFfnNormB,
+  kHeadDenseW,
+  kHeadDenseB,
+  kClassifierW,
+  kClassifierB,
+  kMlmDenseW,
+  kMlmDenseB,
+  kMlmNormW,
+  kMlmNormB,
+  kMlmBias,
+  kMlmDecoderW,
+  kMlmDecoderB,
+  kCount
+};
+constexpr size_t kRoleCount = static_cast<size_t>(Role::kCount);
+
 struct ParamSpec {
   std::string name;            // e.g. "bert.encoder.layer.3.attention.self.query.weight"
   std::vector<int64_t> shape;  // e.g. {768, 768} (out, in) for Linear weights, as PyTorch stores them
-  ParamKind kind;
-  int64_t layer;  // encoder layer index, -1 outside the encoder
+  ParamKind kind = ParamKind::kLinearWeight;
+  Role role = Role::kWord;
+  int64_t layer = -1;  // the first encoder layer that uses it, -1 outside the encoder
+  // Every encoder layer that uses it: {layer}, or several for a shared layer group (ALBERT); empty outside.
+  std::vector<int64_t> layers;
   std::string
       component;  // "attention.query", "ffn.output", "embeddings.word", "pooler", "classifier.dense", "classifier", ...
-  bool is_head;   // task-specific (pooler excluded): initialised fresh when missing from a checkpoint
+  bool is_head = false;      // task-specific (pooler excluded): initialised fresh when missing from a checkpoint
+  int64_t padding_idx = -1;  // embeddings: the row that is zero at initialisation and gets no gradient
 };
 
-std::vector<ParamSpec> parameter_layout(const ModelConfig& config);
-
 const char* param_kind_name(ParamKind kind);
+const char* role_name(Role role);
+// The role of a name role_name gives, or none.
+std::optional<Role> role_from_name(const std::string& name);
+bool is_layer_role(Role role);
 
 // No weight decay for biases and LayerNorm weights (Hugging Face Trainer's rule).
 inline bool excluded_from_weight_decay(ParamKind kind) {

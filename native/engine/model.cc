@@ -38,7 +38,7 @@ Model::Model(ModelConfig config, torch::Device device, torch::ScalarType compute
     : config_(config),
       members_(members),
       active_(static_cast<size_t>(std::max<int64_t>(members, 1)), true),
-      layout_(parameter_layout(config)),
+      layout_(config.params),
       device_(device),
       compute_(compute),
       dropout_generator_(make_device_generator(device, seed)),
@@ -46,6 +46,7 @@ Model::Model(ModelConfig config, torch::Device device, torch::ScalarType compute
       fused_attention_(fused_attention && has_fused_attention()),
       pack_padding_(pack_padding) {
   HB_CHECK(members >= 1, code::kArgument, "a model needs at least one member, got ", members);
+  check_layout(config_);
   initialise(seed);
   weights_ = bind_weights(config_, layout_, tensors_);
   make_compute_copies();
@@ -56,12 +57,12 @@ void Model::make_compute_copies() {
   // On the CPU only: on CUDA the casts are cheap next to the products, and that path keeps autocast's shape.
   if (compute_ != torch::kBFloat16 || !device_.is_cpu()) return;
   bool has_mlm_head = false;
-  for (const auto& spec : layout_) has_mlm_head = has_mlm_head || spec.component == "mlm.bias";
+  for (const auto& spec : layout_) has_mlm_head = has_mlm_head || spec.role == Role::kMlmBias;
   std::vector<torch::Tensor> bound = tensors_;
   torch::Tensor tied;
   for (size_t i = 0; i < layout_.size(); ++i) {
     const auto& spec = layout_[i];
-    const bool word_decoder = spec.component == "embeddings.word" && has_mlm_head && config_.mlm_tied;
+    const bool word_decoder = spec.role == Role::kWord && has_mlm_head && config_.mlm_tied;
     if (spec.kind != ParamKind::kLinearWeight && spec.kind != ParamKind::kBias && !word_decoder) continue;
     copies_[i] = torch::empty_like(tensors_[i], tensors_[i].options().dtype(compute_))
                      .set_requires_grad(tensors_[i].requires_grad());
@@ -119,8 +120,8 @@ void Model::set_member_active(int64_t member, bool active) {
 
 void Model::initialise(uint64_t seed) {
   // Hugging Face's _init_weights: N(0, initializer_range) for Linear and Embedding weights (padding rows
-  // zero), zero biases, LayerNorm 1 and 0. Drawn on the CPU so the same seed gives the same bytes on every
-  // device; the checkpoint then overwrites whatever it has.
+  // zero: the layout's padding_idx), zero biases, LayerNorm 1 and 0. Drawn on the CPU so the same seed gives the same
+  // bytes on every device; the checkpoint then overwrites whatever it has.
   torch::NoGradGuard no_grad;
   auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
   const double std = config_.initializer_range;
@@ -139,8 +140,7 @@ void Model::initialise(uint64_t seed) {
         t = torch::ones(spec.shape, torch::kFloat32);
         break;
     }
-    if (spec.component == "embeddings.word" && config_.pad_token_id < spec.shape[0]) t[config_.pad_token_id].zero_();
-    if (spec.component == "embeddings.position" && config_.arch == Arch::kRoberta) t[config_.pad_token_id].zero_();
+    if (spec.padding_idx >= 0 && spec.padding_idx < spec.shape[0]) t[spec.padding_idx].zero_();
     // Every member starts from the same values: (K, ...).
     auto stacked = spec.shape;
     stacked.insert(stacked.begin(), members_);

@@ -51,6 +51,8 @@ torch::Tensor activate(const torch::Tensor& x, Activation activation) {
       return torch::relu(x);
     case Activation::kSilu:
       return torch::silu(x);
+    case Activation::kTanh:
+      return torch::tanh(x);
   }
   fail(code::kInternal, "unknown activation");
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { HealbertError } from '../errors.js';
 import type { NativeParamSpec } from '../native/binding.js';
 import type { Architecture } from './config.js';
+import { family } from './families/index.js';
 import { readSafetensorsHeader, type TensorEntry, WEIGHT_DTYPES } from './safetensors.js';
 
 /**
@@ -70,31 +71,14 @@ export async function locateWeightFiles(dir: string): Promise<string[]> {
   throw new HealbertError('ERR_CHECKPOINT', `${dir}: no model.safetensors or model.safetensors.index.json`);
 }
 
-const BASE_PREFIX: Record<Architecture, string> = { bert: 'bert', roberta: 'roberta', distilbert: 'distilbert' };
-const BARE_ROOTS: Record<Architecture, string[]> = {
-  bert: ['embeddings.', 'encoder.', 'pooler.'],
-  roberta: ['embeddings.', 'encoder.', 'pooler.'],
-  distilbert: ['embeddings.', 'transformer.'],
-};
-
-/** Keys of pre-training heads and buffers that a classification model does not use. */
-const IGNORED = [
-  /^cls\./,
-  /^roberta\.pooler\./,
-  /^lm_head\./,
-  /^vocab_(transform|layer_norm|projector)\./,
-  /\.position_ids$/,
-  /\.token_type_ids$/,
-  /^qa_outputs\./,
-];
-
 /**
  * The engine's name for a checkpoint key: base models saved without their prefix ("encoder.layer.0...")
  * get it, and TensorFlow-era LayerNorm names (gamma/beta) become weight/bias, as transformers does.
  */
 export function canonicalName(key: string, arch: Architecture): string {
+  const f = family(arch);
   let name = key.replace(/LayerNorm\.gamma$/, 'LayerNorm.weight').replace(/LayerNorm\.beta$/, 'LayerNorm.bias');
-  if (BARE_ROOTS[arch].some((root) => name.startsWith(root))) name = `${BASE_PREFIX[arch]}.${name}`;
+  if (f.bareRoots.some((root) => name.startsWith(root))) name = `${f.prefix}.${name}`;
   return name;
 }
 
@@ -116,11 +100,18 @@ export interface LoadPlan {
   unexpected: string[];
   /** Head tensors in the checkpoint that were replaced by a fresh head (newHead, or a different label count allowed). */
   replacedHead: string[];
+  /** What the ignored tensors were, where the family says (e.g. an ELECTRA folder's generator head). */
+  notes: string[];
 }
 
 export interface PlanOptions {
   /** Discard the checkpoint's task head and initialise a fresh one (e.g. to fine-tune on another task). */
   newHead?: boolean;
+  /**
+   * The checkpoint key each parameter loads from, aligned with the layout (src/model/layout.ts:
+   * checkpointNames); default its own name. Several parameters may load one key (untied ALBERT layers).
+   */
+  sourceNames?: string[];
 }
 
 /** Matches checkpoint tensors to the engine's parameters; throws ERR_CHECKPOINT naming the first problem. */
@@ -130,21 +121,25 @@ export async function planLoad(
   layout: NativeParamSpec[],
   options: PlanOptions = {},
 ): Promise<LoadPlan> {
-  const indexOf = new Map(layout.map((p, i) => [p.name, i]));
+  const fam = family(arch);
+  const sources = options.sourceNames ?? layout.map((p) => p.name);
+  const indicesOf = new Map<string, number[]>();
+  sources.forEach((name, i) => indicesOf.set(name, [...(indicesOf.get(name) ?? []), i]));
   const found = new Map<string, { entry: TensorEntry; path: string }>();
-  const plan: LoadPlan = { files: [], initialised: [], ignored: [], unexpected: [], replacedHead: [] };
+  const plan: LoadPlan = { files: [], initialised: [], ignored: [], unexpected: [], replacedHead: [], notes: [] };
+  const noted = new Set<string>();
   for (const path of files) {
     const header = await readSafetensorsHeader(path);
     const entries: LoadEntry[] = [];
     for (const entry of header.tensors.values()) {
       const name = canonicalName(entry.name, arch);
-      const index = indexOf.get(name);
-      if (index === undefined) {
-        if (IGNORED.some((re) => re.test(entry.name))) plan.ignored.push(entry.name);
+      const indices = indicesOf.get(name);
+      if (indices === undefined) {
+        if (fam.ignored.some((re) => re.test(entry.name))) plan.ignored.push(entry.name);
         else plan.unexpected.push(entry.name);
+        for (const { pattern, note } of fam.notes ?? []) if (pattern.test(entry.name)) noted.add(note);
         continue;
       }
-      const spec = layout[index] as NativeParamSpec;
       if (found.has(name)) {
         throw new HealbertError(
           'ERR_CHECKPOINT',
@@ -152,6 +147,7 @@ export async function planLoad(
         );
       }
       found.set(name, { entry, path });
+      const spec = layout[indices[0] as number] as NativeParamSpec;
       if (spec.isHead && options.newHead) {
         plan.replacedHead.push(entry.name);
         continue;
@@ -169,19 +165,20 @@ export async function planLoad(
           `${path}: tensor "${entry.name}" has shape [${entry.shape.join(', ')}], but the config needs [${spec.shape.join(', ')}].${hint}`,
         );
       }
-      entries.push({ index, dtype, offset: entry.offset, nbytes: entry.nbytes });
+      for (const index of indices) entries.push({ index, dtype, offset: entry.offset, nbytes: entry.nbytes });
     }
     if (entries.length > 0) plan.files.push({ path, entries });
   }
-  for (const spec of layout) {
-    if (found.has(spec.name) && !(spec.isHead && options.newHead)) continue;
+  plan.notes = [...noted];
+  for (const [i, spec] of layout.entries()) {
+    if (found.has(sources[i] as string) && !(spec.isHead && options.newHead)) continue;
     if (spec.isHead || spec.component === 'pooler') {
       plan.initialised.push(spec.name);
       continue;
     }
     throw new HealbertError(
       'ERR_CHECKPOINT',
-      `${files.join(', ')}: tensor "${spec.name}" (shape [${spec.shape.join(', ')}]) is missing; is this a ${arch} checkpoint matching its config.json?`,
+      `${files.join(', ')}: tensor "${sources[i]}" (shape [${spec.shape.join(', ')}]) is missing; is this a ${arch} checkpoint matching its config.json?`,
     );
   }
   return plan;

@@ -3,9 +3,9 @@
  * layer and component, and how its checkpoint maps onto healbert's parameters.
  */
 import { join } from 'node:path';
-import { loadNative } from '../native/binding.js';
 import { locateWeightFiles, planLoad } from './checkpoint.js';
 import { type EngineConfig, engineConfig, readRawConfig } from './config.js';
+import { layoutOf } from './layout.js';
 import { readSafetensorsHeader } from './safetensors.js';
 
 export interface ModelSummary {
@@ -32,7 +32,7 @@ export async function inspectModel(dir: string): Promise<ModelSummary> {
   const files = await locateWeightFiles(dir);
   const raw = await readRawConfig(dir);
   const config = engineConfig(raw, join(dir, 'config.json'));
-  const layout = loadNative().parameterLayout(config);
+  const layout = layoutOf(config);
   const plan = await planLoad(files, config.arch, layout);
   const groups = new Map<string, { group: string; parameters: number; byComponent: Record<string, number> }>();
   for (const p of layout) {

@@ -23,6 +23,8 @@ import {
 import { checkBatch } from './batch-check.js';
 import { type LoadPlan, locateWeightFiles, planLoad } from './checkpoint.js';
 import { type EngineConfig, engineConfig, type HeadOptions, type RawConfig, readRawConfig } from './config.js';
+import { family } from './families/index.js';
+import { checkpointNames, layoutOf } from './layout.js';
 import { buildHeader, readSafetensorsHeader } from './safetensors.js';
 
 export type Device = string;
@@ -133,11 +135,6 @@ export interface SaveOptions {
   skip?: (p: ParameterInfo) => boolean;
 }
 
-const ARCHITECTURE_CLASS = {
-  bert: 'BertForSequenceClassification',
-  roberta: 'RobertaForSequenceClassification',
-  distilbert: 'DistilBertForSequenceClassification',
-};
 /** The parameters a Hugging Face class has no place for (see SaveOptions.skip). */
 function notInClass(architecture: string): ((p: ParameterInfo) => boolean) | undefined {
   if (architecture.endsWith('ForMaskedLM')) return (p) => p.component === 'pooler' || p.component.startsWith('classifier');
@@ -146,7 +143,7 @@ function notInClass(architecture: string): ((p: ParameterInfo) => boolean) | und
 }
 /** A native model for the config, with the load options' device, dtype, seed and implementation choices. */
 const createEngine = (config: EngineConfig, o: Omit<LoadOptions, 'newHead'>) =>
-  loadNative().createModel(config, o.device ?? 'cpu', o.dtype ?? 'float32', checkSeed(o.seed), {
+  loadNative().createModel({ ...config, params: layoutOf(config) }, o.device ?? 'cpu', o.dtype ?? 'float32', checkSeed(o.seed), {
     fusedAttention: o.fusedAttention ?? true,
     packPadding: o.packPadding ?? true,
     members: checkMembers(o.members),
@@ -199,9 +196,11 @@ export class Model {
     const files = await locateWeightFiles(dir);
     const raw = await readRawConfig(dir);
     const config = engineConfig(raw, join(dir, 'config.json'), options);
-    const native = loadNative();
-    const layout = native.parameterLayout(config);
-    const plan = await planLoad(files, config.arch, layout, options.newHead ? { newHead: true } : {});
+    const layout = layoutOf(config);
+    const plan = await planLoad(files, config.arch, layout, {
+      ...(options.newHead ? { newHead: true } : {}),
+      sourceNames: checkpointNames(config, layout),
+    });
     const engine = await createEngine(config, options);
     try {
       for (const file of plan.files) await engine.loadFromFile(file.path, file.entries);
@@ -396,7 +395,7 @@ export class Model {
       throw new HealbertError('ERR_IO', `${dir} holds a sharded checkpoint; save into an empty folder`);
     }
     await mkdir(dir, { recursive: true });
-    const skip = options.skip ?? notInClass(options.architecture ?? ARCHITECTURE_CLASS[this.config.arch]);
+    const skip = options.skip ?? notInClass(options.architecture ?? family(this.config.arch).classes.sequence);
     const saved = skip ? this.params.filter((p) => !skip(p)) : this.params;
     const header = buildHeader(saved.map((p) => ({ name: p.name, dtype: SAFETENSORS_DTYPE[dtype], shape: p.shape })));
     await replaceFile(join(dir, 'model.safetensors'), (temporary) =>
@@ -438,7 +437,7 @@ export class Model {
     const { num_labels: _, ...raw } = this.rawConfig;
     return {
       ...raw,
-      architectures: [architecture ?? ARCHITECTURE_CLASS[this.config.arch]],
+      architectures: [architecture ?? family(this.config.arch).classes.sequence],
       id2label,
       label2id: Object.fromEntries(Object.entries(id2label).map(([k, v]) => [v, Number(k)])),
       problem_type: this.config.head === 'regression' ? 'regression' : 'single_label_classification',

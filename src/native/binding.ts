@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { Batch } from '../batch.js';
 import { HealbertError } from '../errors.js';
 import type { EngineConfig } from '../model/config.js';
+import { layoutOf } from '../model/layout.js';
 import { defaultOpenMpWaitPolicy, resolveThreadCount } from './threads.js';
 
 export interface NativeRuntimeInfo {
@@ -62,11 +63,23 @@ export interface NativeParamSpec {
   name: string;
   shape: number[];
   kind: 'linear.weight' | 'bias' | 'layernorm.weight' | 'layernorm.bias' | 'embedding';
-  /** Encoder layer index, -1 outside the encoder. */
+  /** Its place in the forward pass (native/engine/layout.cc's role names), e.g. "layer.query.weight". */
+  role: string;
+  /** The first encoder layer that uses it, -1 outside the encoder. */
   layer: number;
+  /** Every encoder layer that uses it: [layer], or a shared group's layers (ALBERT); [] outside the encoder. */
+  layers: number[];
   component: string;
   isHead: boolean;
+  /** Embeddings: the row that is zero at initialisation and gets no gradient. */
+  paddingIdx?: number;
 }
+
+/**
+ * The config as the engine takes it: the model config and its layout. loadNative() fills in the layout
+ * (src/model/layout.ts: layoutOf) where a caller gives none.
+ */
+export type NativeModelConfig = EngineConfig & { params?: NativeParamSpec[] };
 
 /** The engine takes the library's Batch as it is. */
 export type NativeBatch = Batch;
@@ -199,13 +212,14 @@ export interface NativeBinding {
   /** Sides in [1, 8192], reps in [1, 50]. */
   matmulSpeed(device: string, m: number, k: number, n: number, reps: number): Promise<NativeMatmulSpeed>;
   createModel(
-    config: EngineConfig,
+    config: NativeModelConfig,
     device: string,
     dtype: 'float32' | 'bfloat16',
     seed: number,
     options?: { fusedAttention?: boolean; packPadding?: boolean; members?: number },
   ): Promise<NativeModel>;
-  parameterLayout(config: EngineConfig): NativeParamSpec[];
+  /** The layout as the engine reads it, after its checks against the config (ERR_ARGUMENT naming a tensor). */
+  parameterLayout(config: NativeModelConfig): NativeParamSpec[];
   /** Free and total bytes of a CUDA device (ERR_DEVICE elsewhere). */
   deviceMemory(device: string): { free: number; total: number };
   selfTest(kind: SelfTestKind, async?: false): string;
@@ -255,6 +269,14 @@ export function loadNative(): NativeBinding {
   }
   const mismatch = binding.torchMismatch();
   if (mismatch) throw new HealbertError('ERR_NATIVE_LOAD', `healbert's native addon cannot run here: ${mismatch}.`);
+  // The engine builds nothing from a family's name: every model config goes with its layout.
+  const withLayout = (config: NativeModelConfig) => (config.params ? config : { ...config, params: layoutOf(config) });
+  const { createModel, parameterLayout } = binding;
+  binding = {
+    ...binding,
+    createModel: (config, ...rest) => createModel(withLayout(config), ...rest),
+    parameterLayout: (config) => parameterLayout(withLayout(config)),
+  };
   const threads = resolveThreadCount();
   if (threads !== undefined) binding.setNumThreads(threads);
   cached = binding;

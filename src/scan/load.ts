@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { HealbertError } from '../errors.js';
 import { canonicalName, locateWeightFiles } from '../model/checkpoint.js';
 import { engineConfig, readRawConfig } from '../model/config.js';
+import { layoutOf } from '../model/layout.js';
 import { type ComputeDtype, Model } from '../model/model.js';
 import { readSafetensorsHeader } from '../model/safetensors.js';
-import { loadNative } from '../native/binding.js';
 import { taskOf } from './evaluate.js';
 import type { ScanEvaluation } from './types.js';
 
@@ -36,9 +36,7 @@ export async function checkpointHead(
   for (const file of await locateWeightFiles(dir)) {
     for (const t of (await readSafetensorsHeader(file)).tensors.values()) shapes.set(canonicalName(t.name, config.arch), t.shape);
   }
-  const head = loadNative()
-    .parameterLayout(config)
-    .filter((p) => p.isHead || p.component === 'pooler');
+  const head = layoutOf(config).filter((p) => p.isHead || p.component === 'pooler');
   if (!head.every((p) => shapes.has(p.name))) return { head: 'absent', outputs: null };
   const mismatch = head.find((p) => (shapes.get(p.name) as number[]).join() !== p.shape.join());
   if (mismatch) {

@@ -9,6 +9,7 @@
 import { join } from 'node:path';
 import { HealbertError } from '../errors.js';
 import { engineConfig, readRawConfig } from '../model/config.js';
+import { layoutOf } from '../model/layout.js';
 import { loadNative } from '../native/binding.js';
 import type { Recipe } from './types.js';
 
@@ -38,9 +39,7 @@ export function memberBytes(shape: FleetShape, recipe: Pick<Recipe, 'batchSize' 
 /** The sizes memberBytes() needs, from a model folder's config.json. */
 export async function fleetShape(modelPath: string): Promise<FleetShape> {
   const config = engineConfig(await readRawConfig(modelPath), join(modelPath, 'config.json'));
-  const parameters = loadNative()
-    .parameterLayout(config)
-    .reduce((sum, p) => sum + p.shape.reduce((a, b) => a * b, 1), 0);
+  const parameters = layoutOf(config).reduce((sum, p) => sum + p.shape.reduce((a, b) => a * b, 1), 0);
   return { parameters, hidden: config.hiddenSize, layers: config.numLayers, heads: config.numHeads };
 }
 

@@ -14,7 +14,8 @@ import { getTask, resolveSplit } from '../data/tasks.js';
 import type { DtypeChoice } from '../dtype/choose.js';
 import { HealbertError } from '../errors.js';
 import { engineConfig, readRawConfig } from '../model/config.js';
-import { loadNative } from '../native/binding.js';
+import { type FamilyName, family } from '../model/families/index.js';
+import { layoutOf } from '../model/layout.js';
 import type { ModelRef, ProbeRecipe, Protocol, Recipe, Recovery, SweepSpec, TaskRef } from './types.js';
 
 export const DEFAULT_RECIPE: Recipe = {
@@ -271,10 +272,10 @@ export function resolveSweepSpec(input: unknown, baseDir = process.cwd()): Resol
 /** The parameter list of a model folder, without loading its weights. */
 export async function modelParameters(
   path: string,
-): Promise<{ params: TargetParameter[]; numLayers: number; numHeads: number; arch: string }> {
+): Promise<{ params: TargetParameter[]; numLayers: number; numHeads: number; arch: FamilyName }> {
   const raw = await readRawConfig(path);
   const config = engineConfig(raw, join(path, 'config.json'));
-  return { params: loadNative().parameterLayout(config), numLayers: config.numLayers, numHeads: config.numHeads, arch: config.arch };
+  return { params: layoutOf(config), numLayers: config.numLayers, numHeads: config.numHeads, arch: config.arch };
 }
 
 /**
@@ -304,8 +305,11 @@ export async function checkSweepWorld(
   if (spec.recovery.mlmSteps > 0) {
     for (const [i, model] of spec.models.entries()) {
       const layout = await modelParameters(model.path);
-      if (layout.arch !== 'bert')
-        throw new HealbertError('ERR_CONFIG', `spec.recovery.mlmSteps: MLM healing needs BERT models; spec.models[${i}] is ${layout.arch}`);
+      if (!family(layout.arch).names.mlm)
+        throw new HealbertError(
+          'ERR_CONFIG',
+          `spec.recovery.mlmSteps: MLM healing needs a model with healbert's masked-LM head (BERT); spec.models[${i}] is ${layout.arch}${layout.arch === 'electra' ? ', and an ELECTRA discriminator has no masked-LM head' : ''}`,
+        );
     }
     if (!existsSync(spec.recovery.mlmCorpus as string))
       throw new HealbertError('ERR_CONFIG', `spec.recovery.mlmCorpus: ${spec.recovery.mlmCorpus} does not exist`);

@@ -1,0 +1,123 @@
+/**
+ * The parameter layout of a model: its family's descriptor (src/model/families) expanded for a config into
+ * every tensor's checkpoint name, shape, kind, role in the forward pass, and the encoder layers that use it.
+ * Pure: no addon. The engine takes this list with the config (native/engine/layout.h) and checks it.
+ */
+import type { NativeParamSpec } from '../native/binding.js';
+import type { EngineConfig } from './config.js';
+import { layerGroupOf } from './families/albert.js';
+import { family } from './families/index.js';
+import type { LayerNames } from './families/types.js';
+
+export type ParamKind = NativeParamSpec['kind'];
+
+/** The encoder layers of each tensor group: [[0], [1], ...], or ALBERT's shared groups ([[0..11]]). */
+export function layerGroups(c: EngineConfig): number[][] {
+  const groups = c.untied || !c.sharedLayerGroups ? c.numLayers : c.sharedLayerGroups;
+  const out: number[][] = Array.from({ length: groups }, () => []);
+  for (let i = 0; i < c.numLayers; i++) out[groups === c.numLayers ? i : layerGroupOf(i, c.numLayers, groups)]?.push(i);
+  return out;
+}
+
+const LAYER_PARTS: { key: keyof LayerNames; role: string; component: string; norm: boolean }[] = [
+  { key: 'query', role: 'query', component: 'attention.query', norm: false },
+  { key: 'key', role: 'key', component: 'attention.key', norm: false },
+  { key: 'value', role: 'value', component: 'attention.value', norm: false },
+  { key: 'attentionOutput', role: 'attention_output', component: 'attention.output', norm: false },
+  { key: 'attentionNorm', role: 'attention_norm', component: 'attention.layernorm', norm: true },
+  { key: 'ffnIn', role: 'ffn_in', component: 'ffn.intermediate', norm: false },
+  { key: 'ffnOut', role: 'ffn_out', component: 'ffn.output', norm: false },
+  { key: 'ffnNorm', role: 'ffn_norm', component: 'ffn.layernorm', norm: true },
+];
+
+export function layoutOf(c: EngineConfig): NativeParamSpec[] {
+  const f = family(c.arch);
+  const n = f.names;
+  const [h, e] = [c.hiddenSize, c.embeddingSize];
+  const out: NativeParamSpec[] = [];
+  const outside = { layer: -1, layers: [] as number[], isHead: false };
+  const embedding = (name: string, rows: number, role: string, component: string, paddingIdx?: number) =>
+    out.push({
+      name: `${name}.weight`,
+      shape: [rows, e],
+      kind: 'embedding',
+      role,
+      component,
+      ...outside,
+      ...(paddingIdx === undefined ? {} : { paddingIdx }),
+    });
+  // A Linear (weight (out, in) and bias) or a LayerNorm (weight and bias (size)), as two entries.
+  const pair = (name: string, shape: number[], norm: boolean, role: string, component: string, where = outside) => {
+    out.push({
+      name: `${name}.weight`,
+      shape,
+      kind: norm ? 'layernorm.weight' : 'linear.weight',
+      role: `${role}.weight`,
+      component,
+      ...where,
+    });
+    out.push({
+      name: `${name}.bias`,
+      shape: [shape[0] as number],
+      kind: norm ? 'layernorm.bias' : 'bias',
+      role: `${role}.bias`,
+      component,
+      ...where,
+    });
+  };
+
+  embedding(n.word, c.vocabSize, 'embeddings.word', 'embeddings.word', c.padTokenId < c.vocabSize ? c.padTokenId : undefined);
+  const offset = c.structure.positions === 'offset';
+  embedding(n.position, c.maxPositions, 'embeddings.position', 'embeddings.position', offset ? c.padTokenId : undefined);
+  if (n.tokenType && c.typeVocabSize > 0) embedding(n.tokenType, c.typeVocabSize, 'embeddings.token_type', 'embeddings.token_type');
+  pair(n.embeddingsNorm, [e], true, 'embeddings.norm', 'embeddings.layernorm');
+  if (n.projection && (f.alwaysProjects || e !== h)) pair(n.projection, [h, e], false, 'embeddings.projection', 'embeddings.projection');
+
+  for (const [group, layers] of layerGroups(c).entries()) {
+    const where = { layer: layers[0] as number, layers, isHead: false };
+    for (const part of LAYER_PARTS) {
+      const name = n.layer[part.key].replace('{i}', String(group));
+      const shape = part.norm
+        ? [h]
+        : part.key === 'ffnIn'
+          ? [c.intermediateSize, h]
+          : part.key === 'ffnOut'
+            ? [h, c.intermediateSize]
+            : [h, h];
+      pair(name, shape, part.norm, `layer.${part.role}`, part.component, where);
+    }
+  }
+
+  const pooler = n.headDense.pooler;
+  pair(n.headDense.name, [h, h], false, 'head.dense', pooler ? 'pooler' : 'classifier.dense', { ...outside, isHead: !pooler });
+  pair(n.classifier, [c.numLabels, h], false, 'head.classifier', 'classifier', { ...outside, isHead: true });
+  if (c.mlmHead && n.mlm) {
+    // BertForMaskedLM's head; its decoder weight is the word embedding matrix when tied, so only its bias is
+    // a parameter of its own then.
+    const head = { ...outside, isHead: true };
+    pair(n.mlm.dense, [h, h], false, 'mlm.dense', 'mlm.transform', head);
+    pair(n.mlm.norm, [h], true, 'mlm.norm', 'mlm.layernorm', head);
+    out.push({ name: n.mlm.bias, shape: [c.vocabSize], kind: 'bias', role: 'mlm.bias', component: 'mlm.bias', ...head });
+    if (!c.mlmTied) pair(n.mlm.decoder, [c.vocabSize, h], false, 'mlm.decoder', 'mlm.decoder', head);
+  }
+  return out;
+}
+
+/**
+ * The checkpoint key each parameter loads from: its own name, except in a model untied from a checkpoint of
+ * shared layer groups (ALBERT with untied: true), where layer i's copy loads from the group layer i used.
+ */
+export function checkpointNames(c: EngineConfig, layout: NativeParamSpec[]): string[] {
+  if (!c.untied || !c.sharedLayerGroups) return layout.map((p) => p.name);
+  const n = family(c.arch).names.layer;
+  const templates = LAYER_PARTS.map((part) => n[part.key]);
+  return layout.map((p) => {
+    if (p.layer < 0) return p.name;
+    for (const t of templates) {
+      const own = t.replace('{i}', String(p.layer));
+      if (p.name.startsWith(`${own}.`))
+        return `${t.replace('{i}', String(layerGroupOf(p.layer, c.numLayers, c.sharedLayerGroups as number)))}${p.name.slice(own.length)}`;
+    }
+    return p.name;
+  });
+}
