@@ -165,6 +165,7 @@ export async function corrupt(model: Model, input: CorruptionSpec | unknown, opt
   const params = model.parameters();
   const { indices, layers, slices } = resolveTargets(spec.targets, params, model.config.numLayers, 'spec.targets', {
     numHeads: model.config.numHeads,
+    numNeurons: model.config.intermediateSize,
   });
   const sliced = slices.some((s) => s !== null);
   if (spec.method === 'revert' && !model.snapshots().includes(spec.snapshot as string)) {

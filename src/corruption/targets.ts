@@ -9,8 +9,12 @@ import type { LayerSelector, TargetSpec } from './spec.js';
 export interface TargetParameter {
   name: string;
   layer: number;
+  /** Every encoder layer that uses it (a shared ALBERT group: several); default [layer]. */
+  layers?: number[];
   component: string;
   kind: string;
+  /** Its role in the forward pass (src/model/layout.ts): where heads and neurons sit in it. */
+  role?: string;
   /** Needed for heads and neurons (slices are cut by shape). */
   shape?: number[];
 }
@@ -18,6 +22,8 @@ export interface TargetParameter {
 /** The model sizes that heads and neurons are checked against. */
 export interface TargetDims {
   numHeads: number;
+  /** FFN neurons per layer (the config's intermediate size); default: the FFN input weight's rows. */
+  numNeurons?: number;
 }
 
 /** Layer components by the names a spec may use. */
@@ -150,9 +156,43 @@ export interface ResolvedTargets {
   neurons: number[];
 }
 
-/** The components a head slices (its rows of query, key, value; its columns of the output projection). */
+/**
+ * Where heads and neurons sit, by role (src/model/layout.ts): in the rows (output features) or the columns
+ * (input features) of a tensor. A head owns rows h*d..(h+1)*d of query, key and value (weights and biases)
+ * and those columns of the attention output's weight; neuron i owns row i of the FFN input (weight and
+ * bias) and column i of the FFN output's weight. The output biases are every head's and every neuron's: no
+ * slice of them is anyone's, so they are left out.
+ */
+const HEAD_GEOMETRY: Record<string, 'rows' | 'columns'> = {
+  'layer.query.weight': 'rows',
+  'layer.query.bias': 'rows',
+  'layer.key.weight': 'rows',
+  'layer.key.bias': 'rows',
+  'layer.value.weight': 'rows',
+  'layer.value.bias': 'rows',
+  'layer.attention_output.weight': 'columns',
+};
+const NEURON_GEOMETRY: Record<string, 'rows' | 'columns'> = {
+  'layer.ffn_in.weight': 'rows',
+  'layer.ffn_in.bias': 'rows',
+  'layer.ffn_out.weight': 'columns',
+};
+/** The roles of the components layouts written before roles existed (tests' hand-made parameter lists). */
+const ROLE_OF_COMPONENT: Record<string, string> = {
+  'attention.query': 'layer.query',
+  'attention.key': 'layer.key',
+  'attention.value': 'layer.value',
+  'attention.output': 'layer.attention_output',
+  'ffn.intermediate': 'layer.ffn_in',
+  'ffn.output': 'layer.ffn_out',
+};
+function roleOf(p: TargetParameter): string {
+  if (p.role) return p.role;
+  const base = ROLE_OF_COMPONENT[p.component];
+  return base ? `${base}.${p.kind === 'linear.weight' ? 'weight' : 'bias'}` : '';
+}
+/** The components a head slices, and those a neuron slices. */
 const HEAD_COMPONENTS = new Set(['attention.query', 'attention.key', 'attention.value', 'attention.output']);
-/** The components a neuron slices (its row of the intermediate weight, its column of the output weight). */
 const NEURON_COMPONENTS = new Set(['ffn.intermediate', 'ffn.output']);
 
 const selectorList = (value: LayerSelector | LayerSelector[] | undefined) =>
@@ -170,36 +210,46 @@ function runsOf(sorted: number[]): [number, number][] {
 }
 
 /**
- * The slices of one parameter for heads or neurons, or null when neither cuts it (a layer norm, or a bias
- * every head shares: the attention output's and the FFN output's stay whole and are left out).
- * Weights are (out, in): a head owns rows h*d..(h+1)*d of query, key and value and those columns of the
- * output projection; neuron i owns row i of the intermediate weight and column i of the FFN output weight.
+ * The slices of one parameter for heads or neurons (HEAD_GEOMETRY, NEURON_GEOMETRY), or null when neither
+ * cuts it (a layer norm, or an output bias every head or neuron shares).
  */
 function slicesOf(p: TargetParameter, heads: number[], neurons: number[], numHeads: number): ParamSlice[] | null {
   const shape = p.shape;
   if (!shape) throw new HealbertError('ERR_INTERNAL', `${p.name}: heads and neurons need parameter shapes`);
-  const weight = p.kind === 'linear.weight';
   const [rows, cols] = [shape[0] as number, (shape[1] ?? 1) as number];
-  if (heads.length > 0 && HEAD_COMPONENTS.has(p.component)) {
-    const output = p.component === 'attention.output';
-    if (output && !weight) return null;
-    const d = (output ? cols : rows) / numHeads;
-    return heads.map((head) =>
-      output
-        ? { offset: head * d, length: d, stride: cols, count: rows, head }
-        : { offset: head * d * cols, length: d * cols, stride: 0, count: 1, head },
+  const role = roleOf(p);
+  const head = heads.length > 0 ? HEAD_GEOMETRY[role] : undefined;
+  if (head) {
+    const d = (head === 'columns' ? cols : rows) / numHeads;
+    return heads.map((h) =>
+      head === 'columns'
+        ? { offset: h * d, length: d, stride: cols, count: rows, head: h }
+        : { offset: h * d * cols, length: d * cols, stride: 0, count: 1, head: h },
     );
   }
-  if (neurons.length > 0 && NEURON_COMPONENTS.has(p.component)) {
-    const output = p.component === 'ffn.output';
-    if (output && !weight) return null;
+  const neuron = neurons.length > 0 ? NEURON_GEOMETRY[role] : undefined;
+  if (neuron) {
     return runsOf(neurons).map(([from, to]) =>
-      output
+      neuron === 'columns'
         ? { offset: from, length: to - from, stride: cols, count: rows, neurons: [from, to] }
         : { offset: from * cols, length: (to - from) * cols, stride: 0, count: 1, neurons: [from, to] },
     );
   }
   return null;
+}
+
+/**
+ * A layer target that hits a tensor shared by several layers (ALBERT's layer groups) must hit all of them:
+ * corrupting "layer 3" would corrupt every layer of its group. ERR_CONFIG naming the layers, with the remedy.
+ */
+function checkShared(p: TargetParameter, selected: Set<number>, field: string): void {
+  const layers = p.layers ?? [p.layer];
+  if (layers.length < 2 || layers.every((l) => selected.has(l))) return;
+  const chosen = layers.filter((l) => selected.has(l));
+  fail(
+    field,
+    `${p.name} is shared by layers ${layers.join(', ')}, so corrupting layer${chosen.length > 1 ? 's' : ''} ${chosen.join(', ')} would corrupt all of them; select all of them, or untie the layers first (untieLayers: true in the spec, --untie-layers on the command line) to give each layer its own copy`,
+  );
 }
 
 /**
@@ -221,7 +271,7 @@ export function resolveTargets(
   if (sliced && !dims) throw new HealbertError('ERR_INTERNAL', 'heads and neurons need the model dims');
   const numHeads = dims?.numHeads ?? 1;
   const heads = [...new Set(selectorList(targets.heads).flatMap((s, i) => headsOf(s, numHeads, field('heads', i))))].sort((a, b) => a - b);
-  const numNeurons = params.find((p) => p.component === 'ffn.intermediate' && p.kind === 'linear.weight')?.shape?.[0] ?? 0;
+  const numNeurons = dims?.numNeurons ?? params.find((p) => roleOf(p) === 'layer.ffn_in.weight')?.shape?.[0] ?? 0;
   const neurons = [...new Set(selectorList(targets.neurons).flatMap((s, i) => neuronsOf(s, numNeurons, field('neurons', i))))].sort(
     (a, b) => a - b,
   );
@@ -254,7 +304,8 @@ export function resolveTargets(
   const selected = new Set<number>();
   const cutBySlices = new Set<number>();
   params.forEach((p, i) => {
-    if (p.layer >= 0 && layerSet.has(p.layer) && components.has(p.component)) {
+    if (p.layer >= 0 && (p.layers ?? [p.layer]).some((l) => layerSet.has(l)) && components.has(p.component)) {
+      checkShared(p, layerSet, `${root}.layers`);
       if (!sliced) selected.add(i);
       else if (slicesOf(p, heads, neurons, numHeads) !== null) {
         selected.add(i);

@@ -100,7 +100,7 @@ export async function scan(model: Model, options: ScanOptions): Promise<ScanResu
     },
     model.parameters(),
     model.config.numLayers,
-    { numHeads: model.config.numHeads },
+    { numHeads: model.config.numHeads, numNeurons: model.config.intermediateSize },
   );
   const requested = options.evaluation ?? 'auto';
   if (!['auto', 'head', 'probe'].includes(requested)) fail('evaluation', `must be auto, head or probe, got ${JSON.stringify(requested)}`);

@@ -139,7 +139,8 @@ function sliceTargets(
     const heads = scanHeads(options.heads, dims.numHeads);
     return layers.flatMap((l) => heads.map((h) => ({ ...resolve(`layer ${l} head ${h}`, l, { heads: h }), head: h })));
   }
-  const numNeurons = params.find((p) => p.component === 'ffn.intermediate' && p.kind === 'linear.weight')?.shape?.[0] ?? 0;
+  const numNeurons =
+    dims.numNeurons ?? params.find((p) => p.component === 'ffn.intermediate' && p.kind === 'linear.weight')?.shape?.[0] ?? 0;
   const groups = neuronGroups(options.neuronGroups ?? DEFAULT_NEURON_GROUPS, numNeurons);
   return layers.flatMap((l) =>
     groups.map(([from, to]) => ({

@@ -272,10 +272,16 @@ export function resolveSweepSpec(input: unknown, baseDir = process.cwd()): Resol
 /** The parameter list of a model folder, without loading its weights. */
 export async function modelParameters(
   path: string,
-): Promise<{ params: TargetParameter[]; numLayers: number; numHeads: number; arch: FamilyName }> {
+): Promise<{ params: TargetParameter[]; numLayers: number; numHeads: number; numNeurons: number; arch: FamilyName }> {
   const raw = await readRawConfig(path);
   const config = engineConfig(raw, join(path, 'config.json'));
-  return { params: layoutOf(config), numLayers: config.numLayers, numHeads: config.numHeads, arch: config.arch };
+  return {
+    params: layoutOf(config),
+    numLayers: config.numLayers,
+    numHeads: config.numHeads,
+    numNeurons: config.intermediateSize,
+    arch: config.arch,
+  };
 }
 
 /**

@@ -71,7 +71,7 @@ export function fixtureBatch(
  * would compare noise with noise: their gradients are checked against the model's gradient scale instead,
  * and their parameters against the largest distance Adam can move them.
  */
-export const isKeyBias = (name: string) => /(attention\.self\.key|attention\.k_lin)\.bias$/.test(name);
+export const isKeyBias = (name: string) => /(attention\.self\.key|attention\.k_lin|attention\.key)\.bias$/.test(name);
 
 /** A small BERT (3 layers, hidden 128) with fresh weights: the corruption tests' model. */
 export const SMALL_BERT_CONFIG = {

@@ -43,7 +43,19 @@ ARCHITECTURES = {
     'roberta-base': ('roberta-base', transformers.RobertaConfig, transformers.RobertaForSequenceClassification, (0, 2, 50264)),
     'distilbert-base': ('distilbert-base-uncased', transformers.DistilBertConfig,
                         transformers.DistilBertForSequenceClassification, (101, 102, 103)),
+    # The families beyond BERT, RoBERTa and DistilBERT, at tiny sizes (test/model/families-transformers.test.ts):
+    # factorised embeddings with a projection, ALBERT's shared layer groups, XLM-R's RoBERTa engine.
+    'electra-tiny': ('electra-tiny', transformers.ElectraConfig, transformers.ElectraForSequenceClassification, (2, 3, 4)),
+    'electra-tiny-square': ('electra-tiny-square', transformers.ElectraConfig,
+                            transformers.ElectraForSequenceClassification, (2, 3, 4)),
+    'albert-tiny': ('albert-tiny', transformers.AlbertConfig, transformers.AlbertForSequenceClassification, (2, 3, 4)),
+    'albert-tiny-groups': ('albert-tiny-groups', transformers.AlbertConfig, transformers.AlbertForSequenceClassification,
+                           (2, 3, 4)),
+    'xlm-roberta-tiny': ('xlm-roberta-tiny', transformers.XLMRobertaConfig,
+                         transformers.XLMRobertaForSequenceClassification, (0, 2, 96)),
 }
+# The architectures whose batches carry two segments (token type ids); the others get none.
+TOKEN_TYPES = {'bert-base', 'electra-tiny', 'electra-tiny-square', 'albert-tiny', 'albert-tiny-groups'}
 HEADS = ('classification', 'regression', 'mlm')
 DEFAULT_CASES = 'bert-base:classification,bert-base:regression,bert-base:mlm,roberta-base:classification,distilbert-base:classification'
 
@@ -96,7 +108,7 @@ def batch_for(arch, head, vocab_size, pad, seed):
     ids[1, length1 - 1] = last
     ids[1, length1:] = pad
     types = torch.zeros(B, T, dtype=torch.long)
-    if arch == 'bert-base':
+    if arch in TOKEN_TYPES:
         types[0, 12:] = 1
         types[1, 9:length1] = 1
     if head == 'mlm':
@@ -132,7 +144,7 @@ def run(arch, head, out):
 
     def forward(with_labels=True):
         kw = dict(input_ids=ids, attention_mask=mask, labels=labels if with_labels else None)
-        if arch == 'bert-base':
+        if arch in TOKEN_TYPES:
             kw['token_type_ids'] = types
         return model(**kw)
 
