@@ -11,6 +11,8 @@ import { type ParamSlice, resolveTargets } from './targets.js';
 export interface TensorChange {
   name: string;
   layer: number;
+  /** A tensor that several layers share (ALBERT's layer groups): every layer the corruption hit through it. */
+  sharedBy?: number[];
   component: string;
   numel: number;
   /** Entries inside the seeded fraction mask. */
@@ -48,7 +50,7 @@ export interface HeadChange {
 }
 
 export interface GroupChange extends Omit<TensorChange, 'name' | 'layer' | 'component'> {
-  /** "embeddings", "layer 3", "pooler", "head". */
+  /** "embeddings", "layer 3", "layers 0, 1, 2 (shared)", "pooler", "head". */
   group: string;
   layer: number;
   tensors: number;
@@ -198,6 +200,7 @@ export async function corrupt(model: Model, input: CorruptionSpec | unknown, opt
     return {
       name: p.name,
       layer: p.layer,
+      ...(p.layers.length > 1 ? { sharedBy: [...p.layers] } : {}),
       component: p.component,
       numel: t.numel,
       selected: exact ? t.selected : Math.round(t.numel * spec.fraction),
@@ -212,7 +215,7 @@ export async function corrupt(model: Model, input: CorruptionSpec | unknown, opt
   });
   const byGroup = new Map<string, TensorChange[]>();
   for (const t of tensors) {
-    const g = groupOf(t.layer, t.component);
+    const g = t.sharedBy ? `layers ${t.sharedBy.join(', ')} (shared)` : groupOf(t.layer, t.component);
     byGroup.set(g, [...(byGroup.get(g) ?? []), t]);
   }
   const groups = [...byGroup.entries()].map(([group, members]) => ({

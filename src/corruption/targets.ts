@@ -48,6 +48,7 @@ const GROUPS: Record<string, (component: string) => boolean> = {
   'embeddings.position': (c) => c === 'embeddings.position',
   'embeddings.token_type': (c) => c === 'embeddings.token_type',
   'embeddings.layernorm': (c) => c === 'embeddings.layernorm',
+  'embeddings.projection': (c) => c === 'embeddings.projection',
   pooler: (c) => c === 'pooler',
   classifier: (c) => c === 'classifier' || c === 'classifier.dense',
 };

@@ -438,6 +438,8 @@ export class Model {
     return {
       ...raw,
       architectures: [architecture ?? family(this.config.arch).classes.sequence],
+      // Untied ALBERT layers save as groups of one layer each, which transformers loads as such.
+      ...(this.config.untied ? { num_hidden_groups: this.config.numLayers } : {}),
       id2label,
       label2id: Object.fromEntries(Object.entries(id2label).map(([k, v]) => [v, Number(k)])),
       problem_type: this.config.head === 'regression' ? 'regression' : 'single_label_classification',

@@ -19,6 +19,8 @@ export interface LoadScanModelOptions {
   evaluation?: ScanEvaluation | 'auto';
   device?: string;
   dtype?: ComputeDtype;
+  /** ALBERT: give every layer its own copy of its shared group's tensors, so that layers scan one by one. */
+  untieLayers?: boolean;
 }
 
 /** What the checkpoint of a folder holds of a task head for `numLabels` outputs. */
@@ -72,6 +74,7 @@ export async function loadScanModel(dir: string, options: LoadScanModelOptions):
     ...(task.isRegression ? { problemType: 'regression' as const } : {}),
     // A head for other labels is replaced (the probe does not use it).
     ...(head === 'mismatch' ? { newHead: true } : {}),
+    ...(options.untieLayers ? { untieLayers: true } : {}),
   });
   return { model, evaluation };
 }

@@ -165,6 +165,7 @@ export async function scan(model: Model, options: ScanOptions): Promise<ScanResu
         path: model.sourceDir ? resolve(model.sourceDir) : null,
         parameters: model.numParameters,
         weightsSha256: await weightsSha256(model),
+        ...(model.config.untied ? { untiedLayers: true } : {}),
       },
       task: {
         name: task.name,

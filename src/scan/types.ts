@@ -84,7 +84,8 @@ export interface ScanTarget {
 /** Everything that decides a scan's numbers; a rerun resumes only when this is equal. */
 export interface ScanConfig {
   format: 1;
-  model: { name: string; path: string | null; parameters: number; weightsSha256: string };
+  /** untiedLayers: ALBERT's shared layer groups were untied before the scan (each layer its own copy). */
+  model: { name: string; path: string | null; parameters: number; weightsSha256: string; untiedLayers?: boolean };
   task: {
     name: string;
     data: string;

@@ -143,6 +143,7 @@ export async function calibrate(
       newHead: true,
       seed: derivedSeed(config.seed, 'model'),
       members,
+      ...(config.model.untieLayers ? { untieLayers: true } : {}),
     });
     const load = now() - t;
     try {

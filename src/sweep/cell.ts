@@ -217,6 +217,7 @@ export async function runFleet(cells: PlannedCell[], ctx: Omit<CellContext, 'id'
         seed: derivedSeed(config.seed, 'model'),
         mlmHead: config.recovery.mlmSteps > 0,
         members: k,
+        ...(config.model.untieLayers ? { untieLayers: true } : {}),
       }),
     );
     const loaded = model;

@@ -76,7 +76,11 @@ export const sweepSpecSchema = {
             type: 'object',
             additionalProperties: false,
             required: ['path'],
-            properties: { name: { type: 'string' }, path: { type: 'string', minLength: 1 } },
+            properties: {
+              name: { type: 'string' },
+              path: { type: 'string', minLength: 1 },
+              untieLayers: { type: 'boolean' },
+            },
           },
         ],
       },
@@ -211,7 +215,7 @@ export function resolveSweepSpec(input: unknown, baseDir = process.cwd()): Resol
     const path = typeof m === 'string' ? m : (m.path as string);
     const name = typeof m === 'string' ? basename(m) : (m.name ?? basename(path));
     if (!name) throw new HealbertError('ERR_CONFIG', `spec.models[${i}]: cannot derive a name`);
-    return { name, path: abs(path) };
+    return { name, path: abs(path), ...(typeof m !== 'string' && m.untieLayers ? { untieLayers: true } : {}) };
   });
   const tasks = spec.tasks.map((t, i): TaskRef => {
     const entry = typeof t === 'string' ? { name: t } : t;
@@ -272,9 +276,10 @@ export function resolveSweepSpec(input: unknown, baseDir = process.cwd()): Resol
 /** The parameter list of a model folder, without loading its weights. */
 export async function modelParameters(
   path: string,
+  options: { untieLayers?: boolean } = {},
 ): Promise<{ params: TargetParameter[]; numLayers: number; numHeads: number; numNeurons: number; arch: FamilyName }> {
   const raw = await readRawConfig(path);
-  const config = engineConfig(raw, join(path, 'config.json'));
+  const config = engineConfig(raw, join(path, 'config.json'), options);
   return {
     params: layoutOf(config),
     numLayers: config.numLayers,
@@ -301,7 +306,7 @@ export async function checkSweepWorld(
       throw new HealbertError('ERR_CONFIG', `spec.models[${i}]: ${model.path} has no config.json`);
     let layout: Awaited<ReturnType<typeof modelParameters>>;
     try {
-      layout = await modelParameters(model.path);
+      layout = await modelParameters(model.path, model.untieLayers ? { untieLayers: true } : {});
     } catch (error) {
       throw new HealbertError('ERR_CONFIG', `spec.models[${i}]: ${(error as Error).message}`);
     }

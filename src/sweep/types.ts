@@ -64,6 +64,11 @@ export interface Recovery {
 export interface ModelRef {
   name: string;
   path: string;
+  /**
+   * ALBERT: give every layer its own copy of its shared group's tensors when loading, so that layers can be
+   * corrupted one by one (src/model/config.ts, untieLayers). Recorded only when true.
+   */
+  untieLayers?: boolean;
 }
 
 export interface TaskRef {

@@ -113,7 +113,9 @@ export const corruptCommand: Command = {
     'columns of the attention output weight) in every selected layer (default all); --neurons 0-99 rows of the\n' +
     'FFN intermediate weight and the matching columns of the FFN output weight. Output biases stay.\n' +
     'Components: attention, attention.query|key|value|output, attention.layernorm, ffn, ffn.intermediate, ffn.output,\n' +
-    'ffn.layernorm, layernorm. Include: embeddings[.word|.position|.token_type|.layernorm], pooler, classifier.',
+    'ffn.layernorm, layernorm. Include: embeddings[.word|.position|.token_type|.layernorm|.projection], pooler, classifier.\n' +
+    'ALBERT shares tensors between layers: a layer selection must take every layer of a shared group, or\n' +
+    '--untie-layers gives each layer its own copy first (the saved folder then has one group per layer).',
   options: {
     spec: { type: 'string', valueName: 'file.json', description: 'a corruption spec (instead of the flags below)' },
     method: { type: 'string', valueName: 'name', description: 'corruption method' },
@@ -134,6 +136,7 @@ export const corruptCommand: Command = {
     out: { type: 'string', valueName: 'dir', description: 'where to write the corrupted model (required)' },
     device: { type: 'string', valueName: 'device', description: "'cpu', 'cuda' or 'cuda:<n>'", defaultText: 'cpu' },
     'save-dtype': { type: 'string', valueName: 'dtype', description: 'float32, float16 or bfloat16 on disk', defaultText: 'float32' },
+    'untie-layers': { type: 'boolean', description: 'ALBERT: a copy of its shared group for every layer, before corrupting' },
     json: { type: 'boolean', description: 'print the report as JSON' },
   },
   examples: [
@@ -157,7 +160,11 @@ export const corruptCommand: Command = {
     const raw = await readRawConfig(dir);
     const maskedLm =
       raw.model_type === 'bert' && Array.isArray(raw.architectures) && raw.architectures.some((a) => /ForMaskedLM$/.test(String(a)));
-    const model = await Model.load(dir, { device: stringOption(values, 'device') ?? 'cpu', mlmHead: maskedLm });
+    const model = await Model.load(dir, {
+      device: stringOption(values, 'device') ?? 'cpu',
+      mlmHead: maskedLm,
+      ...(values['untie-layers'] ? { untieLayers: true } : {}),
+    });
     try {
       const report = await corrupt(model, spec, { seed });
       await model.save(out, { dtype: saveDtype as 'float32', ...(maskedLm ? { architecture: 'BertForMaskedLM' } : {}) });

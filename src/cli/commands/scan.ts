@@ -147,6 +147,7 @@ export const scanCommand: Command = {
     out: { type: 'string', valueName: 'dir', description: 'results folder: scan.json, scan.csv, scan.svg (required)' },
     device: { type: 'string', valueName: 'device', description: "'cpu', 'cuda' or 'cuda:<n>'", defaultText: 'cpu' },
     dtype: dtypeOptionSpec('float32'),
+    'untie-layers': { type: 'boolean', description: 'ALBERT: a copy of its shared group for every layer, so layers scan alone' },
     json: { type: 'boolean', description: 'print the result as JSON; progress events as JSON lines on stderr' },
   },
   examples: [
@@ -211,6 +212,7 @@ export const scanCommand: Command = {
         evaluation: evaluation as 'auto',
         device,
         dtype: await resolvedDtypeOption(values, device, 'float32', io),
+        ...(values['untie-layers'] ? { untieLayers: true } : {}),
       });
       try {
         const result = await scan(model, { ...options, evaluation: resolved });
