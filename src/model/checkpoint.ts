@@ -124,7 +124,7 @@ export async function planLoad(
   const fam = family(arch);
   const sources = options.sourceNames ?? layout.map((p) => p.name);
   const indicesOf = new Map<string, number[]>();
-  sources.forEach((name, i) => indicesOf.set(name, [...(indicesOf.get(name) ?? []), i]));
+  for (const [i, name] of sources.entries()) indicesOf.set(name, [...(indicesOf.get(name) ?? []), i]);
   const found = new Map<string, { entry: TensorEntry; path: string }>();
   const plan: LoadPlan = { files: [], initialised: [], ignored: [], unexpected: [], replacedHead: [], notes: [] };
   const noted = new Set<string>();

@@ -135,7 +135,7 @@ export class References {
   }
 }
 
-function batchOf(ref: Reference, arch: string, head: string): Batch {
+function batchOf(ref: Reference, head: string): Batch {
   const [batchSize, seqLen] = ref.shape('input_ids') as [number, number];
   const labels = head === 'regression' ? ref.f32('labels') : ref.i64('labels');
   return {
@@ -200,7 +200,7 @@ export async function checkCase(t: ExecutionContext, item: string, references: R
         .join(', ')}), ${((clock[0] as number) - waited) / 1000} s of it waited for`,
   ];
   try {
-    const batch = batchOf(ref, arch, head);
+    const batch = batchOf(ref, head);
     // Every reference tensor is a healbert parameter, and every healbert parameter has a reference but
     // the pooler and classifier an MLM model carries unused (BertForMaskedLM has neither).
     const unused = (name: string) => head === 'mlm' && /^(bert\.pooler|classifier)\./.test(name);
