@@ -35,7 +35,7 @@ export const TOLERANCE = { logits: 1e-4, loss: 1e-5, gradient: 1e-3, parameter: 
 const allowedOutliers = (numel: number) => Math.max(16, Math.ceil(0.01 * numel));
 
 /** A reference file read one tensor at a time (each is up to 94 MB; the whole file about 1 GB). */
-class Reference {
+export class Reference {
   private constructor(
     readonly header: SafetensorsHeader,
     private readonly fd: number,
@@ -80,7 +80,7 @@ class Reference {
   }
 }
 
-interface Made {
+export interface Made {
   case: string;
   model: string;
   reference: string;
@@ -100,7 +100,7 @@ export class References {
 
   constructor(python: string, cases: readonly string[]) {
     for (const c of cases) {
-      const key = c.replace(':', '-');
+      const key = c.replaceAll(':', '-');
       this.ready.set(key, new Promise((resolve, reject) => this.waiting.set(key, { resolve, reject })));
       this.ready.get(key)?.catch(() => {}); // a case nobody awaits must not be an unhandled rejection
     }
@@ -135,7 +135,7 @@ export class References {
   }
 }
 
-function batchOf(ref: Reference, head: string): Batch {
+export function batchOf(ref: Reference, head: string): Batch {
   const [batchSize, seqLen] = ref.shape('input_ids') as [number, number];
   const labels = head === 'regression' ? ref.f32('labels') : ref.i64('labels');
   return {

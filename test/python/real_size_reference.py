@@ -123,9 +123,24 @@ def batch_for(arch, head, vocab_size, pad, seed):
     return ids, mask, types, labels
 
 
-def run(arch, head, out):
+def layer_norms_in_float32(model):
+    """CUDA's autocast computes layer_norm in float32; the CPU's leaves it in its input's dtype. For BERT,
+    RoBERTa and DistilBERT the input is float32 anyway (the residual stream carries the float32 embeddings),
+    but where a projection starts the stream in bfloat16 (ELECTRA, ALBERT) the CPU would keep the whole stream
+    in bfloat16. healbert follows CUDA's policy on every device; so does this reference."""
+    for module in model.modules():
+        if isinstance(module, torch.nn.LayerNorm):
+            module.forward = (lambda m: lambda x: torch.nn.functional.layer_norm(
+                x.float(), m.normalized_shape, m.weight, m.bias, m.eps))(module)
+
+
+def run(arch, head, out, autocast=False):
+    """autocast: every forward pass (the steps' too) under torch.autocast('cpu', torch.bfloat16), as
+    test/python/bf16_reference.py does for the tiny fixtures; the case is then <arch>-<head>-bf16."""
     case = f'{arch}-{head}'
     seed = sum(map(ord, case))
+    if autocast:
+        case += '-bf16'
     clock = [time.time()]
     seconds = {}
 
@@ -134,6 +149,8 @@ def run(arch, head, out):
         seconds[what] = round(clock[-1] - clock[-2], 1)
 
     model = build(arch, head, seed)
+    if autocast:
+        layer_norms_in_float32(model)
     lap('build')
     model.save_pretrained(os.path.join(out, case), safe_serialization=True)
     lap('save')
@@ -146,7 +163,8 @@ def run(arch, head, out):
         kw = dict(input_ids=ids, attention_mask=mask, labels=labels if with_labels else None)
         if arch in TOKEN_TYPES:
             kw['token_type_ids'] = types
-        return model(**kw)
+        with torch.autocast('cpu', dtype=torch.bfloat16, enabled=autocast):
+            return model(**kw)
 
     model.eval()  # dropout off throughout, including the training steps
     ref = {'input_ids': ids, 'attention_mask': mask, 'token_type_ids': types, 'labels': labels}
@@ -175,7 +193,7 @@ def run(arch, head, out):
     for n, p in named:
         ref['after.' + n] = p.detach()
     meta = {'reference': 'transformers', 'transformers': transformers.__version__, 'torch': torch.__version__,
-            'case': case, 'architecture': arch, 'head': head}
+            'case': case, 'architecture': arch, 'head': head, 'autocast': 'cpu bfloat16' if autocast else None}
     meta.update(adamw=dict(ADAMW, betas=list(ADAMW['betas'])), schedule=SCHEDULE, max_grad_norm=MAX_GRAD_NORM, steps=STEPS)
     path = os.path.join(out, f'{case}.reference.safetensors')
     save_file({k: v.contiguous() for k, v in ref.items()}, path, metadata={k: json.dumps(v) for k, v in meta.items()})
@@ -188,11 +206,12 @@ def run(arch, head, out):
 if __name__ == '__main__':
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--out', required=True)
-    parser.add_argument('--cases', default=DEFAULT_CASES, help='comma-separated architecture:head pairs')
+    parser.add_argument('--cases', default=DEFAULT_CASES,
+                        help='comma-separated architecture:head pairs, :bf16 appended for autocast')
     a = parser.parse_args()
     os.makedirs(a.out, exist_ok=True)
     for item in a.cases.split(','):
-        arch, head = item.split(':')
-        if arch not in ARCHITECTURES or head not in HEADS:
-            raise SystemExit(f'unknown case {item}: architectures {list(ARCHITECTURES)}, heads {list(HEADS)}')
-        run(arch, head, a.out)
+        arch, head, *dtype = item.split(':')
+        if arch not in ARCHITECTURES or head not in HEADS or dtype not in ([], ['bf16']):
+            raise SystemExit(f'unknown case {item}: architectures {list(ARCHITECTURES)}, heads {list(HEADS)}, then :bf16 or nothing')
+        run(arch, head, a.out, autocast=dtype == ['bf16'])
