@@ -11,7 +11,8 @@
  * ratio = peer_ms / healbert_ms (above 1: healbert is faster), plus the machine (its CPU model and whether
  * it has native bf16), libtorch and commit.
  *
- *   node --import tsx bench/cpu.ts [--only train-step,eval,corrupt,cell,mlm-step] [--dtypes float32,bfloat16]
+ *   node --import tsx bench/cpu.ts [--only train-step,eval,electra-step,electra-eval,corrupt,cell,mlm-step]
+ *                                  [--dtypes float32,bfloat16]
  *                                  [--repeat 5]
  */
 import { spawnSync } from 'node:child_process';
@@ -32,7 +33,7 @@ import { bertBaseConfig, randomBatch } from './inputs.js';
 
 const python = process.env.HEALBERT_PYTHON;
 if (!python) throw new Error('bench:cpu needs HEALBERT_PYTHON (the python with transformers); run it with `npm run bench:cpu`');
-const only = new Set(flag('only', 'train-step,eval,corrupt,cell,mlm-step').split(','));
+const only = new Set(flag('only', 'train-step,eval,electra-step,electra-eval,corrupt,cell,mlm-step').split(','));
 const repeat = Number(flag('repeat', '5'));
 type Dtype = 'float32' | 'bfloat16';
 const dtypes = flag('dtypes', 'float32,bfloat16').split(',') as Dtype[];
@@ -80,8 +81,23 @@ function add(workload: string, dtype: Row['dtype'], healbertMs: number, peerMs: 
 const round = (x: number, digits = 2) => Number(x.toFixed(digits));
 const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`).padStart(9);
 
-async function stepWorkload(name: string, mlm: boolean, batchSize: number, seqLen: number, dtype: Dtype): Promise<void> {
-  const model = await Model.fromConfig(bertBaseConfig(), { seed: 0, mlmHead: mlm, dtype });
+/** The base-size configurations of the families the step and evaluation rows run (--family on the peer). */
+const FAMILY_CONFIGS = { bert: 'bert-base-uncased', electra: 'electra-base-discriminator' } as const;
+type BenchFamily = keyof typeof FAMILY_CONFIGS;
+const baseConfig = (family: BenchFamily) =>
+  family === 'bert'
+    ? bertBaseConfig()
+    : JSON.parse(readFileSync(join(packageRoot, 'test', 'fixtures', 'configs', `${FAMILY_CONFIGS[family]}.json`), 'utf8'));
+
+async function stepWorkload(
+  name: string,
+  mlm: boolean,
+  batchSize: number,
+  seqLen: number,
+  dtype: Dtype,
+  family: BenchFamily = 'bert',
+): Promise<void> {
+  const model = await Model.fromConfig(baseConfig(family), { seed: 0, mlmHead: mlm, dtype });
   try {
     await model.configureTraining({
       lr: mlm ? 1e-4 : 2e-5,
@@ -94,6 +110,7 @@ async function stepWorkload(name: string, mlm: boolean, batchSize: number, seqLe
     const h = await time(() => model.trainStep(batch), 2, repeat);
     const p = peer(mlm ? 'mlm-step' : 'train-step', [
       ...['--repeat', String(repeat), '--batch', String(batchSize), '--seq', String(seqLen), '--dtype', dtype],
+      ...['--family', family],
     ]);
     add(name, dtype, h.medianMs, p.ms as number);
     if (mlm) {
@@ -114,15 +131,16 @@ async function stepWorkload(name: string, mlm: boolean, batchSize: number, seqLe
   }
 }
 
-async function evalWorkload(batchSize: number, seqLen: number, dtype: Dtype): Promise<void> {
-  const model = await Model.fromConfig(bertBaseConfig(), { seed: 0, dtype });
+async function evalWorkload(batchSize: number, seqLen: number, dtype: Dtype, family: BenchFamily = 'bert'): Promise<void> {
+  const model = await Model.fromConfig(baseConfig(family), { seed: 0, dtype });
   try {
     const batch: Batch = randomBatch(batchSize, seqLen, 3);
     const h = await time(() => model.predict(batch), 1, Math.max(3, repeat - 2));
     const p = peer('eval', [
       ...['--repeat', String(Math.max(3, repeat - 2)), '--batch', String(batchSize), '--seq', String(seqLen), '--dtype', dtype],
+      ...['--family', family],
     ]);
-    add(`evaluation (bert-base, batch ${batchSize} x ${seqLen})`, dtype, h.medianMs, p.ms as number);
+    add(`evaluation (${family}-base, batch ${batchSize} x ${seqLen})`, dtype, h.medianMs, p.ms as number);
   } finally {
     model.dispose();
   }
@@ -244,6 +262,8 @@ const started = Date.now();
 for (const dtype of dtypes) {
   if (only.has('train-step')) await stepWorkload('training step (bert-base, batch 8 x 128)', false, 8, 128, dtype);
   if (only.has('eval')) await evalWorkload(64, 128, dtype);
+  if (only.has('electra-step')) await stepWorkload('training step (electra-base, batch 8 x 128)', false, 8, 128, dtype, 'electra');
+  if (only.has('electra-eval')) await evalWorkload(64, 128, dtype, 'electra');
   if (only.has('cell')) await cellWorkload(dtype);
   if (only.has('mlm-step')) await stepWorkload('MLM pre-training step (bert-base, batch 8 x 128)', true, 8, 128, dtype);
 }

@@ -24,6 +24,12 @@ import transformers
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 CONFIG = json.load(open(os.path.join(ROOT, 'test', 'fixtures', 'configs', 'bert-base-uncased.json')))
+# --family electra: the train-step and eval workloads on ELECTRA-base's discriminator shapes instead.
+FAMILIES = {
+    'bert': ('bert-base-uncased', 'BertConfig', 'BertForSequenceClassification'),
+    'electra': ('electra-base-discriminator', 'ElectraConfig', 'ElectraForSequenceClassification'),
+}
+FAMILY = 'bert'
 TOKENIZER = os.path.join(ROOT, 'test', 'fixtures', 'tokenizer', 'models', 'bert-base-uncased')
 
 
@@ -72,9 +78,18 @@ def timed_steps(a, model, opt, inputs):
     return dict(ms=ms, samples=samples, shape=[a.batch, a.seq])
 
 
+def classifier():
+    """The --family's base-size sequence classifier, random weights, SDPA attention."""
+    name, config_class, model_class = FAMILIES[FAMILY]
+    raw = json.load(open(os.path.join(ROOT, 'test', 'fixtures', 'configs', f'{name}.json')))
+    config = getattr(transformers, config_class)(**{k: v for k, v in raw.items() if k not in ('model_type', 'architectures')},
+                                                  num_labels=2)
+    return getattr(transformers, model_class)._from_config(config, attn_implementation='sdpa')
+
+
 def train_step(a):
-    """bert-base sequence classification, one AdamW step with clipping."""
-    model = transformers.BertForSequenceClassification._from_config(bert_config(num_labels=2), attn_implementation='sdpa')
+    """bert-base (or the --family's) sequence classification, one AdamW step with clipping."""
+    model = classifier()
     opt = torch.optim.AdamW(model.parameters(), lr=2e-5, weight_decay=0.0)
     ids = random_ids(a.batch, a.seq, 1)
     labels = torch.randint(0, 2, (a.batch,), generator=torch.Generator().manual_seed(2))
@@ -83,8 +98,8 @@ def train_step(a):
 
 
 def evaluate(a):
-    """bert-base logits for one batch, inference mode."""
-    model = transformers.BertForSequenceClassification._from_config(bert_config(num_labels=2), attn_implementation='sdpa')
+    """bert-base (or the --family's) logits for one batch, inference mode."""
+    model = classifier()
     model.eval()
     ids = random_ids(a.batch, a.seq, 3)
 
@@ -272,9 +287,11 @@ def main():
     p.add_argument('--seq', type=int, default=128)
     p.add_argument('--work', default=None)
     p.add_argument('--dtype', choices=['float32', 'bfloat16'], default='float32')
+    p.add_argument('--family', choices=sorted(FAMILIES), default='bert')
     a = p.parse_args()
-    global DTYPE
+    global DTYPE, FAMILY
     DTYPE = a.dtype
+    FAMILY = a.family
     torch.manual_seed(0)
     fn = {'train-step': train_step, 'eval': evaluate, 'corrupt': corrupt, 'cell': cell, 'probe': probe, 'mlm-step': mlm_step}[a.workload]
     result = fn(a)
