@@ -14,14 +14,17 @@ export interface ModelSummary {
   modelType: string;
   files: { path: string; bytes: number; dtypes: string[] }[];
   totalParameters: number;
-  /** Rows: 'embeddings', 'layer 0' ... 'layer N-1', 'pooler', 'head'. */
+  /** Rows: 'embeddings', 'layer 0' ... 'layer N-1' (or shared groups: 'layers 0-11 (shared)'), 'pooler', 'head'. */
   groups: { group: string; parameters: number; byComponent: Record<string, number> }[];
   initialised: string[];
   ignored: string[];
   unexpected: string[];
+  /** What ignored tensors were, where the family says (an ELECTRA folder's detection head, say). */
+  notes: string[];
 }
 
-function groupOf(p: { layer: number; component: string }): string {
+function groupOf(p: { layer: number; layers: number[]; component: string }): string {
+  if (p.layers.length > 1) return `layers ${p.layers[0]}-${p.layers.at(-1)} (shared)`;
   if (p.layer >= 0) return `layer ${p.layer}`;
   if (p.component.startsWith('embeddings')) return 'embeddings';
   if (p.component === 'pooler') return 'pooler';
@@ -58,5 +61,6 @@ export async function inspectModel(dir: string): Promise<ModelSummary> {
     initialised: plan.initialised,
     ignored: plan.ignored,
     unexpected: plan.unexpected,
+    notes: plan.notes,
   };
 }

@@ -7,7 +7,7 @@ export function formatSummary(s: ModelSummary): string {
   const c = s.config;
   const lines = [
     `${s.dir}`,
-    `  ${s.modelType} (${c.arch}): ${c.numLayers} layers, hidden ${c.hiddenSize}, ${c.numHeads} heads, FFN ${c.intermediateSize}, vocabulary ${fmt(c.vocabSize)}, ${c.maxPositions} positions`,
+    `  ${s.modelType} (${c.arch}): ${c.numLayers} layers${c.sharedLayerGroups ? ` sharing ${c.sharedLayerGroups} group${c.sharedLayerGroups > 1 ? 's' : ''} of tensors` : ''}, hidden ${c.hiddenSize}${c.embeddingSize !== c.hiddenSize ? ` (embeddings ${c.embeddingSize})` : ''}, ${c.numHeads} heads, FFN ${c.intermediateSize}, vocabulary ${fmt(c.vocabSize)}, ${c.maxPositions} positions`,
     `  head: ${c.head === 'regression' ? 'regression (1 output)' : `classification, ${c.numLabels} labels`}; activation ${c.activation}; dropout ${c.hiddenDropout}/${c.attentionDropout}/${c.classifierDropout} (hidden/attention/classifier)`,
     `  parameters: ${fmt(s.totalParameters)}`,
     ...s.files.map((f) => `  weights: ${f.path} (${(f.bytes / 2 ** 20).toFixed(1)} MiB, ${f.dtypes.join(', ')})`),
@@ -25,6 +25,7 @@ export function formatSummary(s: ModelSummary): string {
     lines.push(
       `  in the checkpoint but unused by a classifier: ${s.ignored.length} tensors (${s.ignored.slice(0, 4).join(', ')}${s.ignored.length > 4 ? ', ...' : ''})`,
     );
+  for (const note of s.notes) lines.push(`    (${note})`);
   if (s.unexpected.length) lines.push(`  unrecognised tensors (not loaded): ${s.unexpected.join(', ')}`);
   return `${lines.join('\n')}\n`;
 }
