@@ -4,47 +4,14 @@
  * options of `tokenizer_config.json` (`do_lower_case`, `strip_accents`, `tokenize_chinese_chars`,
  * `add_prefix_space`, special tokens, `model_max_length`).
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HealbertError } from '../errors.js';
 import type { AddedToken } from './added-tokens.js';
 import type { BertNormalizerOptions } from './bert-normalizer.js';
+import { addedToken, bool, configToken, type Json, modelMaxLength, padding, parseJson, readOptional } from './load-common.js';
 import { bertTemplate, parsePostProcessor, robertaTemplate } from './load-post-processor.js';
 import { hashSpec, type TokenizerSpec } from './spec.js';
 import { Tokenizer } from './tokenizer.js';
-
-type Json = Record<string, unknown>;
-
-async function readOptional(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new HealbertError('ERR_IO', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
-  }
-}
-
-function parseJson(text: string, path: string): Json {
-  try {
-    const value: unknown = JSON.parse(text);
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object');
-    return value as Json;
-  } catch (error) {
-    throw new HealbertError('ERR_DATA', `${path}: invalid JSON: ${(error as Error).message}`, { cause: error });
-  }
-}
-
-/** A special-token entry of tokenizer_config.json: a string or an AddedToken-like object. */
-function configToken(config: Json, key: string, fallback: string): string {
-  const value = config[key];
-  if (typeof value === 'string') return value;
-  if (typeof value === 'object' && value !== null && typeof (value as Json).content === 'string') return (value as Json).content as string;
-  return fallback;
-}
-
-function bool(value: unknown, fallback: boolean): boolean {
-  return typeof value === 'boolean' ? value : fallback;
-}
 
 /** Options that override the files' own settings. */
 export interface LoadTokenizerOptions {
@@ -102,12 +69,6 @@ function bertNormalizerFromConfig(config: Json, base: BertNormalizerOptions & { 
   };
 }
 
-function modelMaxLength(config: Json): number | undefined {
-  const value = config.model_max_length;
-  // Hugging Face writes a huge sentinel (1e30) when a model has no limit.
-  return typeof value === 'number' && Number.isInteger(value) && value > 0 && value < 1e9 ? value : undefined;
-}
-
 function fromTokenizerJson(json: Json, path: string, config: Json): Omit<TokenizerSpec, 'hash'> {
   const fail = (what: string): never => {
     throw new HealbertError('ERR_DATA', `${path}: ${what}`);
@@ -115,15 +76,7 @@ function fromTokenizerJson(json: Json, path: string, config: Json): Omit<Tokeniz
   const model = (json.model ?? fail('no "model"')) as Json;
   // Older files (bert-base-uncased's among them) leave out the model's type; Rust infers it from the fields.
   const modelType = model.type ?? ('merges' in model ? 'BPE' : 'max_input_chars_per_word' in model ? 'WordPiece' : undefined);
-  const addedTokens: AddedToken[] = ((json.added_tokens ?? []) as Json[]).map((t) => ({
-    content: String(t.content),
-    id: Number(t.id),
-    special: bool(t.special, false),
-    lstrip: bool(t.lstrip, false),
-    rstrip: bool(t.rstrip, false),
-    singleWord: bool(t.single_word, false),
-    normalized: bool(t.normalized, true),
-  }));
+  const addedTokens: AddedToken[] = ((json.added_tokens ?? []) as Json[]).map((t) => addedToken(t, Number(t.id)));
   const vocabEntries = (vocab: unknown): [string, number][] =>
     Object.entries((vocab ?? fail('model without "vocab"')) as Record<string, number>);
   const normalizerJson = json.normalizer as Json | null | undefined;
@@ -198,13 +151,6 @@ function splitMerge(line: string, path: string): [string, string] {
   const space = line.indexOf(' ');
   if (space <= 0 || space === line.length - 1) throw new HealbertError('ERR_DATA', `${path}: malformed merge '${line}'`);
   return [line.slice(0, space), line.slice(space + 1)];
-}
-
-function padding(config: Json, fallback: string, vocab: [string, number][], added: AddedToken[], path: string) {
-  const padToken = configToken(config, 'pad_token', fallback);
-  const id = added.find((t) => t.content === padToken)?.id ?? vocab.find(([t]) => t === padToken)?.[1];
-  if (id === undefined) throw new HealbertError('ERR_DATA', `${path}: the padding token '${padToken}' is not in the vocabulary`);
-  return { padToken, padId: id };
 }
 
 /**
