@@ -42,16 +42,19 @@ export function modelMaxLength(config: Json): number | undefined {
   return typeof value === 'number' && Number.isInteger(value) && value > 0 && value < 1e9 ? value : undefined;
 }
 
-/** An added token as tokenizer.json (or tokenizer_config.json's added_tokens_decoder) writes it. */
-export function addedToken(t: Json, id: number): AddedToken {
+/**
+ * An added token as tokenizer.json (or tokenizer_config.json's added_tokens_decoder) writes it.
+ * `normalized` defaults to true as tokenizer.json reads; Python's AddedToken defaults it to `!special`.
+ */
+export function addedToken(t: Json, id: number, special = bool(t.special, false), normalized = bool(t.normalized, true)): AddedToken {
   return {
     content: String(t.content),
     id,
-    special: bool(t.special, false),
+    special,
     lstrip: bool(t.lstrip, false),
     rstrip: bool(t.rstrip, false),
     singleWord: bool(t.single_word, false),
-    normalized: bool(t.normalized, true),
+    normalized,
   };
 }
 

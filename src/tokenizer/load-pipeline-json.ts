@@ -129,7 +129,8 @@ function preTokenizerSteps(f: Fields, out: PreTokenizerStep[]): void {
       if (scheme !== 'always' && scheme !== 'first' && scheme !== 'never') f.fail(`unknown "prepend_scheme" '${scheme}'`);
       // Older files have add_prefix_space instead; Hugging Face refuses one that contradicts the scheme.
       const legacy = f.json.add_prefix_space;
-      if (legacy === false && scheme !== 'never') f.fail('"add_prefix_space": false does not match "prepend_scheme" (Hugging Face refuses it)');
+      if (legacy === false && scheme !== 'never')
+        f.fail('"add_prefix_space": false does not match "prepend_scheme" (Hugging Face refuses it)');
       out.push({ type, replacement, prependScheme: scheme as PrependScheme, split: f.bool('split', true) });
       return;
     }

@@ -6,8 +6,8 @@
 import { HealbertError } from '../errors.js';
 import { onigurumaToRegExp } from './oniguruma.js';
 import { PrecompiledCharsmap } from './precompiled.js';
-import { lowercase, normalizeForm, stripCombiningMarks } from './unicode-forms.js';
 import { isRustWhitespace } from './unicode.js';
+import { lowercase, normalizeForm, stripCombiningMarks } from './unicode-forms.js';
 
 export type NormalizerStep =
   /** SentencePiece's charsmap, base64 as in tokenizer.json. */
@@ -38,6 +38,34 @@ export const NORMALIZER_TYPES = [
 ] as const;
 
 export type Normalize = (text: string) => string;
+
+/**
+ * Normalizes and says whether the first character of the result no longer comes from the first character
+ * of the input in Hugging Face's alignments: a step dropped leading characters the way it accounts for
+ * removals (Strip, StripAccents, Replace with empty content). Precompiled does not count: where it drops
+ * characters, the characters after them take over their alignments.
+ */
+export type NormalizeTracking = (text: string) => { text: string; leadingRemoved: boolean };
+
+/** Whether a step, given `text`, drops its first character so that the next one keeps its own alignment. */
+function removesLeading(step: NormalizerStep, regex: RegExp | undefined): (text: string) => boolean {
+  switch (step.type) {
+    case 'Strip':
+      return (text) => step.left && text !== '' && isRustWhitespace(text.charCodeAt(0));
+    case 'StripAccents':
+      return (text) => text !== '' && stripCombiningMarks(String.fromCodePoint(text.codePointAt(0) as number)) === '';
+    case 'Replace':
+      if (step.content !== '') return () => false;
+      if (regex === undefined) return (text) => text.startsWith(step.pattern);
+      return (text) => {
+        regex.lastIndex = 0;
+        const m = regex.exec(text);
+        return m !== null && m.index === 0 && m[0] !== '';
+      };
+    default:
+      return () => false;
+  }
+}
 
 function compileStep(step: NormalizerStep, what: string): Normalize {
   switch (step.type) {
@@ -87,6 +115,22 @@ export function compileNormalizers(steps: readonly NormalizerStep[], what: strin
   return (text) => {
     for (const fn of fns) text = fn(text);
     return text;
+  };
+}
+
+/** As compileNormalizers, also telling whether leading characters were removed (see NormalizeTracking). */
+export function compileNormalizersTracking(steps: readonly NormalizerStep[], what: string): NormalizeTracking {
+  const fns = steps.map((step, i) => compileStep(step, `${what}[${i}]`));
+  const checks = steps.map((step, i) =>
+    removesLeading(step, step.type === 'Replace' && step.regex ? onigurumaToRegExp(step.pattern, `${what}[${i}]`) : undefined),
+  );
+  return (text) => {
+    let leadingRemoved = false;
+    fns.forEach((fn, i) => {
+      if (!leadingRemoved && (checks[i] as (t: string) => boolean)(text)) leadingRemoved = true;
+      text = fn(text);
+    });
+    return { text, leadingRemoved };
   };
 }
 

@@ -57,7 +57,8 @@ export function onigurumaToRegExp(pattern: string, what: string, flags = 'gu'): 
         out += `\\${negate ? 'P' : 'p'}${name}`;
         i += m[0].length;
       } else if (e === 'x' || e === 'u') {
-        const m = e === 'x' ? /^(\{[0-9A-Fa-f]{1,8}\}|[0-9A-Fa-f]{2})/.exec(pattern.slice(i + 1)) : /^[0-9A-Fa-f]{4}/.exec(pattern.slice(i + 1));
+        const m =
+          e === 'x' ? /^(\{[0-9A-Fa-f]{1,8}\}|[0-9A-Fa-f]{2})/.exec(pattern.slice(i + 1)) : /^[0-9A-Fa-f]{4}/.exec(pattern.slice(i + 1));
         if (!m) return fail(`has a \\${e} escape healbert cannot read`);
         out += m[0].startsWith('{') ? `\\u${m[0]}` : `\\u{${m[0]}}`;
         i += m[0].length;

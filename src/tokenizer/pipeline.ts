@@ -5,7 +5,13 @@
  * same way); what remains is pre-tokenized into words, and the model tokenizes each word.
  */
 import { type AddedToken, AddedTokenMatcher } from './added-tokens.js';
-import { compileNormalizers, type Normalize, type NormalizerStep } from './normalizers.js';
+import {
+  compileNormalizers,
+  compileNormalizersTracking,
+  type Normalize,
+  type NormalizerStep,
+  type NormalizeTracking,
+} from './normalizers.js';
 import { type Piece, type PreTokenizerStep, preTokenize } from './pre-tokenizers.js';
 
 export interface PipelineSpec {
@@ -21,6 +27,7 @@ const LONE_SURROGATE = /\p{Cs}/gu;
 
 export class TextPipeline {
   private readonly normalize: Normalize;
+  private readonly normalizeTracking: NormalizeTracking;
   private readonly raw: AddedTokenMatcher;
   private readonly normalized: AddedTokenMatcher;
   private readonly preTokenizers: readonly PreTokenizerStep[];
@@ -33,6 +40,7 @@ export class TextPipeline {
     what: string,
   ) {
     this.normalize = compileNormalizers(spec.normalizers, `${what}: normalizer`);
+    this.normalizeTracking = compileNormalizersTracking(spec.normalizers, `${what}: normalizer`);
     this.raw = new AddedTokenMatcher(spec.addedTokens.filter((t) => !t.normalized));
     this.normalized = new AddedTokenMatcher(
       spec.addedTokens.filter((t) => t.normalized).map((t) => ({ ...t, content: this.normalize(t.content) })),
@@ -61,9 +69,9 @@ export class TextPipeline {
 
   /** Appends the ids of raw text without raw added tokens; true when a word brought the count to `limit`. */
   private encodeSegment(raw: string, atStart: boolean, out: number[], limit: number): boolean {
-    const text = this.normalize(raw);
-    // Does normalization drop the segment's first character? Only asked where it can change a result.
-    const leadingRemoved = atStart && this.checksLeadingRemoval && this.normalize(String.fromCodePoint(raw.codePointAt(0) ?? 0x20)) === '';
+    // Whether normalization dropped the segment's first characters matters only for Metaspace's 'first'.
+    const { text, leadingRemoved } =
+      atStart && this.checksLeadingRemoval ? this.normalizeTracking(raw) : { text: this.normalize(raw), leadingRemoved: false };
     if (this.normalized.none(text)) return this.encodePiece({ text, atStart, leadingRemoved }, out, limit);
     // Cut out of the normalized text, a part starts where its first character came from.
     const parts = this.normalized.split(text);

@@ -175,6 +175,4 @@ export const NOT_COMBINING_MARK: Ranges = [
 ];
 
 /** A combining mark for the Rust crate (StripAccents removes them), not general category M for V8. */
-export const EXTRA_COMBINING_MARK: Ranges = [
-  [0x1cf2, 0x1cf3],
-];
+export const EXTRA_COMBINING_MARK: Ranges = [[0x1cf2, 0x1cf3]];

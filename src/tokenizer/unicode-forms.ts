@@ -6,9 +6,10 @@
  * ./unicode-form-exceptions.ts (made by test/fixtures/tokenizer/normalizer-diff.ts); here they are held
  * out of JavaScript's normalization, which otherwise gives the same result.
  */
-import { EXTRA_COMBINING_MARK, NOT_COMBINING_MARK, UNKNOWN_TO_NORMALIZATION } from './unicode-form-exceptions.js';
-import type { Ranges } from './unicode-exceptions.js';
+
 import { lowercaseChar } from './unicode.js';
+import type { Ranges } from './unicode-exceptions.js';
+import { EXTRA_COMBINING_MARK, NOT_COMBINING_MARK, UNKNOWN_TO_NORMALIZATION } from './unicode-form-exceptions.js';
 
 export type NormalForm = 'NFC' | 'NFD' | 'NFKC' | 'NFKD';
 
@@ -21,7 +22,7 @@ const UNKNOWN = new RegExp(`[${rangesClass(UNKNOWN_TO_NORMALIZATION)}]`, 'u');
 const UNKNOWN_SPLIT = new RegExp(`([${rangesClass(UNKNOWN_TO_NORMALIZATION)}])`, 'u');
 /** General category Mark, as the crate's `is_combining_mark` sees it. */
 const COMBINING_MARKS = new RegExp(`(?![${rangesClass(NOT_COMBINING_MARK)}])\\p{M}|[${rangesClass(EXTRA_COMBINING_MARK)}]`, 'gu');
-const ASCII = /^[\x00-\x7f]*$/;
+const ASCII = /^\p{ASCII}*$/u;
 
 /**
  * `text` in the normal form. A character the Rust tables do not know stays as it is and, being a starter

@@ -88,7 +88,10 @@ export class Unigram {
       const end = start + width;
       if (!single && ((from[end] as number) < 0 || base + this.unkScore > (best[end] as number))) {
         if (unkId === null) {
-          throw new HealbertError('ERR_DATA', `Unigram: ${JSON.stringify(word)} has a character no piece covers and the model has no unk_id`);
+          throw new HealbertError(
+            'ERR_DATA',
+            `Unigram: ${JSON.stringify(word)} has a character no piece covers and the model has no unk_id`,
+          );
         }
         best[end] = base + this.unkScore;
         from[end] = start;
