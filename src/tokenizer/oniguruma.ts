@@ -4,14 +4,15 @@
  * matches. The escapes whose sets differ are spelled out (measured against the Rust library on every code
  * point): `\s` is the White_Space set (JavaScript's adds U+FEFF and lacks U+0085), `\d` is \p{Nd}, `\h` a
  * hexadecimal digit, `.` anything but \n (JavaScript also stops at \r, U+2028 and U+2029), and `^`/`$` are
- * line anchors at \n only. What JavaScript cannot say the same way (possessive quantifiers, atomic groups,
- * inline options, \G, \K, ...) is refused with an error naming the pattern.
+ * line anchors at \n only. `\d` and `\p{...}` differ only on characters assigned since Oniguruma's tables
+ * (as the other Unicode exceptions, see ./unicode-forms.ts); `\w` differs on older ones (² ½ Ⅻ ...) and is
+ * refused, as is what JavaScript cannot say the same way (possessive quantifiers, atomic groups, inline
+ * options, \G, \K, ...), with an error naming the pattern.
  */
 import { HealbertError } from '../errors.js';
 
 /** Oniguruma's \s (Unicode White_Space), as a character-class body. */
 export const ONIG_SPACE = '\\t-\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
-const WORD = '\\p{L}\\p{M}\\p{Nd}\\p{Pc}';
 const HEX = '0-9A-Fa-f';
 
 /** Escapes that mean a set: their body inside a class, and whether they are negated. */
@@ -20,8 +21,6 @@ const SETS: Record<string, [string, boolean]> = {
   S: [ONIG_SPACE, true],
   d: ['\\p{Nd}', false],
   D: ['\\p{Nd}', true],
-  w: [WORD, false],
-  W: [WORD, true],
   h: [HEX, false],
   H: [HEX, true],
 };
@@ -65,6 +64,7 @@ export function onigurumaToRegExp(pattern: string, what: string, flags = 'gu'): 
       } else if (e === 'A' && !inClass) out += '^';
       else if (e === 'z' && !inClass) out += '$';
       else if (e === 'Z' && !inClass) out += '(?=\\n?$)';
+      else if (e === 'w' || e === 'W') fail(`uses \\${e}, whose Unicode set in Oniguruma healbert does not reproduce`);
       else if (SAME.has(e) || /[^A-Za-z0-9]/.test(e)) out += `\\${e}`;
       else fail(`uses \\${e}, which healbert cannot translate`);
       continue;
@@ -101,9 +101,13 @@ export function onigurumaToRegExp(pattern: string, what: string, flags = 'gu'): 
     } else out += c;
   }
   if (inClass) fail('has an unclosed character class');
+  let regex: RegExp;
   try {
-    return new RegExp(out, flags);
+    regex = new RegExp(out, flags);
   } catch (error) {
     return fail(`is not valid: ${(error as Error).message}`);
   }
+  // Where empty matches fall (between which bytes, after which match) differs between the engines.
+  if (new RegExp(out, 'u').test('')) fail('can match nothing at all, and healbert does not reproduce where Oniguruma finds empty matches');
+  return regex;
 }

@@ -55,6 +55,8 @@ export class TextPipeline {
    * brings the count to `limit` or more; added tokens are counted but never stop it (see Tokenizer.tokenize).
    */
   tokenize(text: string, limit = Number.POSITIVE_INFINITY): number[] {
+    // An empty sequence has nothing to normalize (a normalizer that inserts text, on nothing, is not run).
+    if (text === '') return [];
     // Strings reach Rust as UTF-8, where a lone surrogate is U+FFFD.
     const input = text.replace(LONE_SURROGATE, '\uFFFD');
     const out: number[] = [];

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { fixtures } from './helpers.js';
+import { fixtures, type ParityInput, parityInputs } from './helpers.js';
 
 type File = string | { base64: string; append_charsmap?: boolean };
 
@@ -68,4 +68,13 @@ export function unigramFixtures(): string {
 export function unigramFixture(name: string): string {
   if (!(name in unigramBundle().folders)) throw new Error(`no Unigram fixture '${name}'`);
   return join(unigramFixtures(), name);
+}
+
+/** The parity edge cases and the Unigram ones (inputs.jsonl beside the bundle). */
+export function unigramInputs(): ParityInput[] {
+  const extra = readFileSync(join(unigramFixtureDir, 'inputs.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as ParityInput);
+  return [...parityInputs(), ...extra];
 }

@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { loadTokenizer } from '../../src/tokenizer/load.js';
 import { noteWhenSkipped, referencePython, runPython, transformersTest } from '../helpers/python.js';
-import { fixtures, type ParityInput, parityInputs } from './helpers.js';
-import { unigramBundle, unigramFixture, unigramFixtureDir } from './unigram-fixtures.js';
+import { fixtures, type ParityInput } from './helpers.js';
+import { unigramBundle, unigramFixture, unigramInputs } from './unigram-fixtures.js';
 
 noteWhenSkipped('Unigram tokenizers (XLM-R, ALBERT, DeBERTa-v3) equal transformers AutoTokenizer on every GLUE dev row and edge case');
 
@@ -61,11 +61,7 @@ interface Line {
 }
 
 function readRows(): { rows: Row[]; edgeCount: number } {
-  const extra = readFileSync(join(unigramFixtureDir, 'inputs.jsonl'), 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as ParityInput);
-  const edge: Row[] = [...parityInputs(), ...extra].map((x) => ({ task: 'edge', ...x }));
+  const edge: Row[] = unigramInputs().map((x) => ({ task: 'edge', ...x }));
   const glue = gunzipSync(readFileSync(join(fixtures, 'tokenizer', 'glue-dev.jsonl.gz')))
     .toString('utf8')
     .split('\n')
