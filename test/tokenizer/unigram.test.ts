@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { HealbertError } from '../../src/errors.js';
 import { specialIds } from '../../src/pretrain/pack.js';
+import { hasTokenizerFiles, TOKENIZER_FILES } from '../../src/tokenizer/files.js';
 import { loadTokenizer, loadTokenizerSpec } from '../../src/tokenizer/load.js';
 import { parseSentencePieceModel } from '../../src/tokenizer/sentencepiece-model.js';
 import { Unigram } from '../../src/tokenizer/unigram.js';
@@ -203,6 +204,9 @@ test('SentencePiece model files: pieces, unknown id and charsmap read; a truncat
 });
 
 test('healbert tokenize reads a Unigram folder (DeBERTa-v3 from spm.model alone)', (t) => {
+  // Sweeps and scans check for, copy and fingerprint the same files.
+  t.true(hasTokenizerFiles(unigramFixture('deberta-v3-spm')));
+  t.true(TOKENIZER_FILES.includes('spm.model') && TOKENIZER_FILES.includes('config.json') === false);
   const dir = mkdtempSync(join(tmpdir(), 'healbert-unigram-cli-'));
   writeFileSync(join(dir, 'in.jsonl'), '{"text": "hello world"}\n{"text": "a", "text_pair": "b"}\n');
   const result = runCli(['tokenize', unigramFixture('deberta-v3-spm'), '--input', join(dir, 'in.jsonl')]);
