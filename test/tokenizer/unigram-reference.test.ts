@@ -4,7 +4,9 @@
  * (saved by transformers 5.17, or read as it is), on every GLUE dev row and the edge cases. The classes'
  * own pipelines over other layouts are checked against transformers itself in unigram-parity.test.ts.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import test from 'ava';
@@ -54,3 +56,40 @@ for (const folder of AS_WRITTEN) {
     },
   );
 }
+
+maybe(
+  'added tokens marked normalized match the normalized text (their content normalized too); single_word ones only as words',
+  async (t) => {
+    const source = unigramFixture('albert-raw');
+    const dir = mkdtempSync(join(tmpdir(), 'healbert-unigram-added-'));
+    await cp(source, dir, { recursive: true });
+    const json = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')) as { added_tokens: object[] };
+    const token = (id: number, content: string, normalized: boolean, singleWord: boolean) => ({
+      id,
+      content,
+      single_word: singleWord,
+      lstrip: false,
+      rstrip: false,
+      normalized,
+      special: false,
+    });
+    json.added_tokens.push(token(1000, 'HeLLo', true, false), token(1001, 'Wor', false, true), token(1002, 'ǅx', true, false));
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(json));
+    const reference = (hf as NonNullable<typeof hf>).Tokenizer.fromFile(join(dir, 'tokenizer.json'));
+    const mine = await loadTokenizer(dir);
+    const inputs: ParityInput[] = [
+      ...['hello world', 'HELLO there', 'ＨｅＬＬｏ', 'say hello, HeLLo!', 'Wor Word wor, Wor.', 'xWor Wor', 'ǅx ǆx Ǆx dzx'].map(
+        (text) => ({ text }),
+      ),
+      ...unigramInputs(),
+    ];
+    let used = 0;
+    for (const input of inputs) {
+      const expected = await hfEncode(reference, input.text, input.text_pair, undefined);
+      const actual = mine.encode(input.text, input.text_pair);
+      t.deepEqual(actual.inputIds, expected.inputIds, describe(input));
+      if (actual.inputIds.some((id) => id >= 1000)) used++;
+    }
+    t.true(used >= 6, `the added tokens matched in ${used} inputs`);
+  },
+);
