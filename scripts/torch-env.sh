@@ -17,8 +17,9 @@ case $lane in
     override=${HEALBERT_TORCH_CPU:-}
     # torch==2.13.0 matches the local 2.13.0+cpu wheel (and PyTorch's CPU index). transformers (with its
     # tokenizers) makes the parity references, the tokenizer references and the round trips, and is the
-    # peer of bench:cpu. sentencepiece (and protobuf, which transformers needs to read a .model file) train
-    # the tiny Unigram tokenizers of the parity tests and let transformers convert them to tokenizer.json.
+    # peer of bench:cpu. transformers reads SentencePiece .model files with sentencepiece and protobuf (the
+    # .model-only folders of the Unigram parity tests); test/fixtures/tokenizer/unigram/make_fixtures.py
+    # trains the tiny Unigram tokenizers with sentencepiece.
     packages=(torch==2.13.0 numpy safetensors transformers==5.17.0 sentencepiece protobuf)
     deps=yes
     ;;
