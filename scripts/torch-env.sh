@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Creates (once) and prints the torch package folder of a pip PyTorch for a test lane:
-#   scripts/torch-env.sh cpu    torch 2.13.0 (CPU wheel) with transformers 5.17 (the reference and the peer)
+#   scripts/torch-env.sh cpu    torch 2.13.0 (CPU wheel) with transformers 5.17 (the reference and the peer) and sentencepiece
 #   scripts/torch-env.sh cuda   torch 2.14.1 (CUDA 13 wheel) with NVIDIA's CUDA 13 library wheels
 # Environments live in ${HEALBERT_TORCH_ENVS:-~/.cache/healbert/torch-envs}/<name> and are reused by later
 # runs and other clones on the same machine; one is used only once its install finished (a `.complete` mark).
@@ -12,12 +12,15 @@ root=${HEALBERT_TORCH_ENVS:-${XDG_CACHE_HOME:-$HOME/.cache}/healbert/torch-envs}
 
 case $lane in
   cpu)
-    name=torch-2.13.0-cpu-transformers-5.17.0
+    # The name lists the package set: a changed set gets a new folder, so existing machines rebuild it.
+    name=torch-2.13.0-cpu-transformers-5.17.0-spm
     override=${HEALBERT_TORCH_CPU:-}
     # torch==2.13.0 matches the local 2.13.0+cpu wheel (and PyTorch's CPU index). transformers (with its
     # tokenizers) makes the parity references, the tokenizer references and the round trips, and is the
-    # peer of bench:cpu.
-    packages=(torch==2.13.0 numpy safetensors transformers==5.17.0)
+    # peer of bench:cpu. transformers reads SentencePiece .model files with sentencepiece and protobuf (the
+    # .model-only folders of the Unigram parity tests); test/fixtures/tokenizer/unigram/make_fixtures.py
+    # trains the tiny Unigram tokenizers with sentencepiece.
+    packages=(torch==2.13.0 numpy safetensors transformers==5.17.0 sentencepiece protobuf)
     deps=yes
     ;;
   cuda)

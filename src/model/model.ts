@@ -20,6 +20,7 @@ import {
   type NativeParamSpec,
   type NativeStepResult,
 } from '../native/binding.js';
+import { TOKENIZER_FILES } from '../tokenizer/files.js';
 import { checkBatch } from './batch-check.js';
 import { type LoadPlan, locateWeightFiles, planLoad } from './checkpoint.js';
 import { type EngineConfig, engineConfig, type HeadOptions, type RawConfig, readRawConfig } from './config.js';
@@ -149,7 +150,6 @@ const createEngine = (config: EngineConfig, o: Omit<LoadOptions, 'newHead'>) =>
     members: checkMembers(o.members),
   });
 const SAFETENSORS_DTYPE = { float32: 'F32', float16: 'F16', bfloat16: 'BF16' } as const;
-const TOKENIZER_FILES = ['vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.json', 'merges.txt'];
 
 export class Model {
   readonly config: EngineConfig;

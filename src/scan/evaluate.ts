@@ -6,7 +6,6 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { computeMetrics } from '../data/compute-metrics.js';
 import { getTask, resolveSplit, type Task } from '../data/tasks.js';
 import { tokenizeSplit } from '../data/tokenize-split.js';
@@ -18,6 +17,7 @@ import { subsetDataset } from '../sweep/data.js';
 import { linearProbe } from '../sweep/probe.js';
 import { outputs, scorePredictions } from '../sweep/train.js';
 import type { MetricValues, ProbeRecipe } from '../sweep/types.js';
+import { hasTokenizerFiles, TOKENIZER_ENTRY_FILES } from '../tokenizer/files.js';
 import { loadTokenizer } from '../tokenizer/load.js';
 import type { ScanEvaluation } from './types.js';
 
@@ -81,8 +81,8 @@ export async function loadScanData(o: LoadScanDataOptions): Promise<ScanData> {
       return fail('split', (error as Error).message);
     }
   })();
-  if (!['tokenizer.json', 'vocab.txt', 'vocab.json'].some((f) => existsSync(join(o.tokenizerDir, f))))
-    fail('tokenizer', `${o.tokenizerDir} has no tokenizer files (tokenizer.json, vocab.txt or vocab.json)`);
+  if (!hasTokenizerFiles(o.tokenizerDir))
+    fail('tokenizer', `${o.tokenizerDir} has no tokenizer files (${TOKENIZER_ENTRY_FILES.join(', ')})`);
   const tokenizer = await loadTokenizer(o.tokenizerDir);
   const load = async (name: string) =>
     (

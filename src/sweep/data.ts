@@ -1,11 +1,10 @@
 /** The data a cell trains and evaluates on: tokenized with the model's tokenizer (cached on disk). */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { seededRandom, shuffleInPlace } from '../data/random.js';
 import { getTask, type Task } from '../data/tasks.js';
 import { tokenizeSplit } from '../data/tokenize-split.js';
 import type { TokenizedDataset } from '../data/tokenized.js';
 import { HealbertError } from '../errors.js';
+import { hasTokenizerFiles, TOKENIZER_ENTRY_FILES } from '../tokenizer/files.js';
 import { loadTokenizer } from '../tokenizer/load.js';
 import type { CellConfig } from './types.js';
 
@@ -54,11 +53,10 @@ export function fixedSubset(d: TokenizedDataset, n: number, seed: number): Token
 
 export async function loadCellData(config: CellConfig): Promise<CellData> {
   const task = getTask(config.task.name);
-  const hasTokenizer = ['tokenizer.json', 'vocab.txt', 'vocab.json'].some((f) => existsSync(join(config.model.path, f)));
-  if (!hasTokenizer) {
+  if (!hasTokenizerFiles(config.model.path)) {
     throw new HealbertError(
       'ERR_CONFIG',
-      `model ${config.model.name}: ${config.model.path} has no tokenizer files (tokenizer.json, vocab.txt or vocab.json)`,
+      `model ${config.model.name}: ${config.model.path} has no tokenizer files (${TOKENIZER_ENTRY_FILES.join(', ')})`,
     );
   }
   const tokenizer = await loadTokenizer(config.model.path);

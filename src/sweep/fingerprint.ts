@@ -17,6 +17,7 @@ import { splitPath } from '../data/load-split.js';
 import { getTask } from '../data/tasks.js';
 import { HealbertError } from '../errors.js';
 import { locateWeightFiles } from '../model/checkpoint.js';
+import { TOKENIZER_FILES } from '../tokenizer/files.js';
 import { heals } from './expand.js';
 import type { CellConfig } from './types.js';
 
@@ -38,17 +39,6 @@ export interface InputsFile {
 
 /** A cell's inputs: absolute path -> sha256 of its bytes. */
 export type CellInputs = Record<string, string>;
-
-/** Tokenizer files a model folder may hold; the ones that exist are inputs. */
-const TOKENIZER_FILES = [
-  'tokenizer.json',
-  'tokenizer_config.json',
-  'vocab.txt',
-  'vocab.json',
-  'merges.txt',
-  'special_tokens_map.json',
-  'added_tokens.json',
-];
 
 /** Every file under a folder (recursively, sorted), leaving out healbert's own caches. */
 async function filesUnder(path: string): Promise<string[]> {

@@ -5,7 +5,9 @@
 import { createHash } from 'node:crypto';
 import type { AddedToken } from './added-tokens.js';
 import type { BertNormalizerOptions } from './bert-normalizer.js';
+import type { NormalizerStep } from './normalizers.js';
 import type { Template } from './post-process.js';
+import type { PreTokenizerStep } from './pre-tokenizers.js';
 
 /** Bumped when a change in this implementation could change ids, so that cached datasets are rebuilt. */
 // 2: added tokens no longer stop tokenization at maxLength (only words do); RoBERTa from vocab.json without
@@ -27,12 +29,29 @@ export interface ByteLevelBpeModelSpec {
   addPrefixSpace: boolean;
 }
 
+/** SentencePiece's Unigram (XLM-R, ALBERT, DeBERTa-v3): pieces scored by log probability. */
+export interface UnigramModelSpec {
+  type: 'Unigram';
+  /** [piece, id]; the id is the piece's index. */
+  vocab: [string, number][];
+  /** The score of each piece, by id. */
+  scores: number[];
+  unkId: number | null;
+  byteFallback: boolean;
+}
+
 export interface TokenizerSpec {
-  /** 'wordpiece' (BERT, DistilBERT) or 'byte-level-bpe' (RoBERTa). */
-  kind: 'wordpiece' | 'byte-level-bpe';
-  model: WordPieceModelSpec | ByteLevelBpeModelSpec;
-  /** BERT normalization, or null for none (RoBERTa). */
+  /** 'wordpiece' (BERT, DistilBERT), 'byte-level-bpe' (RoBERTa) or 'unigram' (XLM-R, ALBERT, DeBERTa-v3). */
+  kind: 'wordpiece' | 'byte-level-bpe' | 'unigram';
+  model: WordPieceModelSpec | ByteLevelBpeModelSpec | UnigramModelSpec;
+  /** BERT normalization (WordPiece), or null for none. */
   normalizer: BertNormalizerOptions | null;
+  /** Normalizers from data, in order (Unigram; byte-level BPE where tokenizer.json has one). */
+  normalizers?: NormalizerStep[];
+  /** Pre-tokenizers from data, in order (Unigram). */
+  preTokenizers?: PreTokenizerStep[];
+  /** The transformers class whose pipeline this is, where it is not the tokenizer.json's own (for messages). */
+  transformersClass?: string;
   addedTokens: AddedToken[];
   template: Template;
   padId: number;
@@ -52,6 +71,9 @@ export function hashSpec(spec: Omit<TokenizerSpec, 'hash' | 'files'>): string {
     JSON.stringify({
       kind: spec.kind,
       normalizer: spec.normalizer,
+      // Absent (and so not hashed) for WordPiece and plain byte-level BPE, whose hashes stay as they were.
+      normalizers: spec.normalizers,
+      preTokenizers: spec.preTokenizers,
       addedTokens: spec.addedTokens,
       template: spec.template,
       padId: spec.padId,

@@ -1,14 +1,18 @@
 /**
  * A tokenizer built from a `TokenizerSpec` (see ./spec.ts): added tokens are split out first, then BERT
- * normalization + WordPiece or byte-level BPE, then truncation and special tokens. Results equal Hugging
- * Face's fast tokenizers (`BertTokenizerFast`, `RobertaTokenizerFast`); see test/tokenizer/.
+ * normalization + WordPiece, byte-level BPE (after a tokenizer.json's normalizers, if any), or the
+ * normalizers and pre-tokenizers of a Unigram tokenizer (./pipeline.ts) + Unigram; then truncation and
+ * special tokens. Results equal Hugging Face's (transformers' AutoTokenizer); see test/tokenizer/.
  */
 import { HealbertError } from '../errors.js';
 import { AddedTokenMatcher } from './added-tokens.js';
 import { type BertNormalizerOptions, bertWords, isChunkBoundary, preTokenizeBert } from './bert-normalizer.js';
 import { ByteLevelBpe } from './byte-level-bpe.js';
+import { compileNormalizers, type Normalize } from './normalizers.js';
+import { TextPipeline } from './pipeline.js';
 import { applyTemplate, type Encoding, specialTokenCount, type TruncationStrategy, truncatedLengths } from './post-process.js';
 import type { TokenizerSpec } from './spec.js';
+import { Unigram } from './unigram.js';
 import { WordPiece } from './wordpiece.js';
 
 export interface EncodeOptions {
@@ -29,6 +33,10 @@ export class Tokenizer {
   private readonly matcher: AddedTokenMatcher;
   private readonly wordPiece: WordPiece | undefined;
   private readonly bpe: ByteLevelBpe | undefined;
+  /** A byte-level BPE tokenizer.json's normalizers (ModernBERT's NFC, say). */
+  private readonly bpeNormalize: Normalize | undefined;
+  /** Unigram's whole pipeline, added tokens included. */
+  private readonly pipeline: TextPipeline | undefined;
   private readonly normalizer: BertNormalizerOptions | null;
   /** Raw chunk (text between whitespace) -> its ids, and where each of its words ends. */
   private readonly chunkCache = new Map<string, { ids: number[]; wordEnds: number[] }>();
@@ -39,10 +47,23 @@ export class Tokenizer {
     this.matcher = new AddedTokenMatcher(spec.addedTokens);
     this.normalizer = spec.normalizer;
     const vocab = new Map(spec.model.vocab);
+    const what = spec.files[0] ?? 'tokenizer';
     if (spec.model.type === 'WordPiece') {
       this.wordPiece = new WordPiece(vocab, spec.model);
-    } else {
+    } else if (spec.model.type === 'BPE') {
       this.bpe = new ByteLevelBpe(vocab, spec.model.merges, { addPrefixSpace: spec.model.addPrefixSpace });
+      if (spec.normalizers?.length) this.bpeNormalize = compileNormalizers(spec.normalizers, `${what}: normalizer`);
+    } else {
+      const { vocab: pieces, scores, unkId, byteFallback } = spec.model;
+      const unigram = new Unigram(
+        pieces.map(([piece], i) => [piece, scores[i] as number]),
+        { unkId, byteFallback },
+      );
+      this.pipeline = new TextPipeline(
+        { normalizers: spec.normalizers ?? [], preTokenizers: spec.preTokenizers ?? [], addedTokens: spec.addedTokens },
+        (word, out) => unigram.tokenize(word, out),
+        what,
+      );
     }
   }
 
@@ -69,6 +90,7 @@ export class Tokenizer {
    * test/tokenizer/transformers-parity.test.ts).
    */
   tokenize(text: string, limit = Number.POSITIVE_INFINITY): number[] {
+    if (this.pipeline !== undefined) return this.pipeline.tokenize(text, limit);
     const out: number[] = [];
     if (this.matcher.none(text)) {
       this.encodeSegment(text, out, limit);
@@ -113,7 +135,7 @@ export class Tokenizer {
 
   /** Appends the ids of text without added tokens; true when a word brought the count to `limit`. */
   private encodeSegment(text: string, out: number[], limit: number): boolean {
-    if (this.bpe !== undefined) return this.bpe.encode(text, out, limit);
+    if (this.bpe !== undefined) return this.bpe.encode(this.bpeNormalize === undefined ? text : this.bpeNormalize(text), out, limit);
     const cleanText = this.normalizer?.cleanText ?? false;
     let start = 0;
     for (let i = 0; i < text.length; i++) {

@@ -51,7 +51,8 @@ export const tokenizeCommand: Command = {
   args: '<model-dir>',
   positionals: { min: 1, max: 1 },
   description:
-    'The model folder holds tokenizer.json, or vocab.txt (BERT) or vocab.json + merges.txt (RoBERTa), with tokenizer_config.json.\n' +
+    'The model folder holds tokenizer.json, or vocab.txt (BERT), vocab.json + merges.txt (RoBERTa), or a SentencePiece model\n' +
+    '(sentencepiece.bpe.model, spiece.model, spm.model: XLM-R, ALBERT, DeBERTa-v3), with tokenizer_config.json and config.json.\n' +
     'Each output line has input_ids, token_type_ids, attention_mask and, when known, label. Task splits are cached on disk.',
   options: {
     task: { type: 'string', valueName: 'name', description: "a task from the table (see 'healbert data --help')" },
