@@ -28,8 +28,20 @@ std::vector<int64_t> expected_shape(const ModelConfig& c, Role role) {
     case Role::kValueW:
     case Role::kAttnOutW:
     case Role::kHeadDenseW:
-    case Role::kMlmDenseW:
+    case Role::kRtdDenseW:
       return {h, h};
+    // The masked-LM head maps the hidden states to the embeddings' width, so that the tied decoder (the word
+    // embeddings) can read them: H -> H for BERT, H -> E for an ELECTRA generator.
+    case Role::kMlmDenseW:
+      return {e, h};
+    case Role::kMlmDenseB:
+    case Role::kMlmNormW:
+    case Role::kMlmNormB:
+      return {e};
+    case Role::kRtdPredW:
+      return {1, h};
+    case Role::kRtdPredB:
+      return {1};
     case Role::kFfnInW:
       return {i, h};
     case Role::kFfnInB:
@@ -44,7 +56,7 @@ std::vector<int64_t> expected_shape(const ModelConfig& c, Role role) {
     case Role::kMlmDecoderB:
       return {c.vocab_size};
     case Role::kMlmDecoderW:
-      return {c.vocab_size, h};
+      return {c.vocab_size, e};
     default:  // the biases and norms of width H
       return {h};
   }
@@ -63,6 +75,7 @@ void check_layout(const ModelConfig& c) {
   std::vector<int> global(kRoleCount, 0);
   std::vector<std::vector<int>> per_layer(static_cast<size_t>(c.num_layers), std::vector<int>(kRoleCount, 0));
   for (const auto& p : c.params) {
+    if (p.network != c.network) continue;  // the generator's: checked in its view, below
     const auto expected = expected_shape(c, p.role);
     HB_CHECK(p.shape == expected, code::kArgument, p.name, " (", role_name(p.role), ") has shape ", shape_text(p.shape),
              ", but the config needs ", shape_text(expected));
@@ -87,10 +100,11 @@ void check_layout(const ModelConfig& c) {
   HB_CHECK(projected || c.embedding_size == c.hidden_size, code::kArgument, "embeddings of width ", c.embedding_size,
            " need a projection to the hidden size ", c.hidden_size);
   need(Role::kEmbProjB, projected);
-  need(Role::kHeadDenseW, true);
-  need(Role::kHeadDenseB, true);
-  need(Role::kClassifierW, true);
-  need(Role::kClassifierB, true);
+  need(Role::kHeadDenseW, c.classification_head);
+  need(Role::kHeadDenseB, c.classification_head);
+  need(Role::kClassifierW, c.classification_head);
+  need(Role::kClassifierB, c.classification_head);
+  for (Role r : {Role::kRtdDenseW, Role::kRtdDenseB, Role::kRtdPredW, Role::kRtdPredB}) need(r, c.has_generator());
   for (Role r : {Role::kMlmDenseW, Role::kMlmDenseB, Role::kMlmNormW, Role::kMlmNormB, Role::kMlmBias})
     need(r, c.mlm_head);
   need(Role::kMlmDecoderW, c.mlm_head && !c.mlm_tied);
@@ -99,6 +113,37 @@ void check_layout(const ModelConfig& c) {
     for (size_t r = static_cast<size_t>(Role::kQueryW); r <= static_cast<size_t>(Role::kFfnNormB); ++r)
       HB_CHECK(per_layer[l][r] == 1, code::kArgument, "layer ", l, " has ", per_layer[l][r], " tensors for ",
                role_name(static_cast<Role>(r)), " (one expected)");
+  if (c.has_generator()) {
+    HB_CHECK(c.network == 0, code::kArgument, "a generator cannot have a generator of its own");
+    check_layout(generator_view(c, nullptr));
+  }
+}
+
+ModelConfig generator_view(const ModelConfig& c, std::vector<size_t>* indices) {
+  ModelConfig g = c;
+  g.hidden_size = c.generator.hidden_size;
+  g.num_heads = c.generator.num_heads;
+  g.intermediate_size = c.generator.intermediate_size;
+  g.num_layers = c.generator.num_layers;
+  g.generator = {};
+  g.mlm_head = true;
+  g.mlm_tied = true;
+  g.classification_head = false;
+  g.network = 1;
+  g.params.clear();
+  if (indices) indices->clear();
+  const auto shared = [](Role r) {
+    return r == Role::kWord || r == Role::kPosition || r == Role::kTokenType || r == Role::kEmbNormW ||
+           r == Role::kEmbNormB;
+  };
+  for (size_t i = 0; i < c.params.size(); ++i) {
+    const auto& p = c.params[i];
+    if (p.network != 1 && !(p.network == 0 && shared(p.role))) continue;
+    g.params.push_back(p);
+    g.params.back().network = 1;
+    if (indices) indices->push_back(i);
+  }
+  return g;
 }
 
 }  // namespace healbert

@@ -154,6 +154,7 @@ Weights bind_weights(const ModelConfig& config, const std::vector<ParamSpec>& la
   w.layers.resize(config.num_layers);
   for (size_t i = 0; i < layout.size(); ++i) {
     const auto& spec = layout[i];
+    if (spec.network != config.network) continue;  // a generator's tensors: bound in its view
     const auto role = static_cast<size_t>(spec.role);
     if (!is_layer_role(spec.role)) {
       w.global[role] = tensors[i];
@@ -211,6 +212,13 @@ ForwardResult forward(const ModelConfig& c, const Weights& w, const DeviceBatch&
   result.cls = x.select(2, 0);  // (K, B, H)
   result.logits = classification_head(c, w, result.cls, ctx).to(torch::kFloat32);
   return result;
+}
+
+torch::Tensor rtd_logits(const ModelConfig& c, const Weights& w, const torch::Tensor& hidden,
+                         const ForwardContext& ctx) {
+  // ElectraDiscriminatorPredictions: dense, the hidden activation, one logit per token.
+  auto h = activate(linear(hidden, w[Role::kRtdDenseW], w[Role::kRtdDenseB], ctx), c.activation);
+  return linear(h, w[Role::kRtdPredW], w[Role::kRtdPredB], ctx).squeeze(-1).to(torch::kFloat32);
 }
 
 torch::Tensor member_token_losses(const torch::Tensor& logits, const torch::Tensor& labels) {

@@ -57,6 +57,10 @@ std::pair<torch::Tensor, torch::Tensor> mlm_logits(const ModelConfig& config, co
                                                    const torch::Tensor& hidden, const DeviceBatch& batch,
                                                    const ForwardContext& ctx);
 
+// The replaced-token-detection head of an ELECTRA discriminator: hidden (K, B, T, H) -> (K, B, T) logits, float32.
+torch::Tensor rtd_logits(const ModelConfig& config, const Weights& w, const torch::Tensor& hidden,
+                         const ForwardContext& ctx);
+
 // Each member's cross-entropy per row: logits (K, N, C), labels (N) -> (K, N).
 torch::Tensor member_token_losses(const torch::Tensor& logits, const torch::Tensor& labels);
 

@@ -51,6 +51,11 @@ enum class Role : uint8_t {
   kMlmBias,
   kMlmDecoderW,
   kMlmDecoderB,
+  // ELECTRA pre-training: the discriminator's replaced-token-detection head (dense, activation, one logit).
+  kRtdDenseW,
+  kRtdDenseB,
+  kRtdPredW,
+  kRtdPredB,
   kCount
 };
 constexpr size_t kRoleCount = static_cast<size_t>(Role::kCount);
@@ -67,6 +72,9 @@ struct ParamSpec {
       component;  // "attention.query", "ffn.output", "embeddings.word", "pooler", "classifier.dense", "classifier", ...
   bool is_head = false;      // task-specific (pooler excluded): initialised fresh when missing from a checkpoint
   int64_t padding_idx = -1;  // embeddings: the row that is zero at initialisation and gets no gradient
+  // Which network of the model it belongs to: 0 the model itself, 1 its ELECTRA generator (config.h), which
+  // reads the embedding tables of network 0 and has its own projection, layers and masked-LM head.
+  int network = 0;
 };
 
 const char* param_kind_name(ParamKind kind);

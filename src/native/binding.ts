@@ -73,6 +73,8 @@ export interface NativeParamSpec {
   isHead: boolean;
   /** Embeddings: the row that is zero at initialisation and gets no gradient. */
   paddingIdx?: number;
+  /** 1: a tensor of an ELECTRA pre-training model's generator (native/engine/layout.h); absent: the model's. */
+  network?: number;
 }
 
 /**
@@ -188,7 +190,16 @@ export interface NativeModel {
   setMemberActive(member: number, active: boolean): Promise<void>;
   configureTraining(options: NativeOptimizerOptions, trainable: Uint8Array, lrScales: Float64Array): Promise<void>;
   trainStep(batches: NativeBatch[], dropout: boolean): Promise<NativeStepResult>;
-  lossAndGradients(batch: NativeBatch, dropout: boolean, member?: number): Promise<{ loss: number; gradients: (Float32Array | null)[] }>;
+  lossAndGradients(
+    batch: NativeBatch,
+    dropout: boolean,
+    member?: number,
+    samples?: Int32Array,
+  ): Promise<{ loss: number; gradients: (Float32Array | null)[]; parts?: Float64Array }>;
+  evaluateElectra(
+    batch: NativeBatch,
+    seed: number,
+  ): Promise<{ generatorLossSum: number; generatorCorrect: number; masked: number; rtdLogits: Float32Array; rtdLabels: Uint8Array }>;
   predict(batch: NativeBatch, output: 'logits' | 'cls' | 'mlm'): Promise<Float32Array>;
   corrupt(request: NativeCorruptionRequest): Promise<NativeCorruptionResult>;
   takeSnapshot(name: string): Promise<void>;
