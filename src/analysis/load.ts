@@ -138,7 +138,9 @@ export async function readSweep(dir: string): Promise<LoadedSweep> {
     }
     const configPath = join(cellDir, 'config.json');
     if (!existsSync(configPath)) continue; // a folder being created right now
-    const config = checkConfig(await readJson(configPath), configPath);
+    // The sweep writes { id, baselineId, config } (store.ts); a bare config is read too.
+    const raw = await readJson(configPath);
+    const config = checkConfig(isObject(raw) && isObject(raw.config) ? raw.config : raw, configPath);
     byId.set(id, { id, status: existsSync(join(cellDir, 'lock')) ? 'running' : 'pending', config });
   }
   return {
