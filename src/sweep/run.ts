@@ -22,7 +22,7 @@ import { explainIoError } from './io-errors.js';
 import { checkedSweep } from './load.js';
 import { changedInputsError, findChangedCells, fingerprintCells, setAsideStale } from './resume.js';
 import type { ResolvedSweepSpec } from './spec.js';
-import { claimCell, initSweepDir, isFinished, readResult, rebuildIndex, writeResult } from './store.js';
+import { appendToIndex, claimCell, initSweepDir, isFinished, readResult, rebuildIndex, writeResult } from './store.js';
 import type { CellConfig, CellResult } from './types.js';
 
 export { checkedSweep, loadSpec } from './load.js';
@@ -144,7 +144,8 @@ async function runChecked(
   if (changed.length > 0 && !options.recomputeChanged) throw changedInputsError(dir, changed);
   await initSweepDir(dir, spec, expanded.cells);
   await writeInputsFile(dir, fingerprinter, inputs.values());
-  if (changed.length > 0) await setAsideStale(dir, changed, inputs);
+  // The index still lists the results set aside: rewrite it (rare, so its full pass is fine).
+  if (changed.length > 0 && (await setAsideStale(dir, changed, inputs)).length > 0) await rebuildIndex(dir);
   const mine = shardCells(expanded.cells, options.shard);
   const started = process.hrtime.bigint();
   const devices = options.devices ?? [];
@@ -166,7 +167,6 @@ async function runChecked(
   } else {
     await workLoop(dir, spec, expanded.cells, mine, devices[0] ?? spec.device, { ...options, inputs, recomputed: changed.length }, emit);
   }
-  await rebuildIndex(dir);
   const summary = await summarize(dir, mine);
   emit({ type: 'sweep-end', ...summary, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
   return summary;
@@ -307,6 +307,12 @@ async function runGroup(
     const inputs = options.inputs.get(cell.id);
     if (inputs) result.inputs = inputs;
     await writeResult(dir, result);
+  }
+  // One append for the group, after every result is on disk: a crash in between leaves result.json files
+  // that readers find in the cell folders the index does not name.
+  await appendToIndex(dir, results);
+  for (const [i, cell] of group.entries()) {
+    const result = results[i] as CellResult;
     known.set(cell.id, result);
     const metric = result.primaryMetric;
     emit({
