@@ -15,7 +15,7 @@ export const MAX_DOSE_SERIES = 12;
 /** Figures of one kind (one per method context) beyond which the contexts with the fewest cells are left out. */
 export const MAX_FIGURES_PER_KIND = 8;
 /** Rows of a table shown in the page (HTML, Markdown); the CSV and JSON keep all. */
-export const MAX_PAGE_ROWS = 200;
+export const MAX_PAGE_ROWS = 100;
 /** How many of the most and of the least harmful layer sets the extremes figure lists. */
 export const EXTREMES = 20;
 

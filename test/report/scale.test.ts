@@ -69,7 +69,7 @@ test('12,288 cells: summaries instead of a row per layer subset, a page of a few
     1 + 4_095,
   );
   const md = readFileSync(join(out, 'report.md'), 'utf8');
-  t.regex(md, /_200 of 12288 rows \(unfinished cells first\); all in `csv\/cells\.csv` and analysis\.json\._/);
+  t.regex(md, /_100 of 12288 rows \(unfinished cells first\); all in `csv\/cells\.csv` and analysis\.json\._/);
   t.true(existsSync(join(out, 'analysis.json')));
 });
 
