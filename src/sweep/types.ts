@@ -149,8 +149,12 @@ export interface CellResult {
   timings: Record<string, number>;
   /** The sha256 of every file the cell read (absolute path -> hex), recorded when the sweep started. */
   inputs?: Record<string, string>;
-  /** Set when the cell ran in a fleet: how many cells shared its steps, and which member it was. */
-  fleet?: { size: number; member: number };
+  /**
+   * Set when the cell ran in a fleet: how many cells shared its steps, which member it was, and the fleet's
+   * cells in member order (absent in results from before fleets were planned with the sweep). A member's
+   * result is its solo result up to round-off that depends on the fleet (fleet-plan.ts).
+   */
+  fleet?: { size: number; member: number; cells?: string[] };
   device: string;
   versions: { healbert: string; libtorch: string; node: string };
   worker: { host: string; pid: number };
@@ -173,7 +177,8 @@ export interface SweepSpec {
   device?: string;
   /**
    * Cells that differ only in their corruption train together, K per step, as the members of one model
-   * (default "auto": 1 on the CPU, what fits in memory on CUDA, at most 8). Results do not depend on it.
+   * (default "auto": 1 on the CPU, what fits in memory on CUDA, at most 8). The fleets are fixed by the
+   * cells and K; a member's result is its solo result up to round-off, and records its fleet.
    */
   fleet?: number | 'auto';
   /**
