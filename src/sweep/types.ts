@@ -11,7 +11,9 @@
  *   cells/<id>/lock           held while a worker runs the cell (its heartbeat is the file's mtime)
  *   cells/<id>/model/         finetuned protocol, clean baselines only: the fine-tuned task model
  *                             (its corrupted cells and its control start from it)
- *   index.jsonl               one line per finished cell (rebuilt from the results; read by analysis)
+ *   index.jsonl               a line per result, appended as each fleet ends (a cell's last line wins; index-file.ts):
+ *                             what status, export and analysis read
+ *   fleets.json               the fleet sizes `auto` chose on CUDA, per model (fleet.ts), kept for every later run
  */
 import type { CorruptionSpec, ResolvedCorruptionSpec } from '../corruption/spec.js';
 
