@@ -13,7 +13,9 @@
  *   - Monte-Carlo: uniform 0.3 on the layer sets of `permutations` seeded permutations (the cells
  *     `report --plan-shapley --permutations` asks for).
  * Scores: damage(S) = scale x (sum of w[l] over S + gamma when layers 0 and 1 are both in S), residual gap =
- * gapShare x damage, plus seeded noise (sd 0.004); a few cells diverged, failed, in flight or not started.
+ * gapShare x damage, plus seeded noise (sd 0.004). A few dose-response and head cells diverged, failed,
+ * are in flight or not started; the Shapley designs are complete (one missing coalition makes a seed's
+ * exact estimate unavailable).
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -55,7 +57,7 @@ export interface Design {
   heads: boolean;
   /** Monte-Carlo permutations (0: none). */
   permutations: number;
-  /** Share of corrupted cells that diverged, failed, are in flight, not started (default 0.002 each). */
+  /** Share of dose-response and head cells that diverged, failed, are in flight, not started (default 0.01 each). */
   unfinished?: number;
   /** Write index.jsonl (as the workers keep it); default true. */
   index?: boolean;
@@ -166,14 +168,15 @@ function scoresOf(config: CellConfig): { probe: number; final: number } {
 
 type State = CellResult['status'] | 'running' | 'pending';
 
-function stateOf(id: string, corrupted: boolean, share: number): State {
-  if (!corrupted) return 'done';
-  const u = Number.parseInt(id.slice(0, 8), 16) / 2 ** 32;
-  if (u < share) return 'diverged';
-  if (u < 2 * share) return 'failed';
-  if (u < 3 * share) return 'running';
-  if (u < 4 * share) return 'pending';
-  return 'done';
+/**
+ * Cells of the dose-response and heads designs may be unfinished, the Shapley designs are complete: of
+ * every 1/share of those cells in id order, one diverged, one failed, one is in flight and one not started.
+ */
+function stateOf(config: CellConfig, share: number, counter: { n: number }): State {
+  const label = config.corruption?.label ?? 'clean';
+  if (share <= 0 || (!label.startsWith('dose') && !label.startsWith('head'))) return 'done';
+  const i = counter.n++ % Math.max(4, Math.round(1 / share));
+  return (['diverged', 'failed', 'running', 'pending'] as const)[i] ?? 'done';
 }
 
 const INPUTS = (dir: string) => {
@@ -266,13 +269,14 @@ export function writeSyntheticFolder(dir: string, design: Design): WrittenFolder
   );
   writeFileSync(join(dir, 'spec.json'), `${JSON.stringify(spec, null, 2)}\n`);
   const inputs = INPUTS(dir);
-  const share = design.unfinished ?? 0.002;
+  const share = design.unfinished ?? 0.01;
+  const counter = { n: 0 };
   const index: string[] = [];
   let bytes = 0;
   let finished = 0;
   for (const cell of cells) {
     const folder = join(dir, 'cells', cell.id);
-    const state = stateOf(cell.id, cell.config.corruption !== null, share);
+    const state = stateOf(cell.config, share, counter);
     if (design.resultFiles !== false || state === 'running' || state === 'pending') {
       mkdirSync(folder, { recursive: true });
       writeFileSync(
