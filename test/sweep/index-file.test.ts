@@ -126,7 +126,7 @@ test('export streams the index: JSONL is its latest lines, CSV one row per finis
   t.is(cli.status, 0, cli.stderr);
   const csv = readFileSync(out, 'utf8').trim().split('\n');
   t.is(csv.length, written.finished + 1);
-  t.is(csv.at(-1)?.split(',')[0], lineId(lines[0] as string), 'the cell missing from the index comes last');
+  t.is(csv.at(-1)?.split(',')[0], lineId(lines[0] as string) as string, 'the cell missing from the index comes last');
   const ids = readdirSync(join(dir, 'cells'));
   const some = resultOf(dir, lineId(lines[1] as string) as string);
   t.true(ids.includes(some.id));
