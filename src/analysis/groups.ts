@@ -8,7 +8,7 @@ import type { CellConfig, Protocol } from '../sweep/types.js';
 import { conditionKey } from './keys.js';
 import type { CellStatus } from './load.js';
 import type { CellMeasures } from './quantities.js';
-import { type BootstrapOptions, bootstrapInterval, deriveSeed, type Interval, mean, type Summary, summarize } from './stats.js';
+import { type BootstrapOptions, bootstrapInterval, deriveSeed, type Interval, type Summary, summarize } from './stats.js';
 
 export type StatusCounts = Record<CellStatus, number>;
 
@@ -61,9 +61,16 @@ function ratioOf(cells: readonly CellMeasures[], minDamage: number, options: Boo
     damage: number;
     residualGap: number;
   })[];
+  // The means of damage and gap over a resample of seeds (summed in draw order, as mean() sums).
   const ratio = (sample: readonly number[]) => {
-    const d = mean(sample.map((i) => (pairs[i] as { damage: number }).damage));
-    const g = mean(sample.map((i) => (pairs[i] as { residualGap: number }).residualGap));
+    let d = 0;
+    let g = 0;
+    for (const i of sample) {
+      d += (pairs[i] as { damage: number }).damage;
+      g += (pairs[i] as { residualGap: number }).residualGap;
+    }
+    d /= sample.length;
+    g /= sample.length;
     return Math.abs(d) >= minDamage ? (d - g) / d : Number.NaN;
   };
   const all = pairs.map((_, i) => i);
@@ -81,7 +88,9 @@ export function summarizeGroups(measures: readonly CellMeasures[], options: Grou
   const byKey = new Map<string, CellMeasures[]>();
   for (const m of measures) {
     const key = conditionKey(m.config);
-    byKey.set(key, [...(byKey.get(key) ?? []), m]);
+    const cells = byKey.get(key);
+    if (cells) cells.push(m);
+    else byKey.set(key, [m]);
   }
   const several = (f: (c: CellConfig) => string) => new Set(measures.map((m) => f(m.config))).size > 1;
   const prefix = [several((c) => c.model.name), several((c) => c.task.name), several((c) => c.protocol)];

@@ -178,7 +178,7 @@ export async function runFleet(cells: PlannedCell[], ctx: Omit<CellContext, 'id'
     primaryMetric: '',
     scores: { epochs: [] },
     timings,
-    ...(k > 1 ? { fleet: { size: k, member } } : {}),
+    ...(k > 1 ? { fleet: { size: k, member, cells: cells.map((x) => x.id) } } : {}),
     device: ctx.device,
     versions: { healbert: healbertVersion, libtorch, node: process.version },
     worker: { host: hostname(), pid: process.pid },

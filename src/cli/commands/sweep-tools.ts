@@ -1,8 +1,9 @@
-import { writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
 import type { TargetSpec } from '../../corruption/spec.js';
-import { exportResults, exportWarnings, sweepStatus } from '../../sweep/export.js';
+import { HealbertError } from '../../errors.js';
+import { sweepStatus, writeExport } from '../../sweep/export.js';
 import { runSweep } from '../../sweep/run.js';
-import { rebuildIndex } from '../../sweep/store.js';
 import { type Command, numberOption, requiredOption, selectorOption, stringOption, UsageError } from '../command.js';
 import { dtypeOption, dtypeOptionSpec } from '../dtype-option.js';
 import { sweepReporter } from '../sweep-progress.js';
@@ -19,7 +20,6 @@ export const statusCommand: Command = {
   async run({ positionals, values, io }) {
     const dir = positionals[0] as string;
     const status = await sweepStatus(dir);
-    await rebuildIndex(dir);
     if (values.json) {
       io.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
       return 0;
@@ -41,9 +41,16 @@ export const statusCommand: Command = {
   },
 };
 
+/** Writes to a stream, waiting whenever it asks to (so an export of any size holds one chunk at a time). */
+const writeTo = (stream: { write(text: string): unknown; once?: Writable['once'] }) => (chunk: string) =>
+  stream.write(chunk) !== false || !stream.once ? undefined : new Promise<void>((resolve) => stream.once?.('drain', () => resolve()));
+
 export const exportCommand: Command = {
   name: 'export',
   summary: 'Export the results of a sweep folder as CSV (one row per cell) or JSONL (full records).',
+  description:
+    'Streams index.jsonl (and the results it does not hold yet): rows in the order the cells finished, memory independent of the\n' +
+    'number of cells.',
   args: '<sweep-dir>',
   positionals: { min: 1, max: 1 },
   options: {
@@ -53,11 +60,22 @@ export const exportCommand: Command = {
   async run({ positionals, values, io }) {
     const format = stringOption(values, 'format') ?? 'csv';
     if (format !== 'csv' && format !== 'jsonl') throw new UsageError(`--format must be csv or jsonl, got '${format}'`);
-    const text = await exportResults(positionals[0] as string, format);
-    for (const w of await exportWarnings(positionals[0] as string)) io.stderr.write(`warning: ${w}\n`);
     const output = stringOption(values, 'output');
-    if (output) await writeFile(output, text);
-    else io.stdout.write(text);
+    const file = output ? createWriteStream(output) : undefined;
+    const opened = file
+      ? new Promise<void>((resolve, reject) => {
+          file.once('open', () => resolve());
+          file.once('error', reject);
+        })
+      : Promise.resolve();
+    try {
+      await opened;
+    } catch (error) {
+      throw new HealbertError('ERR_IO', `${output}: cannot write (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+    const { warnings } = await writeExport(positionals[0] as string, format, writeTo(file ?? io.stdout));
+    if (file) await new Promise<void>((resolve, reject) => file.end((error?: Error | null) => (error ? reject(error) : resolve())));
+    for (const w of warnings) io.stderr.write(`warning: ${w}\n`);
     return 0;
   },
 };
