@@ -177,6 +177,8 @@ export interface NativeModel {
   trainStep(batches: NativeBatch[], dropout: boolean): Promise<NativeStepResult>;
   lossAndGradients(batch: NativeBatch, dropout: boolean, member?: number): Promise<{ loss: number; gradients: (Float32Array | null)[] }>;
   predict(batch: NativeBatch, output: 'logits' | 'cls' | 'mlm'): Promise<Float32Array>;
+  /** logits (K, B, num_labels) and every layer's pooled states (K, L + 1, 2, B, H): engine/layer_states.h. */
+  predictLayers(batch: NativeBatch): Promise<{ logits: Float32Array; layers: Float32Array }>;
   corrupt(request: NativeCorruptionRequest): Promise<NativeCorruptionResult>;
   takeSnapshot(name: string): Promise<void>;
   dropSnapshot(name: string): Promise<void>;
