@@ -11,6 +11,7 @@ import { availableParallelism, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { HealbertError } from '../errors.js';
+import { measuredAgainstCleanCell } from '../measure/spec.js';
 import { loadNative, packageRoot } from '../native/binding.js';
 import { healbertVersion } from '../version.js';
 import { type CellEvent, fleetKey, type PlannedCell, runFleet } from './cell.js';
@@ -226,7 +227,8 @@ async function workLoop(
       if (options.signal?.aborted) throw new HealbertError('ERR_ARGUMENT', 'sweep interrupted; run it again to resume');
       if (await done(planned.id)) continue;
       let cell = planned;
-      if (cell.config.protocol === 'finetuned' && cell.baselineId) {
+      // finetuned: corrupted cells and controls start from the baseline's task model; measured cells compare with it.
+      if (cell.baselineId && (cell.config.protocol === 'finetuned' || measuredAgainstCleanCell(cell.config))) {
         const baseline = await resultOf(cell.baselineId);
         if (!baseline || (baseline.status === 'failed' && !attempted.has(cell.baselineId))) {
           // Its baseline is not done: run it here if nobody else is (it may belong to another shard).

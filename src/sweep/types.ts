@@ -14,6 +14,8 @@
  *   index.jsonl               one line per finished cell (rebuilt from the results; read by analysis)
  */
 import type { CorruptionSpec, ResolvedCorruptionSpec } from '../corruption/spec.js';
+import type { MeasureSpec, ResolvedMeasure } from '../measure/spec.js';
+import type { CellMeasurements } from '../measure/types.js';
 
 export type Protocol = 'pretrained' | 'finetuned';
 
@@ -96,6 +98,8 @@ export interface CellConfig {
   recipe: Recipe;
   probe: ProbeRecipe;
   recovery: Recovery;
+  /** What the cell measures beyond its scores (src/measure/spec.ts); absent when nothing (ids do not change). */
+  measure?: ResolvedMeasure;
   device: string;
   dtype: 'float32' | 'bfloat16';
 }
@@ -143,6 +147,8 @@ export interface CellResult {
     /** Per (layer, head) when the corruption names heads, as in CorruptionReport.heads. */
     heads?: { layer: number; head: number; entries: number; changed: number | null }[];
   };
+  /** What config.measure asked for (src/measure/types.ts), with what each measurement cost. */
+  measurements?: CellMeasurements;
   /** Why the cell diverged (first non-finite loss) or failed (the error). */
   error?: { code: string; message: string; step?: number };
   /** Seconds per phase; in a fleet, the fleet's (shared by its cells). */
@@ -170,6 +176,8 @@ export interface SweepSpec {
   recipe?: Partial<Recipe>;
   probe?: Partial<ProbeRecipe>;
   recovery?: Partial<Recovery>;
+  /** Measurements beyond the scores: representation similarity, weight space, MLM knowledge (src/measure/spec.ts). */
+  measure?: MeasureSpec;
   device?: string;
   /**
    * Cells that differ only in their corruption train together, K per step, as the members of one model
