@@ -7,6 +7,7 @@ import type { Analysis } from '../analysis/analyze.js';
 import { type Figure, interval, num, slug, text } from './figure-parts.js';
 import { headFigures } from './figures-heads.js';
 import { bottomTopFigures, heatmapsFigures, interactionsFigures, sensitivityFigures, shapleyFigures } from './figures-layers.js';
+import { measurementFigures } from './figures-measure.js';
 import { protocolsOf } from './protocol-note.js';
 import type { Cell } from './table.js';
 
@@ -176,6 +177,7 @@ export function buildFigures(a: Analysis): Figure[] {
       ...shapleyFigures(a),
       ...interactionsFigures(a),
       ...doseResponse(a),
+      ...measurementFigures(a),
     ].filter(plotted),
   ];
 }

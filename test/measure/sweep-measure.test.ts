@@ -5,8 +5,10 @@
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
+import { analyze } from '../../src/analysis/analyze.js';
 import { cosine, tensorSums } from '../../src/measure/weights.js';
 import { Model } from '../../src/model/model.js';
+import { writeReport } from '../../src/report/render.js';
 import { runSweep } from '../../src/sweep/run.js';
 import { readSweep } from '../../src/sweep/store.js';
 import type { CellResult } from '../../src/sweep/types.js';
@@ -79,6 +81,20 @@ for (const protocol of ['pretrained', 'finetuned'] as const) {
       }
       t.true(w.updates.every((u) => u.updateSq > 0 && u.weightSq > 0));
     }
+    // The report carries every value: a table per measurement, the figures' data beside them.
+    const written = await writeReport(await analyze(measured), join(measured, 'report'), 'csv');
+    for (const file of [
+      'cka.csv',
+      'weight-distance.csv',
+      'reinit-return.csv',
+      'update-norms.csv',
+      'measure-costs.csv',
+      'cka-by-layer-mean.csv',
+    ])
+      t.true(
+        written.some((f) => f.endsWith(`/${file}`)),
+        file,
+      );
   });
 }
 
