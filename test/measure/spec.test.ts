@@ -2,6 +2,7 @@
  * The measure spec: validated path-first, part of a cell id only when set, and refused before any training
  * when a measurement could not be computed.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { measureFromFlags, resolveMeasure } from '../../src/measure/spec.js';
@@ -9,7 +10,8 @@ import { cellId, expandSweep } from '../../src/sweep/expand.js';
 import { checkedSweep } from '../../src/sweep/load.js';
 import { resolveSweepSpec } from '../../src/sweep/spec.js';
 import { tempDir } from '../helpers/checkpoints.js';
-import { makeTinyModel, tinySpec } from '../helpers/sweep.js';
+import { runCli } from '../helpers/cli.js';
+import { demoGlue, makeTinyModel, tinySpec } from '../helpers/sweep.js';
 
 const base = {
   models: ['/m/bert'],
@@ -95,4 +97,17 @@ test('refused before any training, naming the field: a CKA subset larger than th
   // The same corruption is measurable under finetuned (the task model has a trained head), and without weights.
   await t.notThrowsAsync(checkedSweep(tinySpec(model, { ...pooler, protocol: 'finetuned', measure: { weights: true } }), { dir }));
   await t.notThrowsAsync(checkedSweep(tinySpec(model, { ...pooler, measure: { cka: { examples: 64 } } }), { dir }));
+});
+
+test('healbert run --measure: an unknown kind and a subset larger than the split are ERR_CONFIG before anything runs', async (t) => {
+  const model = await makeTinyModel();
+  const out = join(tempDir(), 'run');
+  const base = ['run', '--model', model, '--task', 'sst2', '--data', demoGlue, '--out', out, '--method', 'reinit', '--layers', 'bottom:1'];
+  const unknown = runCli([...base, '--measure', 'cka,knowledge']);
+  t.is(unknown.status, 1, unknown.stderr);
+  t.regex(unknown.stderr, /error \[ERR_CONFIG\]: --measure: unknown measurement "knowledge"/);
+  const large = runCli([...base, '--measure', 'cka', '--cka-examples', '900']);
+  t.is(large.status, 1, large.stderr);
+  t.regex(large.stderr, /error \[ERR_CONFIG\]: spec\.measure\.cka\.examples: 900 examples, but the cells of spec\.tasks\[0\] evaluate 872/);
+  t.false(existsSync(join(out, 'cells')), 'nothing was written');
 });
