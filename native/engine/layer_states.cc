@@ -27,6 +27,13 @@ torch::Tensor pool_layer_states(const torch::Tensor& states, const torch::Tensor
   return torch::stack({mean, first.to(torch::kFloat32)}, 1);  // (K, 2, B, H)
 }
 
+torch::Tensor centred_gram(const torch::Tensor& features) {
+  TORCH_CHECK(features.dim() == 2, "features must be (n, d), got ", features.sizes());
+  const auto x = features.to(torch::kFloat64);
+  const auto centred = x - x.mean(0, /*keepdim=*/true);  // (n, d)
+  return centred.mm(centred.t());                        // (n, n)
+}
+
 LayerPrediction Model::predict_layers(const HostBatch& host) {
   validate_batch(host, config_, /*need_labels=*/false);
   const Weights& w = forward_weights();  // refreshed outside inference mode

@@ -12,6 +12,10 @@ namespace healbert {
 // -> (K, 2, B, H) float32: [:, 0] the mean over real tokens (summed in float64), [:, 1] the first token.
 torch::Tensor pool_layer_states(const torch::Tensor& states, const torch::Tensor& key_mask);
 
+// The Gram matrix of n examples' representations with the features' means taken out (linear CKA's centred
+// kernel): (n, d) -> (n, n), computed in float64 (src/measure/cka.ts does the rest of CKA).
+torch::Tensor centred_gram(const torch::Tensor& features);
+
 struct LayerPrediction {
   torch::Tensor logits;  // (K, B, num_labels) float32, CPU: what predict(kLogits) returns for the batch
   torch::Tensor layers;  // (K, L + 1, 2, B, H) float32, CPU: pool_layer_states of the embeddings and each layer

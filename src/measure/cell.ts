@@ -13,6 +13,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Model, type ParameterInfo } from '../model/model.js';
+import { loadNative } from '../native/binding.js';
 import { specialIds } from '../pretrain/pack.js';
 import type { PlannedCell } from '../sweep/cell.js';
 import { type CellData, subsetIndices } from '../sweep/data.js';
@@ -255,6 +256,7 @@ export class FleetMeasurer {
 
   private async finishCka(out: CellMeasurements[], done: boolean[]): Promise<void> {
     const { estimator } = this.measure.cka as NonNullable<ResolvedMeasure['cka']>;
+    const gram = loadNative().centredGram;
     const { cells, dir } = this.s;
     let reference: Representations | undefined;
     if (this.s.healsTaskModel) reference = this.start;
@@ -269,13 +271,13 @@ export class FleetMeasurer {
       if (!done[m] || !final) continue;
       const notes: string[] = [];
       const cka: NonNullable<CellMeasurements['cka']> = { estimator, examples: this.ckaRows.length };
-      if (this.start) cka.fromStart = ckaByLayer(this.start, final, estimator);
+      if (this.start) cka.fromStart = await ckaByLayer(this.start, final, estimator, gram);
       else notes.push('no representations of the model before corruption');
       const role = this.roles[m];
       if (role === 'corrupted' && this.start && this.corrupted?.[m])
-        cka.beforeHealing = ckaByLayer(this.start, this.corrupted[m], estimator);
+        cka.beforeHealing = await ckaByLayer(this.start, this.corrupted[m], estimator, gram);
       if (role !== 'clean') {
-        if (reference) cka.afterHealing = ckaByLayer(reference, final, estimator);
+        if (reference) cka.afterHealing = await ckaByLayer(reference, final, estimator, gram);
         else notes.push(`the clean cell ${cell.baselineId} of this seed left no representations (not done)`);
       } else if (this.pretrained) await writeRepresentations(representationsPath(dir, cell.id), final);
       if (notes.length) cka.notes = notes;

@@ -77,11 +77,22 @@ function unbiasedHsic(a: GramStats, b: GramStats): number {
 export function gramStats(x: ArrayLike<number>, n: number, d: number, estimator: CkaEstimator = 'linear'): GramStats {
   if (!Number.isInteger(n) || !Number.isInteger(d) || n < 1 || d < 1 || x.length !== n * d)
     throw new HealbertError('ERR_ARGUMENT', `CKA: expected ${n} x ${d} = ${n * d} values, got ${x.length}`);
+  return statsFromCentredGram(gramOf(centredColumns(x, n, d), n, d), n, estimator);
+}
+
+/**
+ * The Gram statistics from a centred Gram matrix (n x n, float64, row-major: X'X' of the column-centred
+ * features X', as the engine's centredGram computes it). Takes ownership of `gram`.
+ */
+export function statsFromCentredGram(gram: Float64Array, n: number, estimator: CkaEstimator = 'linear'): GramStats {
+  if (gram.length !== n * n)
+    throw new HealbertError('ERR_ARGUMENT', `CKA: a Gram matrix of ${n} examples has ${n * n} entries, got ${gram.length}`);
   if (estimator === 'debiased' && n < 4) throw new HealbertError('ERR_ARGUMENT', `debiased CKA needs at least 4 examples, got ${n}`);
-  const g = gramOf(centredColumns(x, n, d), n, d);
+  const g = gram;
   const rowSums = new Float64Array(estimator === 'debiased' ? n : 0);
   let total = 0;
   if (estimator === 'debiased') {
+    // The unbiased estimator is invariant to the features' means, so the centred Gram serves it too.
     for (let i = 0; i < n; i++) g[i * n + i] = 0;
     for (let i = 0; i < n; i++) {
       let s = 0;

@@ -200,6 +200,8 @@ export interface NativeBinding {
   smokeTest(device: string, size: number): Promise<NativeSmokeResult>;
   /** Sides in [1, 8192], reps in [1, 50]. */
   matmulSpeed(device: string, m: number, k: number, n: number, reps: number): Promise<NativeMatmulSpeed>;
+  /** (n, d) float32 features -> their centred Gram matrix (n, n), float64, row-major (src/measure/compare.ts). */
+  centredGram(features: Float32Array, n: number, d: number): Promise<Float64Array>;
   createModel(
     config: EngineConfig,
     device: string,
