@@ -164,3 +164,29 @@ test('two worker processes: every corrupted cell still finds its clean cell to c
     if (r.config.corruption) t.truthy(r.measurements?.cka?.afterHealing, `${conditionOf(r)}: ${r.measurements?.cka?.notes}`);
   }
 });
+
+test('a fleet measures what solo cells measure: the clean cell in the fleet is the reference', async (t) => {
+  const path = await model;
+  const spec = tinySpec(path, { measure: { cka: { examples: 48 }, weights: true }, seeds: [0] });
+  const [solo, fleet] = [join(tempDir(), 'solo'), join(tempDir(), 'fleet')];
+  await runSweep(spec, { out: solo });
+  await runSweep(spec, { out: fleet, fleet: 4 });
+  const byCondition = new Map((await results(solo)).map((r) => [conditionOf(r), r]));
+  for (const r of await results(fleet)) {
+    t.is(r.fleet?.size, 4, 'the clean cell and its three corruptions in one fleet');
+    const s = byCondition.get(conditionOf(r)) as CellResult;
+    for (const comparison of ['beforeHealing', 'afterHealing', 'fromStart'] as const) {
+      const [a, b] = [r.measurements?.cka?.[comparison], s.measurements?.cka?.[comparison]];
+      t.is(a?.length, b?.length, `${conditionOf(r)} ${comparison}`);
+      for (const [i, row] of (a ?? []).entries())
+        for (const pooling of ['mean', 'first'] as const) {
+          const [x, y] = [row[pooling], b?.[i]?.[pooling]];
+          t.true(
+            x === y || Math.abs((x ?? 0) - (y ?? 0)) < 1e-4,
+            `${conditionOf(r)} ${comparison} layer ${row.layer} ${pooling}: ${x} vs ${y}`,
+          );
+        }
+    }
+    t.is(r.measurements?.weights?.toClean?.length, s.measurements?.weights?.toClean?.length);
+  }
+});
