@@ -36,6 +36,7 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
                            InstanceMethod<&NativeModel::LossAndGradients>("lossAndGradients"),
                            InstanceMethod<&NativeModel::EvaluateElectra>("evaluateElectra"),
                            InstanceMethod<&NativeModel::Predict>("predict"),
+                           InstanceMethod<&NativeModel::PredictLayers>("predictLayers"),
                            InstanceMethod<&NativeModel::EvaluateMlm>("evaluateMlm"),
                            InstanceMethod<&NativeModel::OptimizerCounters>("optimizerCounters"),
                            InstanceMethod<&NativeModel::RestoreOptimizerCounters>("restoreOptimizerCounters"),
@@ -314,6 +315,23 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     return schedule(env, [batch = std::move(batch), kind](Model& model) -> Converter {
       auto result = model.predict(batch, kind);
       return [result](Napi::Env env) -> Napi::Value { return tensor_to_float32(env, result); };
+    });
+  }
+
+  // predictLayers(batch): Promise<{logits, layers}>: logits (K, B, num_labels) and every layer's pooled states
+  // (K, L + 1, 2, B, H), both float32 and member-major (engine/layer_states.h)
+  Napi::Value PredictLayers(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    sync_model(env);
+    HostBatch batch = to_host_batch(info[0]);
+    return schedule(env, [batch = std::move(batch)](Model& model) -> Converter {
+      auto result = std::make_shared<LayerPrediction>(model.predict_layers(batch));
+      return [result](Napi::Env env) -> Napi::Value {
+        Napi::Object out = Napi::Object::New(env);
+        out.Set("logits", tensor_to_float32(env, result->logits));
+        out.Set("layers", tensor_to_float32(env, result->layers));
+        return out;
+      };
     });
   }
 

@@ -166,14 +166,19 @@ Weights bind_weights(const ModelConfig& config, const std::vector<ParamSpec>& la
   return w;
 }
 
-torch::Tensor encode(const ModelConfig& c, const Weights& w, const DeviceBatch& b, const ForwardContext& ctx) {
+torch::Tensor encode(const ModelConfig& c, const Weights& w, const DeviceBatch& b, const ForwardContext& ctx,
+                     const LayerObserver* on_layer) {
   std::array<int64_t, kRoleCount> padding;
   padding.fill(-1);
   for (const auto& spec : c.params) padding[static_cast<size_t>(spec.role)] = spec.padding_idx;
   auto x = embeddings(c, w, padding, b, ctx);  // (K, B, T, H) float32
+  if (on_layer) (*on_layer)(x);
   const Packing packing = packing_for(b, ctx);
   if (packing.active()) x = pack(x, packing);  // (K, N, H)
-  for (const auto& layer : w.layers) x = encoder_layer(c, layer, x, b.key_mask, packing, ctx);
+  for (const auto& layer : w.layers) {
+    x = encoder_layer(c, layer, x, b.key_mask, packing, ctx);
+    if (on_layer) (*on_layer)(packing.active() ? unpack(x, packing) : x);
+  }
   return packing.active() ? unpack(x, packing) : x;  // (K, B, T, H); zeros at the padding when packed
 }
 
@@ -206,8 +211,9 @@ std::pair<torch::Tensor, torch::Tensor> mlm_logits(const ModelConfig& c, const W
   return {linear(h, decoder, bias, ctx).to(torch::kFloat32), target};  // (K, N, V)
 }
 
-ForwardResult forward(const ModelConfig& c, const Weights& w, const DeviceBatch& b, const ForwardContext& ctx) {
-  auto x = encode(c, w, b, ctx);
+ForwardResult forward(const ModelConfig& c, const Weights& w, const DeviceBatch& b, const ForwardContext& ctx,
+                      const LayerObserver* on_layer) {
+  auto x = encode(c, w, b, ctx, on_layer);
   ForwardResult result;
   result.cls = x.select(2, 0);  // (K, B, H)
   result.logits = classification_head(c, w, result.cls, ctx).to(torch::kFloat32);

@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <array>
+#include <functional>
 #include <vector>
 
 #include "engine/batch.h"
@@ -36,10 +37,16 @@ struct ForwardResult {
   torch::Tensor cls;     // (K, B, H) float32: the final hidden state of the first token
 };
 
-ForwardResult forward(const ModelConfig& config, const Weights& w, const DeviceBatch& batch, const ForwardContext& ctx);
+// Called with the embeddings' output, then each layer's output: (K, B, T, H) float32, zeros at the padding when
+// the pass packs it away (engine/layer_states.h pools them). Observes only: the pass computes what it would without.
+using LayerObserver = std::function<void(const torch::Tensor&)>;
+
+ForwardResult forward(const ModelConfig& config, const Weights& w, const DeviceBatch& batch, const ForwardContext& ctx,
+                      const LayerObserver* on_layer = nullptr);
 
 // The encoder alone: (B, T) ids -> (K, B, T, H) final hidden states, float32.
-torch::Tensor encode(const ModelConfig& config, const Weights& w, const DeviceBatch& batch, const ForwardContext& ctx);
+torch::Tensor encode(const ModelConfig& config, const Weights& w, const DeviceBatch& batch, const ForwardContext& ctx,
+                     const LayerObserver* on_layer = nullptr);
 
 // The MLM head up to its decoder, at the labelled positions: hidden (K, B, T, H), the batch's mlm_labels
 // (B, T) with -100 where unlabelled (and its mlm_positions) -> the transformed states (K, N, H) for the N

@@ -22,6 +22,7 @@
 #include "engine/batch.h"
 #include "engine/config.h"
 #include "engine/encoder.h"
+#include "engine/layer_states.h"
 #include "engine/layout.h"
 
 namespace healbert {
@@ -144,6 +145,9 @@ class Model {
 
   // (K, B, num_labels) logits or (K, B, H) first-token states, CPU float32, in evaluation mode.
   torch::Tensor predict(const HostBatch& batch, PredictOutput output);
+
+  // predict(kLogits) and, from the same pass, every layer's pooled states (engine/layer_states.h).
+  LayerPrediction predict_layers(const HostBatch& batch);
 
   // Masked-language-model loss and accuracy on a batch with mlm_labels, in evaluation mode.
   MlmEvaluation evaluate_mlm(const HostBatch& batch);

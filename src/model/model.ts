@@ -267,6 +267,23 @@ export class Model {
   }
 
   /**
+   * predictMembers()'s logits and, from the same evaluation pass, every layer's representation of each row:
+   * per member, `layers` is (L + 1) x 2 x B x H, row-major: the embeddings' output then each encoder layer's,
+   * each pooled as the mean over the row's real tokens (summed in float64) and as its first token.
+   */
+  predictLayersMembers(batch: Batch): Promise<{ logits: Float32Array[]; layers: Float32Array[] }> {
+    checkBatch(batch, this.config, false);
+    return this.enqueue(async () => {
+      const { logits, layers } = await this.native.predictLayers(batch);
+      const split = (all: Float32Array) => {
+        const size = all.length / this.members;
+        return Array.from({ length: this.members }, (_, k) => all.subarray(k * size, (k + 1) * size));
+      };
+      return { logits: split(logits), layers: split(layers) };
+    });
+  }
+
+  /**
    * The member an operation addresses: `member`, or 0 on a solo model. A fleet needs it named.
    * @internal
    */

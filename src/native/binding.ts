@@ -201,6 +201,8 @@ export interface NativeModel {
     seed: number,
   ): Promise<{ generatorLossSum: number; generatorCorrect: number; masked: number; rtdLogits: Float32Array; rtdLabels: Uint8Array }>;
   predict(batch: NativeBatch, output: 'logits' | 'cls' | 'mlm'): Promise<Float32Array>;
+  /** logits (K, B, num_labels) and every layer's pooled states (K, L + 1, 2, B, H): engine/layer_states.h. */
+  predictLayers(batch: NativeBatch): Promise<{ logits: Float32Array; layers: Float32Array }>;
   corrupt(request: NativeCorruptionRequest): Promise<NativeCorruptionResult>;
   takeSnapshot(name: string): Promise<void>;
   dropSnapshot(name: string): Promise<void>;
@@ -222,6 +224,8 @@ export interface NativeBinding {
   smokeTest(device: string, size: number): Promise<NativeSmokeResult>;
   /** Sides in [1, 8192], reps in [1, 50]. */
   matmulSpeed(device: string, m: number, k: number, n: number, reps: number): Promise<NativeMatmulSpeed>;
+  /** (n, d) float32 features -> their centred Gram matrix (n, n), float64, row-major (src/measure/compare.ts). */
+  centredGram(features: Float32Array, n: number, d: number): Promise<Float64Array>;
   createModel(
     config: NativeModelConfig,
     device: string,

@@ -14,7 +14,10 @@ export interface Figure {
     | 'dose-response'
     | 'by-k'
     | 'extremes'
-    | 'distribution';
+    | 'distribution'
+    | 'cka'
+    | 'weights'
+    | 'mlm';
   title: string;
   caption: string;
   spec: TopLevelSpec;

@@ -7,6 +7,7 @@ import type { Analysis } from '../analysis/analyze.js';
 import { type Figure, interval, num, slug, text } from './figure-parts.js';
 import { headFigures } from './figures-heads.js';
 import { bottomTopFigures, heatmapsFigures, interactionsFigures, sensitivityFigures, shapleyFigures } from './figures-layers.js';
+import { measurementFigures } from './figures-measure.js';
 import { summaryFigures } from './figures-summary.js';
 import { protocolsOf } from './protocol-note.js';
 import { MAX_CURVES, MAX_DOSE_SERIES, MAX_FIGURES_PER_KIND, spread } from './scale.js';
@@ -222,6 +223,9 @@ const DATA_OF: Record<Figure['kind'], string> = {
   shapley: 'shapley',
   interactions: 'interactions',
   'dose-response': 'dose-response',
+  cka: 'cka',
+  weights: 'weight-distance',
+  mlm: 'mlm-knowledge',
 };
 
 /**
@@ -245,6 +249,7 @@ export function figureSet(a: Analysis): {
       ...shapleyFigures(a),
       ...interactionsFigures(a),
       ...doseResponse(a),
+      ...measurementFigures(a),
     ].filter(plotted),
   ];
   const omitted: { kind: Figure['kind']; shown: number; total: number; table: string }[] = [];

@@ -135,6 +135,8 @@ export function expandSweep(spec: ResolvedSweepSpec): ExpandedSweep {
     probe: spec.probe,
     // Clean baselines are plain fine-tuning: recovery strategies concern corrupted parameters.
     recovery: corruption ? spec.recovery : DEFAULT_RECOVERY,
+    // Absent unless set: the ids of sweeps without measurements stay what they were.
+    ...(spec.measure ? { measure: spec.measure } : {}),
     device: spec.device.startsWith('cuda') ? 'cuda' : 'cpu',
     dtype,
   });

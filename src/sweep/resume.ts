@@ -129,8 +129,8 @@ function staleName(dir: string, base: string, ext: string, stamp: string): strin
 }
 
 /**
- * Renames the results of changed cells to result.stale-<date>.json (and a finetuned baseline's saved task
- * model to model.stale-<date>), so that the sweep runs them again. Several workers or array tasks may do
+ * Renames the results of changed cells to result.stale-<date>.json (and a clean cell's saved model and
+ * representations to model.stale-<date> and representations.stale-<date>.safetensors), so that the sweep runs them again. Several workers or array tasks may do
  * this at once: a result another one already set aside (gone), or already recomputed (its inputs now
  * match `inputs`), is left alone. Returns the new result names.
  */
@@ -154,6 +154,9 @@ export async function setAsideStale(
     }
     moved.push(target);
     if (existsSync(join(folder, 'model'))) await rename(join(folder, 'model'), staleName(folder, 'model', '', stamp));
+    // A measured clean cell's representations (src/measure/store.ts) are its result's too.
+    const representations = join(folder, 'representations.safetensors');
+    if (existsSync(representations)) await rename(representations, staleName(folder, 'representations', '.safetensors', stamp));
   }
   return moved;
 }

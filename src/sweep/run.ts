@@ -12,6 +12,7 @@ import { availableParallelism, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { HealbertError } from '../errors.js';
+import { measuredAgainstCleanCell } from '../measure/spec.js';
 import { loadNative, packageRoot } from '../native/binding.js';
 import { healbertVersion } from '../version.js';
 import { type CellEvent, type PlannedCell, runFleet } from './cell.js';
@@ -225,13 +226,20 @@ async function workLoop(
     for (const planned of fleets) {
       if (options.signal?.aborted) throw new HealbertError('ERR_ARGUMENT', 'sweep interrupted; run it again to resume');
       let fleet = planned;
-      const first = fleet[0] as PlannedCell;
-      if (first.config.protocol === 'finetuned' && first.baselineId) {
-        const baseline = await resultOf(first.baselineId);
-        if (!baseline || (baseline.status === 'failed' && !attempted.has(first.baselineId))) {
+      // finetuned: corrupted cells and controls start from their baseline's task model; measured cells of the
+      // pretrained protocol compare with their clean cell, which must be finished first unless it is in the fleet.
+      const needy = fleet.find(
+        (c) =>
+          c.baselineId &&
+          !fleet.some((m) => m.id === c.baselineId) &&
+          (c.config.protocol === 'finetuned' || measuredAgainstCleanCell(c.config)),
+      );
+      if (needy?.baselineId) {
+        const baseline = await resultOf(needy.baselineId);
+        if (!baseline || (baseline.status === 'failed' && !attempted.has(needy.baselineId))) {
           // Its baseline is not done: run the baseline's fleet here if nobody is (it may belong to another shard).
-          const b = fleetOf.get(first.baselineId);
-          if (!b || (await done(first.baselineId))) continue;
+          const b = fleetOf.get(needy.baselineId);
+          if (!b || (await done(needy.baselineId))) continue;
           fleet = b;
         }
       }

@@ -14,6 +14,8 @@ import type { CellConfig, CellResult } from './types.js';
 
 export const cellDir = (dir: string, id: string) => join(dir, 'cells', id);
 export const resultPath = (dir: string, id: string) => join(cellDir(dir, id), 'result.json');
+/** A clean cell's saved model: the finetuned protocol's task model, or (measuring weights) the pretrained protocol's fine-tuned model. */
+export const cellModelDir = (dir: string, id: string) => join(cellDir(dir, id), 'model');
 
 export { writeAtomic } from '../atomic.js';
 export { appendToIndex, rebuildIndex } from './index-file.js';

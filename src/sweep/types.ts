@@ -16,6 +16,8 @@
  *   fleets.json               the fleet sizes `auto` chose on CUDA, per model (fleet.ts), kept for every later run
  */
 import type { CorruptionSpec, ResolvedCorruptionSpec } from '../corruption/spec.js';
+import type { MeasureSpec, ResolvedMeasure } from '../measure/spec.js';
+import type { CellMeasurements } from '../measure/types.js';
 
 export type Protocol = 'pretrained' | 'finetuned';
 
@@ -103,6 +105,8 @@ export interface CellConfig {
   recipe: Recipe;
   probe: ProbeRecipe;
   recovery: Recovery;
+  /** What the cell measures beyond its scores (src/measure/spec.ts); absent when nothing (ids do not change). */
+  measure?: ResolvedMeasure;
   device: string;
   dtype: 'float32' | 'bfloat16';
 }
@@ -150,6 +154,8 @@ export interface CellResult {
     /** Per (layer, head) when the corruption names heads, as in CorruptionReport.heads. */
     heads?: { layer: number; head: number; entries: number; changed: number | null }[];
   };
+  /** What config.measure asked for (src/measure/types.ts), with what each measurement cost. */
+  measurements?: CellMeasurements;
   /** Why the cell diverged (first non-finite loss) or failed (the error). */
   error?: { code: string; message: string; step?: number };
   /** Seconds per phase; in a fleet, the fleet's (shared by its cells). probeFit: the linear probe's fit alone, a part
@@ -182,6 +188,8 @@ export interface SweepSpec {
   recipe?: Partial<Recipe>;
   probe?: Partial<ProbeRecipe>;
   recovery?: Partial<Recovery>;
+  /** Measurements beyond the scores: representation similarity, weight space, MLM knowledge (src/measure/spec.ts). */
+  measure?: MeasureSpec;
   device?: string;
   /**
    * Cells that differ only in their corruption train together, K per step, as the members of one model

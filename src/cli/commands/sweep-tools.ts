@@ -6,6 +6,7 @@ import { sweepStatus, writeExport } from '../../sweep/export.js';
 import { runSweep } from '../../sweep/run.js';
 import { type Command, numberOption, requiredOption, selectorOption, stringOption, UsageError } from '../command.js';
 import { dtypeOption, dtypeOptionSpec } from '../dtype-option.js';
+import { measureOption, measureOptionSpecs } from '../measure-option.js';
 import { sweepReporter } from '../sweep-progress.js';
 
 export const statusCommand: Command = {
@@ -105,9 +106,13 @@ export const runCommand: Command = {
     'train-examples': { type: 'string', valueName: 'n', description: 'a fixed subset of the training set' },
     device: { type: 'string', valueName: 'device', description: "'cpu', 'cuda' or 'cuda:<n>'", defaultText: 'cpu' },
     dtype: dtypeOptionSpec('float32'),
+    ...measureOptionSpecs('none'),
     json: { type: 'boolean', description: 'print events as JSON lines' },
   },
-  examples: ['healbert run --model ./bert --task sst2 --data ./glue --method reinit --layers bottom:3 --out ./runs/one'],
+  examples: [
+    'healbert run --model ./bert --task sst2 --data ./glue --method reinit --layers bottom:3 --out ./runs/one',
+    'healbert run --model ./bert --task sst2 --data ./glue --method reinit --layers top:2 --measure cka,weights,mlm --out ./runs/where',
+  ],
   async run({ values, io, signal }) {
     const method = stringOption(values, 'method');
     const level = numberOption(values, 'level');
@@ -143,6 +148,7 @@ export const runCommand: Command = {
       },
       device: stringOption(values, 'device') ?? 'cpu',
       dtype: dtypeOption(values, 'float32'),
+      ...measureOption(values, undefined),
     };
     const mode = values.json ? 'json' : io.stderr.isTTY ? 'tty' : 'plain';
     const summary = await runSweep(spec, { out: requiredOption(values, 'out'), signal, onEvent: sweepReporter(io, mode) });
