@@ -3,12 +3,19 @@
  * CLI's own option tables, every ```ts example type-checks against the library's types, and the analysis
  * guide's definitions are the ones the reports print. No addon, no training: a few seconds.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import test from 'ava';
 import { DEFINITIONS } from '../src/analysis/definitions.js';
 import { commands } from '../src/cli/commands/index.js';
-import { checkCommandLine, extractCommandLines, extractTypeScriptExamples, typeCheckExamples } from './helpers/doc-commands.js';
+import {
+  checkCommandLine,
+  extractCommandLines,
+  extractTypeScriptExamples,
+  headingAnchors,
+  markdownLinks,
+  typeCheckExamples,
+} from './helpers/doc-commands.js';
 
 const root = join(import.meta.dirname, '..');
 
@@ -65,6 +72,26 @@ test('the checker fails a stale flag, a removed command and a missing argument, 
   t.regex(problems[1] as string, /^guide\.md:6: unknown command 'train'/);
   t.regex(problems[2] as string, /^guide\.md:9: healbert corrupt: missing required --seed/);
   t.regex(problems[3] as string, /^guide\.md:9: healbert scan: Unknown option '--colour'/);
+});
+
+test('every link between README.md and the guides points at a file and heading that exist', (t) => {
+  const problems: string[] = [];
+  for (const { path, name } of files) {
+    const text = readFileSync(path, 'utf8');
+    for (const link of markdownLinks(text)) {
+      const target = link.file === '' ? path : join(dirname(path), link.file);
+      if (!existsSync(target)) problems.push(`${name}:${link.line}: ${link.file}: no such file`);
+      else if (link.anchor && target.endsWith('.md') && !headingAnchors(readFileSync(target, 'utf8')).has(link.anchor))
+        problems.push(`${name}:${link.line}: ${link.file}#${link.anchor}: no such heading`);
+    }
+  }
+  t.deepEqual(problems, [], problems.join('\n'));
+  // The README's link to the head-level recipe is one a reader can follow; a renamed heading would not be.
+  const anchors = headingAnchors(readFileSync(join(root, 'docs', 'sweeps.md'), 'utf8'));
+  t.true(anchors.has('head-level-sweeps') && !anchors.has('head-sweeps'));
+  t.deepEqual(markdownLinks('see [x](sweeps.md#nope), `[not](a.md)`, [web](https://example.com)'), [
+    { line: 1, file: 'sweeps.md', anchor: 'nope' },
+  ]);
 });
 
 test('an option described as required is declared required, so the docs check knows it', (t) => {

@@ -266,3 +266,39 @@ export function typeCheckExamples(examples: readonly CodeExample[], root: string
   }
   return problems;
 }
+
+/** A relative link of a Markdown file: the file it names (empty: this file) and its #anchor. */
+export interface MarkdownLink {
+  line: number;
+  file: string;
+  anchor: string | undefined;
+}
+
+/** The relative links of a Markdown text (web links and links inside code are left out). */
+export function markdownLinks(markdown: string): MarkdownLink[] {
+  const { prose } = fences(markdown);
+  const links: MarkdownLink[] = [];
+  const outsideCode = prose.replace(/`[^`]*`/g, (m) => m.replace(/[^\n]/g, ' '));
+  for (const m of outsideCode.matchAll(/\]\(([^)\s]+)\)/g)) {
+    const href = m[1] as string;
+    if (/^[a-z]+:/i.test(href)) continue;
+    const [file, anchor] = href.split('#') as [string, string | undefined];
+    links.push({ line: outsideCode.slice(0, m.index).split('\n').length, file, anchor });
+  }
+  return links;
+}
+
+/** The anchors GitHub gives a Markdown text's headings: lower case, punctuation dropped, spaces as dashes. */
+export function headingAnchors(markdown: string): Set<string> {
+  const anchors = new Set<string>();
+  for (const m of fences(markdown).prose.matchAll(/^#{1,6}\s+(.+)$/gm)) {
+    anchors.add(
+      (m[1] as string)
+        .trim()
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+        .replace(/\s/g, '-'),
+    );
+  }
+  return anchors;
+}
