@@ -94,6 +94,21 @@ test('every link between README.md and the guides points at a file and heading t
   ]);
 });
 
+test("every example in the commands' --help is one the CLI accepts", (t) => {
+  const problems: string[] = [];
+  let checked = 0;
+  for (const command of commands) {
+    const block = ['```sh', ...(command.examples ?? []), '```'].join('\n');
+    for (const line of extractCommandLines(block, `healbert ${command.name} --help`)) {
+      checked++;
+      for (const problem of checkCommandLine(line, commands))
+        problems.push(`${line.file}, example ${line.line - 1}: ${problem}\n    ${line.text}`);
+    }
+  }
+  t.true(checked > 20, `only ${checked} examples found`);
+  t.deepEqual(problems, [], problems.join('\n'));
+});
+
 test('an option described as required is declared required, so the docs check knows it', (t) => {
   for (const command of commands) {
     for (const [name, spec] of Object.entries(command.options)) {
