@@ -78,6 +78,8 @@ test('every link between README.md and the guides points at a file and heading t
   const problems: string[] = [];
   for (const { path, name } of files) {
     const text = readFileSync(path, 'utf8');
+    // An unclosed fence would swallow the rest of the file (and hide its commands from the checks above).
+    if ((text.match(/^\s*```/gm)?.length ?? 0) % 2 !== 0) problems.push(`${name}: a code fence is not closed`);
     for (const link of markdownLinks(text)) {
       const target = link.file === '' ? path : join(dirname(path), link.file);
       if (!existsSync(target)) problems.push(`${name}:${link.line}: ${link.file}: no such file`);
