@@ -11,6 +11,10 @@ import { BF16_PROBE_SHAPE, type Bf16Speed, type MatmulShape, measureBf16Speed } 
 import { loadNative, type NativeRuntimeInfo, type NativeSmokeResult } from './native/binding.js';
 import { healbertVersion } from './version.js';
 
+/**
+ * What `healbert doctor` reports: versions, the libtorch in use, devices, a checked matmul on each, the CPU's bf16 and
+ * what `--dtype auto` picks.
+ */
 export interface DoctorReport {
   healbert: string;
   node: string;
@@ -25,7 +29,8 @@ export interface DoctorReport {
   ok: boolean;
 }
 
-interface ErrorInfo {
+/** An error as `doctor` reports it: its code and message. */
+export interface ErrorInfo {
   code: string;
   message: string;
 }
@@ -35,6 +40,7 @@ const errorInfo = (error: unknown): ErrorInfo => {
   return { code: e.code ?? 'ERR_INTERNAL', message: e.message };
 };
 
+/** Options of {@link doctor}: the sizes of the matrix products it runs. */
 export interface DoctorOptions {
   /** Side of the square matmul run on each device. */
   size?: number;
@@ -42,6 +48,10 @@ export interface DoctorOptions {
   matmul?: MatmulShape;
 }
 
+/**
+ * Checks the installed stack: loads the addon, reports its libtorch and devices, runs a checked matmul on each device,
+ * and measures the CPU's bf16 speed-up.
+ */
 export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport> {
   const size = options.size ?? 256;
   const native = loadNative();

@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'ERR_CONFIG'
   | 'ERR_DATA';
 
+/** An error with a stable {@link ErrorCode}; branch on `code`, never on the message. */
 export class HealbertError extends Error {
   readonly code: ErrorCode;
 

@@ -26,6 +26,7 @@ import {
 } from './shapley-analysis.js';
 import { type TrendRow, trends } from './trends.js';
 
+/** Options of {@link analyze}: the bootstrap and test settings (the CLI's `healbert report` flags). */
 export interface AnalyzeOptions {
   /** Seed of every bootstrap and permutation draw (default 0). */
   seed?: number;
@@ -43,6 +44,10 @@ export interface AnalyzeOptions {
   shapley?: { permutations?: number; seed?: number };
 }
 
+/**
+ * Everything a report shows, as data: per-cell quantities, per-condition summaries with intervals, bottom-vs-top
+ * comparisons, layer attribution, dose-response, trends and measurements, with the options and definitions used.
+ */
 export interface Analysis {
   /** The sweep's name (spec.json), else its folder's name. */
   name: string;
@@ -100,6 +105,10 @@ function resolveOptions(options: AnalyzeOptions): Analysis['options'] {
   };
 }
 
+/**
+ * Analyses a sweep's results folder: reads its cells (index.jsonl, else every result.json) and returns every
+ * table of the report as data. Unfinished, diverged and failed cells are counted, never averaged in.
+ */
 export async function analyze(resultsDir: string, options: AnalyzeOptions = {}): Promise<Analysis> {
   const resolved = resolveOptions(options);
   const sweep = await readSweep(resultsDir);

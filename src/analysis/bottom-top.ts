@@ -9,6 +9,7 @@ import { edgeOf } from './layers.js';
 import type { CellMeasures } from './quantities.js';
 import { type BootstrapOptions, deriveSeed, type Summary, summarize } from './stats.js';
 
+/** One bottom-k against top-k comparison at one dose: the paired difference of damage or residual gap over seeds. */
 export interface BottomTopRow {
   context: string;
   doseName: 'level' | 'fraction';

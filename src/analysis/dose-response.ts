@@ -9,8 +9,10 @@ import type { StatusCounts } from './groups.js';
 import type { CellMeasures } from './quantities.js';
 import { type BootstrapOptions, deriveSeed, mean, type Summary, summarize } from './stats.js';
 
+/** When a dose-response score was taken: before fine-tuning (probe, or right after corruption) or after it. */
 export type Stage = 'before fine-tuning' | 'after fine-tuning';
 
+/** Score against dose for one method and layer set at one stage, with the clean score at dose 0 and a fitted logistic curve. */
 export interface DoseResponseSeries {
   context: string;
   doseName: 'level' | 'fraction';

@@ -10,15 +10,18 @@ import type { CellStatus } from './load.js';
 import type { CellMeasures } from './quantities.js';
 import { type BootstrapOptions, bootstrapInterval, deriveSeed, type Interval, type Summary, summarize } from './stats.js';
 
+/** How many cells are in each state (done, diverged, failed, running, pending). */
 export type StatusCounts = Record<CellStatus, number>;
 
 export const emptyCounts = (): StatusCounts => ({ done: 0, diverged: 0, failed: 0, running: 0, pending: 0 });
 
+/** The primary metric after one epoch, summarised over a condition's seeds. */
 export interface CurveSummary {
   epoch: number;
   summary: Summary;
 }
 
+/** One condition (all seeds of one configuration): its quantities' means and intervals over done seeds, and its cell counts. */
 export interface GroupSummary {
   key: string;
   /** Unique within an analysis: the corruption label (or "clean"), prefixed by model/task/protocol when the sweep has several. */

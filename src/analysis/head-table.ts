@@ -10,6 +10,7 @@ import { describeMethod, doseOf, stableStringify } from './keys.js';
 import { type Depth, resolveLayerSet } from './layers.js';
 import type { Summary } from './stats.js';
 
+/** Damage and residual gap of one (layer, head) target of a head-level sweep, over seeds. */
 export interface HeadRow {
   /** The method and dose, prefixed by model, task and protocol when the sweep has several. */
   context: string;

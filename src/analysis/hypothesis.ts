@@ -8,6 +8,7 @@ import { seededRandom } from '../data/random.js';
 import { normalQuantile, tTwoSidedP } from './distributions.js';
 import { type BootstrapOptions, bootstrapInterval, type Interval, mean, standardDeviation } from './stats.js';
 
+/** A paired comparison of two conditions over the same seeds: the mean difference, its interval, tests, effect size and warnings. */
 export interface PairedComparison {
   /** Number of pairs (seeds). */
   n: number;
@@ -133,6 +134,7 @@ export function pairedComparison(
   };
 }
 
+/** A Pearson or Spearman correlation with its two-sided p-value; null below three points. */
 export interface Correlation {
   method: 'pearson' | 'spearman';
   n: number;
@@ -141,6 +143,7 @@ export interface Correlation {
   p: number | null;
 }
 
+/** Pearson or Spearman correlation of two paired samples, with the two-sided p-value of the t statistic (as scipy computes it). */
 export function correlation(x: readonly number[], y: readonly number[], method: 'pearson' | 'spearman'): Correlation {
   if (x.length !== y.length) throw new RangeError(`samples differ in length (${x.length} vs ${y.length})`);
   const n = x.length;

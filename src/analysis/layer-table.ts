@@ -7,6 +7,7 @@ import type { StatusCounts } from './groups.js';
 import { edgeOf } from './layers.js';
 import { type BootstrapOptions, deriveSeed, type Summary, summarize } from './stats.js';
 
+/** Damage, recovered score and residual gap of one corrupted layer set at one dose: a cell of the layer x level heatmap. */
 export interface LayerDoseRow {
   context: string;
   doseName: 'level' | 'fraction';

@@ -14,6 +14,7 @@ import type { CellConfig, CellResult } from '../sweep/types.js';
 /** done, diverged and failed cells have a result; running and pending ones only a config. */
 export type CellStatus = CellResult['status'] | 'running' | 'pending';
 
+/** One cell of a sweep as read from its results folder: its id, state, configuration and result (when finished). */
 export interface SweepCell {
   id: string;
   status: CellStatus;
@@ -21,6 +22,7 @@ export interface SweepCell {
   result?: CellResult;
 }
 
+/** A sweep's results folder as read by {@link readSweep}: its spec, where results came from, and every cell. */
 export interface LoadedSweep {
   dir: string;
   /** spec.json, when the folder has one. */

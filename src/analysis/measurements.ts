@@ -12,8 +12,10 @@ import { conditionKey } from './keys.js';
 import type { SweepCell } from './load.js';
 import { type BootstrapOptions, deriveSeed, type Summary, summarize } from './stats.js';
 
+/** Which two models a CKA compares: before healing (where the damage sits), after healing (where it remains), or from the start. */
 export type CkaComparison = 'beforeHealing' | 'afterHealing' | 'fromStart';
 
+/** CKA of one layer for one condition, comparison and pooling, over seeds. */
 export interface CkaRow {
   condition: string;
   comparison: CkaComparison;
@@ -30,6 +32,7 @@ export interface Part {
   order: number;
 }
 
+/** The distance of one part's (or component's) final weights to a reference, over seeds. */
 export interface WeightRow extends Part {
   condition: string;
   reference: 'pretrained' | 'clean';
@@ -39,6 +42,7 @@ export interface WeightRow extends Part {
   cosine: Summary;
 }
 
+/** Whether a re-initialised weight matrix returns toward its original: its cosine with it at re-initialisation and after healing. */
 export interface ReinitRow extends Part {
   condition: string;
   /** Cosine with the original weights right after re-initialisation, and after healing. */
@@ -51,6 +55,7 @@ export interface ReinitRow extends Part {
   n: number;
 }
 
+/** The size of one part's update in one epoch of (re)training, over seeds. */
 export interface UpdateRow extends Part {
   condition: string;
   epoch: number;
@@ -59,6 +64,7 @@ export interface UpdateRow extends Part {
   relative: Summary;
 }
 
+/** Held-out MLM loss and accuracy of one condition at one stage, over seeds. */
 export interface MlmRow {
   condition: string;
   stage: 'beforeCorruption' | 'afterCorruption' | 'final';
@@ -69,6 +75,7 @@ export interface MlmRow {
   accuracyVsClean: Summary | null;
 }
 
+/** What the measurements cost one condition, in seconds per cell. */
 export interface CostRow {
   condition: string;
   /** Seconds per cell (a fleet's cells share theirs). */
@@ -79,6 +86,7 @@ export interface CostRow {
   total: Summary;
 }
 
+/** The report's where-healing-happens tables: CKA by layer, weight distances, re-initialised weights, update norms, MLM and costs. */
 export interface MeasurementAnalysis {
   cka: CkaRow[];
   weights: WeightRow[];

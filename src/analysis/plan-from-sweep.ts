@@ -10,6 +10,7 @@ import { modelDepths } from './layers.js';
 import { readSweep } from './load.js';
 import { type PlannedCell, planShapleyCells } from './plan.js';
 
+/** Options of {@link planShapleySweep}: the corruption to attribute, and the seeds and depth when not the sweep's. */
 export interface SweepPlanOptions {
   corruption: CorruptionEntry;
   /** Seeds (default: the sweep's). */

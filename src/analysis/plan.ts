@@ -10,8 +10,10 @@ import { layerSetName } from './layers.js';
 import { coalitionsNeeded, layersOfMask, samplePermutations } from './shapley.js';
 import { DEFAULT_SHAPLEY_SEED } from './shapley-analysis.js';
 
+/** One explicit cell of a sweep spec's `cells` list, as a Shapley plan writes it. */
 export type PlannedCell = NonNullable<SweepSpec['cells']>[number];
 
+/** Options of {@link planShapleyCells}: the model's depth, the corruption, the seeds, and optionally a Monte-Carlo plan. */
 export interface ShapleyPlanOptions {
   /** The model's number of encoder layers (the players). */
   layers: number;
@@ -33,6 +35,10 @@ function fail(message: string): never {
   throw new HealbertError('ERR_ARGUMENT', message);
 }
 
+/**
+ * The cells a Shapley estimate needs: every non-empty layer subset (exact), or the prefixes of seeded permutations
+ * (Monte-Carlo), for each seed, with the corruption's layers replaced by each subset.
+ */
 export function planShapleyCells(options: ShapleyPlanOptions): PlannedCell[] {
   const { layers, corruption, seeds } = options;
   if (!Number.isInteger(layers) || layers < 1 || layers > 30) fail(`layers must be an integer in [1, 30], got ${layers}`);

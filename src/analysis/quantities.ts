@@ -30,11 +30,13 @@ import type { CellConfig, CellResult, MetricValues } from '../sweep/types.js';
 import { baselineKey, controlKey } from './keys.js';
 import type { CellStatus, SweepCell } from './load.js';
 
+/** The primary metric after one epoch of (re)training. */
 export interface CurvePoint {
   epoch: number;
   value: number;
 }
 
+/** One cell's quantities (clean score, damage, recovered score, residual gap, recovery ratio, curve) measured against its baseline. */
 export interface CellMeasures {
   id: string;
   status: CellStatus;

@@ -30,8 +30,12 @@ export interface ShapleyOptions {
   permutationSeed?: number;
 }
 
+/** The quantity layers are attributed: the damage or the residual gap. */
 export type Quantity = 'damage' | 'residualGap';
 
+/**
+ * Shapley values of the layers for one context, dose and quantity: per layer the mean over seeds, its interval and (Monte-Carlo) standard error.
+ */
 export interface ShapleyResult {
   context: string;
   doseName: 'level' | 'fraction';
@@ -52,6 +56,7 @@ export interface ShapleyResult {
   total: number | null;
 }
 
+/** The interaction of two layers for one context, dose and quantity (pairwise, or Grabisch's Shapley interaction index). */
 export interface InteractionRow {
   context: string;
   doseName: 'level' | 'fraction';

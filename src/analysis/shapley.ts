@@ -8,6 +8,7 @@
  */
 import { seededRandom, shuffleInPlace } from '../data/random.js';
 
+/** The value v(S) of a coalition S of layers, given as a bit mask (bit i = layer i). */
 export type ValueFunction = (mask: number) => number;
 
 export const fullMask = (players: number) => (1 << players) - 1;
@@ -93,6 +94,7 @@ export function coalitionsNeeded(players: number, permutations?: readonly (reado
   return [...masks].sort((a, b) => popcount(a) - popcount(b) || a - b);
 }
 
+/** A Monte-Carlo Shapley estimate: each player's value and its standard error over the sampled permutations. */
 export interface ShapleyEstimate {
   values: number[];
   /** Standard error of each value over the sampled permutations (sd / sqrt(permutations)). */

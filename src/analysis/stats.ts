@@ -30,11 +30,13 @@ export function quantile(sorted: ArrayLike<number>, p: number): number {
   return (sorted[lo] as number) + (h - lo) * ((sorted[hi] as number) - (sorted[lo] as number));
 }
 
+/** A confidence interval: its lower and upper bound. */
 export interface Interval {
   low: number;
   high: number;
 }
 
+/** Settings of a percentile bootstrap: coverage, resamples and seed. */
 export interface BootstrapOptions {
   /** Coverage of the interval (default 0.95). */
   level?: number;
@@ -137,6 +139,7 @@ export interface Summary {
   ci: Interval | null;
 }
 
+/** Count, mean, standard deviation and bootstrap interval of the finite values (non-finite ones are left out). */
 export function summarize(values: readonly number[], options: BootstrapOptions = {}): Summary {
   const finite = values.filter(Number.isFinite);
   if (finite.length === 0) return { n: 0, mean: null, sd: null, ci: null };

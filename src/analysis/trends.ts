@@ -9,6 +9,7 @@ import { type Correlation, correlation } from './hypothesis.js';
 import { edgeOf } from './layers.js';
 import type { CellMeasures } from './quantities.js';
 
+/** One correlation behind the paper's claims (e.g. depth of the corrupted layer against damage), over seed-level points. */
 export interface TrendRow {
   context: string;
   /** The dose the points share, or null when the dose varies along x. */

@@ -14,6 +14,11 @@ export interface OptionSpec {
   valueName?: string;
   /** Shown in help; the command applies defaults itself so that library defaults stay in one place. */
   defaultText?: string;
+  /**
+   * The command refuses to run without this option. Declared here so that tools (the docs test) know it; the
+   * command itself still checks, with its own message.
+   */
+  required?: boolean;
 }
 
 export interface CliIO {
@@ -59,11 +64,17 @@ export function helpText(command: Command): string {
 
 const helpOption: OptionSpec = { type: 'boolean', short: 'h', description: 'show this help' };
 
-export function parseCommandArgs(command: Command, argv: string[]): Omit<CommandContext, 'io' | 'signal'> & { help: boolean } {
+/** A command's options (and --help) in the form node:util's parseArgs takes: what the command line accepts. */
+export function parseArgsOptions(command: Command): Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
   for (const [name, spec] of Object.entries({ ...command.options, help: helpOption })) {
     options[name] = { type: spec.type, ...(spec.short ? { short: spec.short } : {}), ...(spec.multiple ? { multiple: true } : {}) };
   }
+  return options;
+}
+
+export function parseCommandArgs(command: Command, argv: string[]): Omit<CommandContext, 'io' | 'signal'> & { help: boolean } {
+  const options = parseArgsOptions(command);
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });

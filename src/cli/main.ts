@@ -4,36 +4,10 @@
  */
 import { setCliEntryPoint } from '../sweep/run.js';
 import { healbertVersion } from '../version.js';
-import { type CliIO, type Command, formatError, helpText, parseCommandArgs, UsageError } from './command.js';
-import { corruptCommand } from './commands/corrupt.js';
-import { dataCommand } from './commands/data.js';
-import { demoCommand } from './commands/demo.js';
-import { doctorCommand } from './commands/doctor.js';
-import { inspectCommand } from './commands/inspect.js';
-import { predictCommand } from './commands/predict.js';
-import { pretrainCommand } from './commands/pretrain.js';
-import { reportCommand } from './commands/report.js';
-import { scanCommand } from './commands/scan.js';
-import { sweepCommand } from './commands/sweep.js';
-import { exportCommand, runCommand, statusCommand } from './commands/sweep-tools.js';
-import { tokenizeCommand } from './commands/tokenize.js';
+import { type CliIO, formatError, helpText, parseCommandArgs, UsageError } from './command.js';
+import { commands } from './commands/index.js';
 
-export const commands: Command[] = [
-  demoCommand,
-  doctorCommand,
-  inspectCommand,
-  predictCommand,
-  corruptCommand,
-  scanCommand,
-  tokenizeCommand,
-  dataCommand,
-  pretrainCommand,
-  sweepCommand,
-  runCommand,
-  statusCommand,
-  exportCommand,
-  reportCommand,
-];
+export { commands };
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

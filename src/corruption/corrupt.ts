@@ -8,6 +8,7 @@ import type { Model } from '../model/model.js';
 import { type CorruptionSpec, type ResolvedCorruptionSpec, resolveCorruptionSpec } from './spec.js';
 import { type ParamSlice, resolveTargets } from './targets.js';
 
+/** What a corruption changed in one tensor: entries selected and changed, and the norm of the change against the norm before. */
 export interface TensorChange {
   name: string;
   layer: number;
@@ -30,6 +31,7 @@ export interface TensorChange {
   slices?: SliceChange[];
 }
 
+/** What a corruption changed in one slice of a tensor (an attention head, or a run of FFN neurons). */
 export interface SliceChange {
   /** The attention head, or the run of consecutive FFN neurons [from, to). */
   head?: number;
@@ -49,6 +51,7 @@ export interface HeadChange {
   changed: number | null;
 }
 
+/** What a corruption changed in one part of the model (the embeddings, a layer, the pooler, the head), summed over its tensors. */
 export interface GroupChange extends Omit<TensorChange, 'name' | 'layer' | 'component'> {
   /** "embeddings", "layer 3", "layers 0, 1, 2 (shared)", "pooler", "head". */
   group: string;
@@ -56,6 +59,7 @@ export interface GroupChange extends Omit<TensorChange, 'name' | 'layer' | 'comp
   tensors: number;
 }
 
+/** What {@link corrupt} did: the resolved spec, the seed, and the changes per tensor, per layer, per head and in total. */
 export interface CorruptionReport {
   spec: ResolvedCorruptionSpec;
   seed: number;
@@ -77,6 +81,7 @@ export interface CorruptionReport {
   path: 'fused' | 'kernel' | 'tensor-ops';
 }
 
+/** Options of {@link corrupt}: the seed (required: corruption is always seeded) and the fleet member. */
 export interface CorruptOptions {
   seed: number;
   /**
@@ -160,6 +165,10 @@ function headChanges(tensors: TensorChange[]): HeadChange[] {
   return [...byKey.values()].sort((a, b) => a.layer - b.layer || a.head - b.head);
 }
 
+/**
+ * Corrupts a model's parameters in place as the spec says (validated first, see {@link corruptionSpecSchema}), with
+ * random numbers that depend only on the seed and each tensor's name, and reports what changed.
+ */
 export async function corrupt(model: Model, input: CorruptionSpec | unknown, options: CorruptOptions): Promise<CorruptionReport> {
   const spec = resolveCorruptionSpec(input);
   const seed = options.seed;

@@ -5,11 +5,14 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { HealbertError } from '../errors.js';
 
+/** How a corruption changes the selected entries (see the Corruption guide for each method and its level). */
 export type CorruptionMethod = 'reinit' | 'gaussian' | 'zero' | 'uniform' | 'scale' | 'sign-flip' | 'bit-flip' | 'revert';
 /** `bert` is BERT's own initialisation under its name (Zhang et al. 2021 re-initialise so): it resolves to `bert-normal`. */
 export type InitVariant = 'kaiming-sqrt5' | 'kaiming-0' | 'bert-normal' | 'bert';
+/** One layer selector: an index (3), a range ("2-5"), "all", "none", "bottom:k", "top:k" or a share of the depth ("bottom:0.25"). */
 export type LayerSelector = number | string;
 
+/** Which parameters a corruption selects: layers, components, kinds, heads, neurons, extra parts and name globs. */
 export interface TargetSpec {
   /** Encoder layers: "all", "none", 3, "2-5", "bottom:3", "top:2", "bottom:0.25" (a share of the depth), or a list. */
   layers?: LayerSelector | LayerSelector[];
@@ -32,6 +35,7 @@ export interface TargetSpec {
   names?: string[];
 }
 
+/** A corruption: a method, its level and options, and the targets it applies to. */
 export interface CorruptionSpec {
   method: CorruptionMethod;
   /** The method's strength: sigma (gaussian), lambda (uniform), factor (scale), rate (bit-flip). */
@@ -64,6 +68,7 @@ const LAYER_SELECTOR = {
   ],
 };
 
+/** The JSON Schema every corruption spec is validated against (unknown keys rejected, defaults filled in). */
 export const corruptionSpecSchema = {
   $id: 'healbert/corruption-spec',
   type: 'object',

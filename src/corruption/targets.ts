@@ -6,6 +6,7 @@
 import { HealbertError } from '../errors.js';
 import type { LayerSelector, TargetSpec } from './spec.js';
 
+/** A parameter as target selection sees it: its name, layer(s), component and kind. */
 export interface TargetParameter {
   name: string;
   layer: number;

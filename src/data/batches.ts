@@ -14,6 +14,7 @@ import { HealbertError } from '../errors.js';
 import { seededRandom, shuffleInPlace } from './random.js';
 import { exampleLength, type TokenizedDataset } from './tokenized.js';
 
+/** How a tokenized dataset is cut into batches: size, shuffling and its seed, grouping by length. */
 export interface BatchOptions {
   batchSize: number;
   /** Shuffle the examples (default true). */

@@ -3,6 +3,7 @@ import { HealbertError } from '../errors.js';
 import { type MetricName, metric, type Values } from './metrics.js';
 import { getTask, type Task } from './tasks.js';
 
+/** A task's metrics for one set of predictions, and its main metric. */
 export interface MetricResult {
   /** Each metric of the task, in the task's order. */
   values: Partial<Record<MetricName, number>>;

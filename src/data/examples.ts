@@ -14,6 +14,7 @@ export interface SkippedRow {
   reason: string;
 }
 
+/** One split of a task as loaded: its examples, label names and the rows skipped as malformed. */
 export interface LoadedSplit {
   task: string;
   split: string;
@@ -26,6 +27,7 @@ export interface LoadedSplit {
   skipped: SkippedRow[];
 }
 
+/** How loading treats a malformed row: stop with ERR_DATA (default) or skip and report it. */
 export interface LoadOptions {
   /** 'error' (default): a malformed row stops loading with ERR_DATA naming file and line. 'skip': it is left out and reported. */
   onMalformed?: 'error' | 'skip';

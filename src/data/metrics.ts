@@ -7,8 +7,10 @@
  */
 import { HealbertError } from '../errors.js';
 
+/** The metrics healbert computes, named as GLUE names them. */
 export type MetricName = 'accuracy' | 'f1' | 'mcc' | 'pearson' | 'spearman' | 'macro_f1' | 'weighted_f1';
 
+/** Predictions, labels or scores: any array-like of numbers. */
 export type Values = ArrayLike<number>;
 
 function checkLengths(predictions: Values, labels: Values): number {
@@ -19,6 +21,7 @@ function checkLengths(predictions: Values, labels: Values): number {
   return labels.length;
 }
 
+/** The share of predictions equal to their labels. */
 export function accuracy(predictions: Values, labels: Values): number {
   const n = checkLengths(predictions, labels);
   let correct = 0;
@@ -53,6 +56,7 @@ function presentLabels(predictions: Values, labels: Values): number[] {
   return [...set].sort((a, b) => a - b);
 }
 
+/** The unweighted mean of the per-class F1 scores over the classes present in predictions or labels. */
 export function macroF1(predictions: Values, labels: Values): number {
   checkLengths(predictions, labels);
   const classes = presentLabels(predictions, labels);
@@ -61,6 +65,7 @@ export function macroF1(predictions: Values, labels: Values): number {
   return sum / classes.length;
 }
 
+/** The mean of the per-class F1 scores weighted by each class's support (its count in the labels). */
 export function weightedF1(predictions: Values, labels: Values): number {
   const n = checkLengths(predictions, labels);
   const support = new Map<number, number>();
@@ -100,6 +105,7 @@ export function matthewsCorrelation(predictions: Values, labels: Values): number
   return covYtYp / Math.sqrt(covYtYt * covYpYp);
 }
 
+/** Pearson's correlation coefficient of two samples of equal length. */
 export function pearson(x: Values, y: Values): number {
   const n = checkLengths(x, y);
   let mx = 0;
@@ -138,6 +144,7 @@ export function averageRanks(values: Values): Float64Array {
   return ranks;
 }
 
+/** Spearman's rank correlation: Pearson's correlation of the average ranks (ties share their mean rank). */
 export function spearman(x: Values, y: Values): number {
   checkLengths(x, y);
   return pearson(averageRanks(x), averageRanks(y));
@@ -153,8 +160,10 @@ const METRICS: Record<MetricName, (predictions: Values, labels: Values) => numbe
   weighted_f1: weightedF1,
 };
 
+/** Computes the named metric of predictions against labels. */
 export function metric(name: MetricName, predictions: Values, labels: Values): number {
   return METRICS[name](predictions, labels);
 }
 
+/** Every metric name {@link metric} accepts. */
 export const METRIC_NAMES = Object.keys(METRICS) as MetricName[];

@@ -2,6 +2,7 @@
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
 import type { LoadedSplit } from './examples.js';
 
+/** What `healbert data` prints for a split: counts, skipped rows, label distribution and length percentiles. */
 export interface SplitSummary {
   split: string;
   file: string;
@@ -24,6 +25,7 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
 
 const words = (text: string) => (text.match(/\S+/g) ?? []).length;
 
+/** Summarises a loaded split; lengths are in tokens when a tokenizer is given, else in words. */
 export function summarizeSplit(loaded: LoadedSplit, tokenizer?: Tokenizer): SplitSummary {
   const lengths = Float64Array.from(loaded.examples, (e) =>
     tokenizer ? tokenizer.encode(e.text, e.textPair).inputIds.length : words(e.text) + (e.textPair === undefined ? 0 : words(e.textPair)),

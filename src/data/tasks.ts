@@ -10,6 +10,7 @@ import { TEXT_CLASSIFICATION_PRESETS, type TextClassificationTask } from './pres
 /** A column by header name, or by 0-based index for files without a header. */
 export type Column = string | number;
 
+/** One split of a GLUE task: its file in the task folder and whether it has a header row. */
 export interface TsvSplit {
   /** File name inside the task folder. */
   file: string;
@@ -23,6 +24,7 @@ export interface TsvSplit {
   label?: Column;
 }
 
+/** A GLUE task as the official loaders read it: its folder, columns, label names, splits and metrics. */
 export interface GlueTask {
   kind: 'glue';
   name: string;
@@ -59,6 +61,7 @@ const mnliSplits: Record<string, TsvSplit> = {
   test_mismatched: { file: 'test_mismatched.tsv', header: true, text: 'sentence1', textPair: 'sentence2' },
 };
 
+/** The GLUE tasks: CoLA, SST-2, MRPC, STS-B, QQP, MNLI (matched and mismatched), QNLI, RTE, WNLI and the diagnostic AX. */
 export const GLUE_TASKS: readonly GlueTask[] = [
   {
     kind: 'glue',
@@ -191,6 +194,7 @@ export const GLUE_TASKS: readonly GlueTask[] = [
   },
 ];
 
+/** Any task healbert loads: a GLUE task or a text-classification preset. */
 export type Task = GlueTask | TextClassificationTask;
 
 const ALIASES: Record<string, string> = {

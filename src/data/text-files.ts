@@ -13,8 +13,10 @@ import { readLines } from './lines.js';
 import { readParquetRows } from './parquet.js';
 import type { Column } from './tasks.js';
 
+/** The file formats the generic loader reads. */
 export type TextFileFormat = 'csv' | 'tsv' | 'jsonl' | 'parquet' | 'aclimdb';
 
+/** How {@link loadTextFile} reads a file: format, header, delimiter, the text, pair and label columns, label names. */
 export interface TextFileOptions {
   /** Inferred from the extension when omitted (.csv, .tsv, .jsonl/.json, .parquet). */
   format?: TextFileFormat;
@@ -34,6 +36,7 @@ export interface TextFileOptions {
   labelOffset?: number;
 }
 
+/** What {@link loadTextFile} read: the examples, the label names and the rows skipped. */
 export interface TextFileResult {
   examples: Example[];
   /** Class names: given, or derived from the values found. */

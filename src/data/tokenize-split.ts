@@ -9,6 +9,7 @@ import { loadSplit, splitPath } from './load-split.js';
 import { getTask, resolveSplit, type Task } from './tasks.js';
 import { type TokenizedDataset, tokenizeExamples } from './tokenized.js';
 
+/** Options of {@link tokenizeSplit}: the tokenizer, task, data root, split, length and cache. */
 export interface TokenizeSplitOptions extends LoadOptions {
   tokenizer: Tokenizer;
   task: Task | string;
@@ -23,6 +24,7 @@ export interface TokenizeSplitOptions extends LoadOptions {
   cacheDir?: string | false;
 }
 
+/** A tokenized split, with where it came from and whether it was read from the cache. */
 export interface TokenizedSplit {
   dataset: TokenizedDataset;
   task: string;
@@ -36,6 +38,10 @@ export interface TokenizedSplit {
   cachePath: string | undefined;
 }
 
+/**
+ * Where tokenized splits are cached: `HEALBERT_CACHE_DIR`, else `<dataRoot>/.healbert-cache` when the data root is
+ * writable, else `.healbert-cache` in the working directory.
+ */
 export async function defaultCacheDir(dataRoot: string): Promise<string> {
   if (process.env.HEALBERT_CACHE_DIR) return process.env.HEALBERT_CACHE_DIR;
   const writable = await access(dataRoot, constants.W_OK).then(
@@ -45,6 +51,7 @@ export async function defaultCacheDir(dataRoot: string): Promise<string> {
   return writable ? join(dataRoot, '.healbert-cache') : join(process.cwd(), '.healbert-cache');
 }
 
+/** Loads and tokenizes one split of a task, reusing the on-disk cache keyed by the tokenizer's and the file's content. */
 export async function tokenizeSplit(options: TokenizeSplitOptions): Promise<TokenizedSplit> {
   const task = typeof options.task === 'string' ? getTask(options.task) : options.task;
   const split = resolveSplit(task, options.split);

@@ -7,6 +7,7 @@ import type { TruncationStrategy } from '../tokenizer/post-process.js';
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
 import type { Example } from './examples.js';
 
+/** Tokenized examples packed into flat typed arrays: ids and segment ids of every example, its offsets and labels. */
 export interface TokenizedDataset {
   size: number;
   /** All token ids, example after example. */
@@ -23,6 +24,7 @@ export interface TokenizedDataset {
   tokenizerHash: string;
 }
 
+/** Options of {@link tokenizeExamples}: the maximum length, truncation and whether labels are regression targets. */
 export interface TokenizeOptions {
   /** Longest example, special tokens included (e.g. 128). */
   maxLength: number;
@@ -30,6 +32,7 @@ export interface TokenizeOptions {
   isRegression?: boolean;
 }
 
+/** The number of tokens of one example of a tokenized dataset. */
 export function exampleLength(dataset: TokenizedDataset, index: number): number {
   return (dataset.offsets[index + 1] as number) - (dataset.offsets[index] as number);
 }
@@ -47,6 +50,7 @@ class GrowingInt32 {
   }
 }
 
+/** Tokenizes examples (texts or text pairs) into a {@link TokenizedDataset}; labels must be on all examples or none. */
 export function tokenizeExamples(tokenizer: Tokenizer, examples: readonly Example[], options: TokenizeOptions): TokenizedDataset {
   const ids = new GrowingInt32();
   const types = new GrowingInt32();

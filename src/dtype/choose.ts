@@ -6,6 +6,7 @@
  */
 import type { ComputeDtype } from '../model/model.js';
 
+/** A compute dtype as a user gives it: float32, bfloat16, or `auto` (chosen by {@link chooseDtype}). */
 export type DtypeChoice = ComputeDtype | 'auto';
 
 export const DTYPE_CHOICES: readonly DtypeChoice[] = ['float32', 'bfloat16', 'auto'];
@@ -16,6 +17,7 @@ export const DTYPE_CHOICES: readonly DtypeChoice[] = ['float32', 'bfloat16', 'au
  */
 export const MIN_CPU_BF16_SPEEDUP = 1.5;
 
+/** What {@link chooseDtype} decides from: the device, whether the CPU has native bf16, and the measured speed-up. */
 export interface DtypeFacts {
   /** 'cpu', 'cuda', 'cuda:1'. */
   device: string;
@@ -25,6 +27,7 @@ export interface DtypeFacts {
   speedup?: number;
 }
 
+/** The dtype `auto` resolved to, and why. */
 export interface DtypeDecision {
   dtype: ComputeDtype;
   /** Why, in a few words (printed by the CLI and doctor). */

@@ -12,6 +12,7 @@ import { cpus, platform } from 'node:os';
  */
 export const NATIVE_BF16_FLAGS = ['amx_bf16', 'avx512_bf16', 'bf16'] as const;
 
+/** The CPU's model name and whether its flags show native bf16 (null when they cannot be read). */
 export interface CpuBf16Info {
   /** The CPU's model name ("AMD EPYC 9B45"); null when the system does not say. */
   model: string | null;

@@ -12,6 +12,7 @@ import { loadNative } from '../native/binding.js';
 import { chooseDtype, type DtypeChoice, type DtypeDecision, MIN_CPU_BF16_SPEEDUP, needsMeasurement } from './choose.js';
 import { cpuBf16Info } from './cpu.js';
 
+/** The shape of a timed matrix product (m x k times k x n) and its repetitions. */
 export interface MatmulShape {
   m: number;
   k: number;
@@ -27,6 +28,7 @@ export interface MatmulShape {
  */
 export const BF16_PROBE_SHAPE: MatmulShape = { m: 1024, k: 1024, n: 1024, reps: 3 };
 
+/** A timed float32 and bfloat16 matrix product on one device, and their ratio. */
 export interface Bf16Speed extends MatmulShape {
   device: string;
   float32Ms: number;

@@ -12,6 +12,7 @@
  */
 import { HealbertError } from '../errors.js';
 
+/** How CKA is estimated: `linear` (Kornblith et al. 2019) or `debiased` (the unbiased HSIC of Song et al. 2012). */
 export type CkaEstimator = 'linear' | 'debiased';
 
 /**

@@ -21,6 +21,7 @@ import type { CkaEstimator } from './cka.js';
 
 export const DEFAULT_MEASURE_EXAMPLES = 512;
 
+/** A sweep's `measure`: CKA by layer, weight distances and MLM knowledge, each off unless set. */
 export interface MeasureSpec {
   cka?: boolean | { examples?: number; estimator?: CkaEstimator };
   weights?: boolean;

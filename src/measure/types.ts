@@ -8,6 +8,7 @@
  */
 import type { CkaEstimator } from './cka.js';
 
+/** How a layer's token states become one vector per example: the mean over real tokens, or the first token. */
 export type Pooling = 'mean' | 'first';
 /** The order of the poolings in the engine's (L + 1, 2, B, H) blocks (native/engine/layer_states.h). */
 export const POOLINGS: readonly Pooling[] = ['mean', 'first'];
@@ -19,6 +20,7 @@ export interface CkaLayer {
   first: number | null;
 }
 
+/** A cell's CKA by layer (the sweep's `measure.cka`): before healing, after healing and from the start, per pooling. */
 export interface CellCka {
   estimator: CkaEstimator;
   /** Evaluation examples compared (the same fixed subset in every cell of a sweep). */
@@ -60,6 +62,10 @@ export interface WeightGroup {
   sums: WeightSums;
 }
 
+/**
+ * A cell's weight distances (the sweep's `measure.weights`): to the pre-trained and the clean fine-tuned weights, re-initialised
+ * matrices against their originals, and update norms per epoch.
+ */
 export interface CellWeights {
   /** The final weights against the pre-trained checkpoint's (tensors the checkpoint has). */
   toPretrained: WeightGroup[];
@@ -78,6 +84,7 @@ export interface CellWeights {
   notes?: string[];
 }
 
+/** Held-out MLM loss and accuracy at one stage. */
 export interface MlmScores {
   /** Mean cross-entropy over the masked positions. */
   loss: number;
@@ -85,6 +92,7 @@ export interface MlmScores {
   accuracy: number;
 }
 
+/** A cell's MLM knowledge (the sweep's `measure.mlm`): held-out MLM loss and accuracy before corruption, after it and after healing. */
 export interface CellMlm {
   /** Evaluation examples, masked as BERT masks (15%; 80/10/10), the same masks in every cell. */
   examples: number;
@@ -97,6 +105,7 @@ export interface CellMlm {
   final?: MlmScores;
 }
 
+/** What a cell measured beyond its scores (the sweep's `measure`): CKA by layer, weight distances, MLM knowledge, and their cost. */
 export interface CellMeasurements {
   cka?: CellCka;
   weights?: CellWeights;

@@ -82,6 +82,7 @@ export function canonicalName(key: string, arch: Architecture): string {
   return name;
 }
 
+/** One tensor of a weight file and the parameter it fills. */
 export interface LoadEntry {
   index: number;
   dtype: 'float32' | 'float16' | 'bfloat16';
@@ -89,6 +90,7 @@ export interface LoadEntry {
   nbytes: number;
 }
 
+/** How a checkpoint maps onto a model's parameters: what each weight file fills, what is initialised fresh, what is ignored. */
 export interface LoadPlan {
   /** Per weight file, what to copy into which parameter. */
   files: { path: string; entries: LoadEntry[] }[];

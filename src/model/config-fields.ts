@@ -2,6 +2,7 @@
 import { HealbertError } from '../errors.js';
 import type { RawConfig } from './config.js';
 
+/** The FFN activations the engine implements (transformers' `gelu_new` is `gelu_tanh`). */
 export type ActivationName = 'gelu' | 'gelu_tanh' | 'relu' | 'silu';
 
 const ACTIVATIONS: Record<string, ActivationName> = {

@@ -12,6 +12,7 @@ export type Architecture = FamilyName;
 export type { ActivationName } from './config-fields.js';
 
 import type { ActivationName } from './config-fields.js';
+/** Whether the task head classifies or regresses (one output, MSE loss). */
 export type HeadKind = 'classification' | 'regression';
 
 /** What the native engine needs (native/engine/config.h), without the layout (src/model/layout.ts). */
@@ -54,6 +55,7 @@ export interface EngineConfig {
   rtdWeight?: number;
 }
 
+/** The sizes of an ELECTRA generator (hidden size, heads, FFN size, layers). */
 export interface GeneratorSizes {
   hiddenSize: number;
   numHeads: number;
@@ -61,6 +63,7 @@ export interface GeneratorSizes {
   numLayers: number;
 }
 
+/** The task head a model is loaded with: its number of labels, regression, and BERT's masked-LM head. */
 export interface HeadOptions {
   /** Add BERT's masked-language-model head (cls.predictions.*), for pre-training and MLM healing. */
   mlmHead?: boolean;
@@ -82,8 +85,10 @@ export interface HeadOptions {
   untieLayers?: boolean;
 }
 
+/** A config.json as read, before the engine's interpretation. */
 export type RawConfig = Record<string, unknown>;
 
+/** Reads a model folder's config.json as it is (ERR_CHECKPOINT when it is missing or not JSON). */
 export async function readRawConfig(dir: string): Promise<RawConfig> {
   const path = join(dir, 'config.json');
   let text: string;
@@ -112,6 +117,10 @@ export function declaredNumLabels(raw: RawConfig): number | undefined {
   return undefined;
 }
 
+/**
+ * Turns a config.json into the engine's configuration through its family's descriptor; refuses (ERR_CONFIG,
+ * ERR_CHECKPOINT) what the engine does not implement.
+ */
 export function engineConfig(raw: RawConfig, source: string, head: HeadOptions = {}): EngineConfig {
   const fam = familyOfModelType(raw.model_type, source);
   if (raw.is_decoder === true || raw.add_cross_attention === true) {

@@ -8,6 +8,7 @@ import { type EngineConfig, engineConfig, readRawConfig } from './config.js';
 import { layoutOf } from './layout.js';
 import { readSafetensorsHeader } from './safetensors.js';
 
+/** What `healbert inspect` prints: the configuration, the weight files, and parameter counts by layer and component. */
 export interface ModelSummary {
   dir: string;
   config: EngineConfig;
@@ -31,6 +32,7 @@ function groupOf(p: { layer: number; layers: number[]; component: string }): str
   return 'head';
 }
 
+/** Describes a model folder without loading its weights (the safetensors headers only). */
 export async function inspectModel(dir: string): Promise<ModelSummary> {
   const files = await locateWeightFiles(dir);
   const raw = await readRawConfig(dir);

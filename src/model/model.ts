@@ -29,8 +29,10 @@ import { checkpointNames, layoutOf } from './layout.js';
 import { buildHeader, readSafetensorsHeader } from './safetensors.js';
 
 export type Device = string;
+/** The precision the engine computes in: float32, or bfloat16 mixed precision (float32 master weights). */
 export type ComputeDtype = 'float32' | 'bfloat16';
 
+/** Options of {@link Model.load}: device, compute dtype, the task head, seed, fused attention, padding packing and fleet members. */
 export interface LoadOptions extends HeadOptions {
   /** 'cpu' (default), 'cuda' or 'cuda:<index>'. */
   device?: Device;
@@ -79,11 +81,13 @@ export interface EngineInfo {
   members: number;
 }
 
+/** One parameter of a model: its Hugging Face name, shape, role, layer, and index and size. */
 export interface ParameterInfo extends NativeParamSpec {
   index: number;
   numel: number;
 }
 
+/** Options of {@link Model.configureTraining}: AdamW settings, the schedule, clipping, and which parameters train at what rate. */
 export interface TrainingOptions {
   lr?: number;
   weightDecay?: number;
@@ -117,8 +121,10 @@ export interface MemberOption {
   member?: number;
 }
 
+/** What one training step returns: the loss, gradient norm, learning rate and step, and every member's loss for a fleet. */
 export type StepResult = NativeStepResult;
 
+/** Options of {@link Model.save}: the storage dtype and the fleet member to save. */
 export interface SaveOptions {
   /** Storage dtype of the weights. Default float32. */
   dtype?: 'float32' | 'float16' | 'bfloat16';
@@ -155,6 +161,10 @@ const createEngine = (config: EngineConfig, o: Omit<LoadOptions, 'newHead'>) =>
   });
 const SAFETENSORS_DTYPE = { float32: 'F32', float16: 'F16', bfloat16: 'BF16' } as const;
 
+/**
+ * A BERT-family model in the native engine: load it from a Hugging Face folder, corrupt it, train and evaluate it
+ * step by step, and save it as a folder transformers loads. A fleet holds K members that train together.
+ */
 export class Model {
   readonly config: EngineConfig;
   /** config.json as read (or as given), updated on save. */
@@ -233,12 +243,14 @@ export class Model {
     return this.params.map((p) => ({ ...p, shape: [...p.shape] }));
   }
 
+  /** The parameter with this Hugging Face name (ERR_ARGUMENT when there is none). */
   parameter(name: string): ParameterInfo {
     const p = this.byName.get(name);
     if (!p) throw new HealbertError('ERR_ARGUMENT', `no parameter named "${name}"`);
     return p;
   }
 
+  /** The number of entries of all parameters (one member's, for a fleet). */
   get numParameters(): number {
     return this.params.reduce((sum, p) => sum + p.numel, 0);
   }
@@ -498,10 +510,12 @@ export class Model {
     return this.enqueue(() => this.native.takeSnapshot(name));
   }
 
+  /** Frees a snapshot made by `snapshot(name)`. */
   dropSnapshot(name: string): Promise<void> {
     return this.enqueue(() => this.native.dropSnapshot(name));
   }
 
+  /** The names of the snapshots this model holds. */
   snapshots(): string[] {
     return this.native.snapshots();
   }

@@ -11,6 +11,7 @@ import type { EngineConfig } from '../model/config.js';
 import { layoutOf } from '../model/layout.js';
 import { defaultOpenMpWaitPolicy, resolveThreadCount } from './threads.js';
 
+/** What the native addon reports about itself: the libtorch it was compiled against and runs on, CUDA and threads. */
 export interface NativeRuntimeInfo {
   torchVersion: string;
   torchMajor: number;
@@ -40,6 +41,7 @@ export interface NativeRuntimeInfo {
   cudaDevices: { index: number; name: string; capability: string; totalMemory: number }[];
 }
 
+/** A checked matrix product on one device (`doctor`): its size, the largest difference from the reference and its time. */
 export interface NativeSmokeResult {
   device: string;
   size: number;
@@ -103,6 +105,7 @@ export interface NativeOptimizerOptions {
   clipOnDevice: boolean;
 }
 
+/** What one native training step returns: losses, gradient norm, learning rate and step. */
 export interface NativeStepResult {
   /** Member 0's mean loss (the model's, when it is solo). */
   loss: number;

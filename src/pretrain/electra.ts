@@ -85,6 +85,7 @@ export function rocAuc(scores: ArrayLike<number>, labels: ArrayLike<number>): nu
   return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
 }
 
+/** ELECTRA's held-out evaluation: the generator's MLM loss and accuracy and the discriminator's accuracy and AUC. */
 export interface ElectraEval {
   /** The generator's held-out MLM loss (mean over masked tokens) and accuracy. */
   loss: number;

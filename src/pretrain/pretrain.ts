@@ -21,6 +21,10 @@ import { type ElectraEval, electraConfig, evaluateElectra, saveElectraFolders } 
 import { maskedBatch } from './masking.js';
 import { type PackedCorpus, packCorpus } from './pack.js';
 
+/**
+ * Options of {@link pretrain}: the corpus, tokenizer and output folder, the architecture (or a checkpoint to continue),
+ * the objective (MLM or ELECTRA) and the optimisation settings.
+ */
 export interface PretrainOptions {
   corpus: string[];
   /** A folder with the tokenizer (vocab.txt / tokenizer.json). */
@@ -62,11 +66,13 @@ export interface PretrainOptions {
   saveDtype?: 'float32' | 'float16' | 'bfloat16';
   cacheDir?: string | false;
   signal?: AbortSignal;
+  /** Called with every progress event. */
   onEvent?: (event: PretrainEvent) => void;
   /** Recorded in summary.json: how the run was started. */
   command?: string;
 }
 
+/** Progress events of {@link pretrain}: the corpus read, steps, held-out evaluations and checkpoints. */
 export type PretrainEvent =
   | {
       type: 'corpus';
@@ -95,6 +101,7 @@ export type PretrainEvent =
   | { type: 'stopped'; step: number }
   | { type: 'done'; step: number; dir: string };
 
+/** What a pre-training run did: steps, tokens and sequences seen, the last held-out scores and where it saved. */
 export interface PretrainSummary {
   steps: number;
   tokensSeen: number;
@@ -185,6 +192,10 @@ async function writeCheckpoint(model: Model, out: string, cursor: Cursor, saveDt
   return dir;
 }
 
+/**
+ * Pre-trains a model with masked-language modelling or ELECTRA, from scratch or from a checkpoint; resumes bit for bit
+ * from its last checkpoint in `out`.
+ */
 export async function pretrain(options: PretrainOptions): Promise<PretrainSummary> {
   const emit = options.onEvent ?? (() => undefined);
   for (const [name, value, min] of [

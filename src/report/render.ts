@@ -17,6 +17,7 @@ import { renderSvg } from './render-svg.js';
 import { type Table, toCsv } from './table.js';
 import { allTables } from './tables.js';
 
+/** The formats a report is written in: html (with everything else), md, json or csv. */
 export type ReportFormat = 'html' | 'md' | 'json' | 'csv';
 export const REPORT_FORMATS: ReportFormat[] = ['html', 'md', 'json', 'csv'];
 

@@ -4,6 +4,7 @@
  */
 export type Cell = string | number | boolean | null;
 
+/** A column of a report table: its key in the rows, its title and how its numbers are formatted. */
 export interface Column {
   key: string;
   title: string;
@@ -11,6 +12,7 @@ export interface Column {
   kind?: 'num' | 'p' | 'int' | 'text';
 }
 
+/** A report table: its id, title, columns and rows (rendered as HTML, Markdown or CSV). */
 export interface Table {
   id: string;
   title: string;

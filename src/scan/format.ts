@@ -15,6 +15,10 @@ export function describeCorruption(c: ScanConfig['corruption'], kinds: ScanConfi
 const fixed = (x: number | null | undefined, digits = 4) =>
   x === null || x === undefined ? 'n/a' : Number.isFinite(x) ? x.toFixed(digits) : 'NaN';
 
+/**
+ * The scan's table as printed: one row per target with its mean score, interval, drop and seconds, and a layer x
+ * head grid for head scans.
+ */
 export function formatScanTable(result: ScanResult): string {
   const { config, clean, rows } = result;
   const seeds = config.seeds.length;

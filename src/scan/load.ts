@@ -14,6 +14,7 @@ import { readSafetensorsHeader } from '../model/safetensors.js';
 import { taskOf } from './evaluate.js';
 import type { ScanEvaluation } from './types.js';
 
+/** Options of {@link loadScanModel}: the task, how to score (auto, head or probe), device and dtype. */
 export interface LoadScanModelOptions {
   task: string;
   evaluation?: ScanEvaluation | 'auto';
@@ -48,6 +49,10 @@ export async function checkpointHead(
   return { head: 'present', outputs: numLabels };
 }
 
+/**
+ * Loads a model for a scan, choosing its scoring: the checkpoint's own head for the task when it has one, else the
+ * linear probe.
+ */
 export async function loadScanModel(dir: string, options: LoadScanModelOptions): Promise<{ model: Model; evaluation: ScanEvaluation }> {
   const task = taskOf(options.task);
   const numLabels = task.isRegression ? 1 : task.labelNames.length;

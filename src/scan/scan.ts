@@ -25,6 +25,7 @@ import { configHash, readResumable, saveScanFile, scanPaths, writeScanOutputs } 
 import { DEFAULT_NEURON_GROUPS, expandScanTargets, type ResolvedScanTarget } from './targets.js';
 import type { ScanConfig, ScanEvaluation, ScanFile, ScanOptions, ScanResult, ScanRow, ScanRun, ScanTargetRecord } from './types.js';
 
+/** The scan's defaults: seeds, probe training rows, batch size and maximum length. */
 export const SCAN_DEFAULTS = { seeds: [0, 1, 2], trainRows: 1000, batchSize: 64, maxLength: 128 } as const;
 
 /** Methods without random numbers when they touch every entry: one seed is the whole answer. */
@@ -78,6 +79,10 @@ async function weightsSha256(model: Model): Promise<string> {
 
 const seconds = (since: bigint) => Number(process.hrtime.bigint() - since) / 1e9;
 
+/**
+ * The layer-sensitivity scan: corrupts one target at a time, scores the model, restores the target exactly from a
+ * snapshot, and writes a resumable scan.json, scan.csv and scan.svg.
+ */
 export async function scan(model: Model, options: ScanOptions): Promise<ScanResult> {
   const started = process.hrtime.bigint();
   // 1. Everything that can be checked before the model is touched.

@@ -15,6 +15,7 @@ import { scanFigure } from './figure.js';
 import { describeCorruption } from './format.js';
 import type { ScanConfig, ScanFile, ScanRow } from './types.js';
 
+/** The files a scan writes in its output folder. */
 export const scanPaths = (out: string) => ({ json: join(out, 'scan.json'), csv: join(out, 'scan.csv'), svg: join(out, 'scan.svg') });
 
 export const configHash = (config: ScanConfig) => createHash('sha256').update(canonicalJson(config)).digest('hex').slice(0, 16);

@@ -23,16 +23,19 @@ export const SCAN_COMPONENTS = [
   'ffn.layernorm',
 ] as const;
 
+/** What one scan target can be: a layer, a component, a component of one layer, a head or a group of neurons. */
 export const SCAN_EACH: readonly ScanEach[] = ['layer', 'component', 'layer.component', 'head', 'neuron'];
 
 /** each 'neuron': groups per layer when not given (bert-base: 8 groups of 384 neurons). */
 export const DEFAULT_NEURON_GROUPS = 8;
 
+/** A scan target with the indices of the parameters it corrupts. */
 export interface ResolvedScanTarget extends ScanTarget {
   /** Indices into the model's parameter list. */
   indices: number[];
 }
 
+/** What {@link expandScanTargets} expands: what one target is, and the layers, components, kinds, heads and neuron groups. */
 export interface ScanTargetOptions {
   each: ScanEach;
   layers?: LayerSelector | LayerSelector[] | undefined;
@@ -70,6 +73,7 @@ export function neuronGroups(groups: number, numNeurons: number): [number, numbe
   return Array.from({ length: groups }, (_, g) => [Math.round((g * numNeurons) / groups), Math.round(((g + 1) * numNeurons) / groups)]);
 }
 
+/** The scan's targets, in order: one per layer, component, (layer, component), (layer, head) or (layer, neuron group). */
 export function expandScanTargets(
   options: ScanTargetOptions,
   params: TargetParameter[],

@@ -18,6 +18,7 @@ export type ScanEach = 'layer' | 'component' | 'layer.component' | 'head' | 'neu
 /** How a corrupted model is scored: its own task head, or a linear probe on its first-token features. */
 export type ScanEvaluation = 'head' | 'probe';
 
+/** Options of {@link scan}: task, data, the corruption and what one target is, seeds, scoring and output folder. */
 export interface ScanOptions {
   /** Task name (sst2, cola, stsb, ... see getTask). */
   task: string;
@@ -64,6 +65,7 @@ export interface ScanOptions {
   /** Tokenized-data cache (see tokenizeSplit). */
   cacheDir?: string | false;
   signal?: AbortSignal;
+  /** Called with every progress event. */
   onEvent?: (event: ScanEvent) => void;
   /** Called after every restore, before the next run (tests check here that the weights are the clean ones). */
   afterRestore?: (info: { target: ScanTarget; seed: number }) => Promise<void> | void;
@@ -128,6 +130,7 @@ export interface ScanConfig {
   healbert: string;
 }
 
+/** One finished (target, seed) run of a scan: its score, metrics, what changed and how long each step took. */
 export interface ScanRun {
   seed: number;
   /** The seed the corruption ran with: derivedSeed(seed, 'corruption'). */
@@ -145,6 +148,7 @@ export interface ScanRun {
   seconds: number;
 }
 
+/** A scan target as recorded in scan.json: what it corrupts and the seeds it runs. */
 export interface ScanTargetRecord extends ScanTarget {
   /** The seeds this target runs: all of the config's, or the first only where the corruption draws no random numbers. */
   seeds: number[];
@@ -191,6 +195,7 @@ export interface ScanRow {
   seconds: number;
 }
 
+/** A finished scan: its configuration, the clean score, and one row per target. */
 export interface ScanResult {
   config: ScanConfig;
   clean: { score: number; metrics: Record<string, number>; seconds: number };
@@ -203,6 +208,7 @@ export interface ScanResult {
   files: { json: string; csv: string; svg: string } | null;
 }
 
+/** Progress events of {@link scan}. */
 export type ScanEvent =
   | {
       type: 'scan-start';

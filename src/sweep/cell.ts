@@ -31,6 +31,7 @@ import { cellModelDir } from './store.js';
 import { evaluateMembers, fineTuneMembers, outputsMembers } from './train.js';
 import type { CellConfig, CellResult, EpochRecord, MetricValues } from './types.js';
 
+/** Progress of one cell: its phase, each training step, and each evaluated epoch. */
 export type CellEvent =
   | { type: 'cell-phase'; id: string; phase: string }
   | { type: 'cell-step'; id: string; epoch: number; step: number; steps: number; loss: number }

@@ -73,6 +73,7 @@ export function autoLabel(spec: ResolvedCorruptionSpec): string {
   return parts.join(' ');
 }
 
+/** One corruption of a sweep after `vary` and `zip`: its resolved spec with its label, and where in the spec it came from. */
 export interface ExpandedCorruption {
   spec: ResolvedCorruptionSpec & { label: string };
   /** Where it came from, for messages: spec.corruptions[2] (vary #3). */
@@ -109,11 +110,16 @@ export function expandCorruption(entry: CorruptionEntry, path: string): Expanded
   });
 }
 
+/** A sweep's cells (each with its id and its baseline's) and its corruptions after `vary` and `zip` are expanded. */
 export interface ExpandedSweep {
   cells: { id: string; config: CellConfig; baselineId: string | null }[];
   corruptions: ExpandedCorruption[];
 }
 
+/**
+ * Expands a resolved sweep spec into its cells (every model x task x corruption x seed, plus baselines and
+ * controls), each with its content-addressed id.
+ */
 export function expandSweep(spec: ResolvedSweepSpec): ExpandedSweep {
   const dtype = spec.dtype;
   // The dtype is part of every cell id, so 'auto' must become the dtype this machine runs first.

@@ -14,6 +14,7 @@ import { loadSpec } from './load.js';
 import { isLocked } from './store.js';
 import type { CellConfig, CellResult } from './types.js';
 
+/** One cell in `healbert status --all`: its id, label, state and inputs. */
 export interface StatusRow {
   id: string;
   label: string;
@@ -26,6 +27,7 @@ export interface StatusRow {
   inputs?: string;
 }
 
+/** What `healbert status` reports: counts per state, every cell, and warnings about mixed inputs. */
 export interface SweepStatus {
   counts: Record<StatusRow['state'], number>;
   cells: StatusRow[];

@@ -4,6 +4,7 @@
  */
 import { HealbertError } from '../errors.js';
 
+/** What a Slurm or Kubernetes manifest runs: the spec, the shared results folder, the shards and the resources per task. */
 export interface ManifestOptions {
   /** The spec file (or sweep folder) as the machines will see it. */
   spec: string;
@@ -35,6 +36,7 @@ function check(o: ManifestOptions): void {
     throw new HealbertError('ERR_ARGUMENT', `job name "${o.name}" must be lowercase letters, digits and dashes`);
 }
 
+/** An sbatch script that runs the sweep as a Slurm job array, one array task per shard, into one shared folder. */
 export function slurmArray(o: ManifestOptions): string {
   check(o);
   const gpus = o.gpusPerTask ?? 0;
@@ -62,6 +64,7 @@ export function slurmArray(o: ManifestOptions): string {
   ].join('\n');
 }
 
+/** A Kubernetes Indexed Job that runs the sweep, one completion index per shard, into a results folder on a volume claim. */
 export function kubernetesIndexedJob(o: ManifestOptions): string {
   check(o);
   if (!o.image) throw new HealbertError('ERR_ARGUMENT', 'a Kubernetes job needs a container image (--image)');

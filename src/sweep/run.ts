@@ -30,6 +30,7 @@ import type { CellConfig, CellResult } from './types.js';
 
 export { checkedSweep, loadSpec } from './load.js';
 
+/** Progress events of {@link runSweep}: the plan, each cell's progress and result, and the end. */
 export type SweepEvent =
   | CellEvent
   | {
@@ -59,6 +60,10 @@ export type SweepEvent =
   | { type: 'dtype'; choice: 'auto'; dtype: 'float32' | 'bfloat16'; reason: string }
   | { type: 'sweep-end'; total: number; done: number; diverged: number; failed: number; remaining: number; seconds: number };
 
+/**
+ * Options of {@link runSweep}: the results folder, devices or worker processes, the shard, the fleet size, what to do
+ * with changed inputs, and a progress callback.
+ */
 export interface SweepOptions {
   /** The results folder. */
   out: string;
@@ -84,6 +89,7 @@ export interface SweepOptions {
    */
   recomputeChanged?: boolean;
   signal?: AbortSignal;
+  /** Called with every progress event (the CLI prints them). */
   onEvent?: (event: SweepEvent) => void;
   /** A lock without a heartbeat for this long is taken over (default 2 minutes). */
   staleAfterMs?: number;
@@ -103,6 +109,7 @@ export function setCliEntryPoint(path: string | undefined): void {
   runningCli = path;
 }
 
+/** What a sweep run left: its folder and how many cells are done, diverged, failed and not run. */
 export interface SweepSummary {
   dir: string;
   total: number;
@@ -126,6 +133,10 @@ async function summarize(dir: string, cells: { id: string }[]): Promise<SweepSum
   return summary;
 }
 
+/**
+ * Runs (or resumes) a sweep from a spec file, a sweep folder or an in-memory spec: checks everything first,
+ * fingerprints the inputs, and runs the cells without a result.
+ */
 export async function runSweep(input: unknown, options: SweepOptions): Promise<SweepSummary> {
   const dir = resolve(options.out);
   const { spec, expanded, decision } = await checkedSweep(input, { baseDir: options.baseDir, devices: options.devices, dir });

@@ -60,6 +60,7 @@ const corruptionEntry = {
 const corruptionEntrySchema = corruptionEntry;
 const { $id: _measureId, ...measureSchema } = measureSpecSchema;
 
+/** The JSON Schema every sweep spec is validated against (unknown keys rejected with a path-first message). */
 export const sweepSpecSchema = {
   $id: 'healbert/sweep-spec',
   type: 'object',

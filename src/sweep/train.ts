@@ -85,23 +85,30 @@ export async function evaluateMembers(model: Model, task: Task, d: TokenizedData
   return values.map((v) => scorePredictions(task, v, width, d.labels as Int32Array | Float32Array));
 }
 
+/** Scores a (solo) model on a tokenized dataset with the task's metrics. */
 export async function evaluate(model: Model, task: Task, d: TokenizedDataset, batchSize: number): Promise<MetricValues> {
   model.checkMember(undefined, 'evaluate');
   return (await evaluateMembers(model, task, d, batchSize))[0] as MetricValues;
 }
 
+/** Options of {@link fineTune}: the recipe, epochs, shuffling seed, what trains at what rate, and progress callbacks. */
 export interface FineTuneOptions {
   recipe: Recipe;
   epochs: number;
   /** Shuffling seed; epoch e uses stream e. */
   seed: number;
+  /** Which parameters train (default: all). */
   trainable?: (p: ParameterInfo) => boolean;
+  /** A learning-rate multiplier per parameter (default 1). */
   lrScale?: (p: ParameterInfo) => number;
   signal?: AbortSignal | undefined;
+  /** Called after every training step. */
   onStep?: (info: { epoch: number; step: number; steps: number; loss: number }) => void;
+  /** Called with the evaluation after every epoch. */
   onEpoch?: (record: EpochRecord) => void;
 }
 
+/** What {@link fineTune} returns: the evaluated epochs, and where the loss became non-finite, if it did. */
 export interface FineTuneResult {
   epochs: EpochRecord[];
   /** Set when a loss became NaN or infinite. */
@@ -125,6 +132,7 @@ export async function fineTune(
   return { epochs: r.epochs[0] as EpochRecord[], ...(r.diverged[0] ? { diverged: r.diverged[0] } : {}) };
 }
 
+/** One training step of a fleet, as {@link FleetFineTuneOptions.onStep} reports it. */
 export interface FleetStep {
   epoch: number;
   step: number;
@@ -135,12 +143,17 @@ export interface FleetStep {
   active: boolean[];
 }
 
+/** Options of {@link fineTuneMembers}: the recipe, epochs and seed, and per member what trains at what rate. */
 export interface FleetFineTuneOptions extends Pick<FineTuneOptions, 'recipe' | 'epochs' | 'seed' | 'signal'> {
+  /** Which parameters each member trains (default: all). */
   trainable?: (p: ParameterInfo, member: number) => boolean;
+  /** A learning-rate multiplier per parameter and member (default 1). */
   lrScale?: (p: ParameterInfo, member: number) => number;
   /** Members that take no part (they failed earlier); their results stay empty. */
   inactive?: ReadonlySet<number>;
+  /** Called after every training step. */
   onStep?: (info: FleetStep) => void;
+  /** Called with each member's evaluation after every epoch. */
   onEpoch?: (record: EpochRecord, member: number) => void;
   /**
    * Evaluates every member after an epoch instead of evaluateMembers() (measurements gather what they need from
@@ -149,6 +162,7 @@ export interface FleetFineTuneOptions extends Pick<FineTuneOptions, 'recipe' | '
   evaluate?: (epoch: number, last: boolean, active: readonly boolean[]) => Promise<MetricValues[]>;
 }
 
+/** What {@link fineTuneMembers} returns per member: its evaluated epochs and where it diverged, if it did. */
 export interface FleetFineTuneResult {
   /** Per member: its evaluated epochs. */
   epochs: EpochRecord[][];

@@ -19,6 +19,10 @@ import type { CorruptionSpec, ResolvedCorruptionSpec } from '../corruption/spec.
 import type { MeasureSpec, ResolvedMeasure } from '../measure/spec.js';
 import type { CellMeasurements } from '../measure/types.js';
 
+/**
+ * `pretrained`: corrupt the pre-trained model, then fine-tune (the paper's protocol). `finetuned`: fine-tune, corrupt
+ * the task model, then heal it.
+ */
 export type Protocol = 'pretrained' | 'finetuned';
 
 /** The fine-tuning recipe (transformers' run_glue defaults). */
@@ -50,6 +54,7 @@ export interface ProbeRecipe {
   l2: number;
 }
 
+/** How a corrupted model is healed: which parameters train, at what rates, and MLM steps before fine-tuning. */
 export interface Recovery {
   /** Fine-tune only the corrupted parameters and the task head. */
   freezeUncorrupted: boolean;
@@ -65,6 +70,7 @@ export interface Recovery {
   healEpochs: number;
 }
 
+/** A model of a sweep: its name in reports and its folder. */
 export interface ModelRef {
   name: string;
   path: string;
@@ -75,6 +81,7 @@ export interface ModelRef {
   untieLayers?: boolean;
 }
 
+/** A task of a sweep: its name, data folder, and the training and evaluation subsets. */
 export interface TaskRef {
   name: string;
   data: string;
@@ -111,8 +118,10 @@ export interface CellConfig {
   dtype: 'float32' | 'bfloat16';
 }
 
+/** A task's metrics by name (e.g. accuracy, f1). */
 export type MetricValues = Record<string, number>;
 
+/** A cell's evaluation after one epoch of (re)training. */
 export interface EpochRecord {
   epoch: number;
   /** Optimizer steps so far. */
@@ -122,6 +131,7 @@ export interface EpochRecord {
   seconds: number;
 }
 
+/** A cell's result.json: its configuration, status, scores before and after fine-tuning, curve, timings and inputs. */
 export interface CellResult {
   format: 1;
   id: string;
@@ -207,6 +217,7 @@ export interface SweepSpec {
   cells?: { model?: string; task?: string; corruption: CorruptionEntry | null; seed: number }[];
 }
 
+/** A corruption in a sweep spec: a corruption spec with a label, and `vary` / `zip` to expand it into several. */
 export type CorruptionEntry = Omit<CorruptionSpec, 'level'> & {
   level?: number;
   /** A name for reports; default derived from the method, targets and level. */

@@ -6,6 +6,7 @@
  */
 import { isRustWhitespace } from './unicode.js';
 
+/** A token the tokenizer matches in the text before splitting it (special tokens such as `[MASK]`). */
 export interface AddedToken {
   content: string;
   id: number;

@@ -5,6 +5,7 @@
  */
 import { CHINESE, charFlags, lowercaseChar, MARK_NONSPACING, OTHER, PUNCTUATION, WHITESPACE } from './unicode.js';
 
+/** BERT's normalizer settings, as tokenizer.json or tokenizer_config.json give them. */
 export interface BertNormalizerOptions {
   cleanText: boolean;
   handleChineseChars: boolean;

@@ -25,10 +25,15 @@ export interface LoadTokenizerOptions {
   lowercase?: boolean;
 }
 
+/**
+ * Loads the tokenizer of a model folder (tokenizer.json, else vocab.txt or vocab.json + merges.txt, else a
+ * SentencePiece model), as transformers' AutoTokenizer reads it.
+ */
 export async function loadTokenizer(dir: string, options: LoadTokenizerOptions = {}): Promise<Tokenizer> {
   return new Tokenizer(await loadTokenizerSpec(dir, options));
 }
 
+/** Reads a model folder's tokenizer files into a {@link TokenizerSpec} (what {@link loadTokenizer} builds from). */
 export async function loadTokenizerSpec(dir: string, options: LoadTokenizerOptions = {}): Promise<TokenizerSpec> {
   const configPath = join(dir, 'tokenizer_config.json');
   const configText = await readOptional(configPath);

@@ -9,6 +9,7 @@ import { PrecompiledCharsmap } from './precompiled.js';
 import { isRustWhitespace } from './unicode.js';
 import { lowercase, normalizeForm, stripCombiningMarks } from './unicode-forms.js';
 
+/** One normalization step of a tokenizer (Unicode forms, SentencePiece's charsmap, lowercasing, replacements, ...). */
 export type NormalizerStep =
   /** SentencePiece's charsmap, base64 as in tokenizer.json. */
   | { type: 'Precompiled'; charsmap: string }

@@ -8,6 +8,7 @@ import { HealbertError } from '../errors.js';
 /** One item of a template: special token ids, or the first/second sequence, with a segment (type) id. */
 export type TemplatePiece = { special: number[]; typeId: number } | { sequence: 'A' | 'B'; typeId: number };
 
+/** How special tokens frame a single text and a pair (e.g. `[CLS] A [SEP] B [SEP]`), with segment ids. */
 export interface Template {
   single: TemplatePiece[];
   pair: TemplatePiece[];
@@ -19,6 +20,7 @@ export function specialTokenCount(pieces: readonly TemplatePiece[]): number {
   return n;
 }
 
+/** How a pair is shortened to the maximum length, as Hugging Face's `truncation` names the strategies. */
 export type TruncationStrategy = 'longest_first' | 'only_first' | 'only_second';
 
 /**
@@ -51,6 +53,7 @@ export function truncatedLengths(n1: number, n2: number | undefined, budget: num
   return strategy === 'only_first' ? [n1 - toRemove, n2 ?? 0] : [n1, target - toRemove];
 }
 
+/** An encoded text or pair: its token ids and segment ids. */
 export interface Encoding {
   inputIds: number[];
   tokenTypeIds: number[];

@@ -10,8 +10,10 @@ import { charFlags, isRustWhitespace, PUNCTUATION } from './unicode.js';
 export type SplitBehavior = 'removed' | 'isolated' | 'merged_with_previous' | 'merged_with_next' | 'contiguous';
 export const SPLIT_BEHAVIORS: readonly SplitBehavior[] = ['removed', 'isolated', 'merged_with_previous', 'merged_with_next', 'contiguous'];
 
+/** When Metaspace puts its replacement character in front of a piece: always, only the first piece, or never. */
 export type PrependScheme = 'always' | 'first' | 'never';
 
+/** One pre-tokenization step of a tokenizer (whitespace, Metaspace, punctuation, byte-level, regex splits). */
 export type PreTokenizerStep =
   | { type: 'WhitespaceSplit' }
   /** Spaces become `replacement`; the piece gets one in front per the scheme; then split before each. */

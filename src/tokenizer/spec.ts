@@ -12,8 +12,10 @@ import type { PreTokenizerStep } from './pre-tokenizers.js';
 /** Bumped when a change in this implementation could change ids, so that cached datasets are rebuilt. */
 // 2: added tokens no longer stop tokenization at maxLength (only words do); RoBERTa from vocab.json without
 // a tokenizer_config.json saying so no longer lstrips <mask> (both as transformers 5.17).
+/** Changes when tokenization changes for some input; part of the tokenized-split cache key. */
 export const TOKENIZER_IMPLEMENTATION_VERSION = 2;
 
+/** A WordPiece model (BERT, DistilBERT, ELECTRA): vocabulary, unknown token and continuing-subword prefix. */
 export interface WordPieceModelSpec {
   type: 'WordPiece';
   vocab: [string, number][];
@@ -22,6 +24,7 @@ export interface WordPieceModelSpec {
   maxInputCharsPerWord: number;
 }
 
+/** A byte-level BPE model (RoBERTa): vocabulary, merges and whether a space is prefixed. */
 export interface ByteLevelBpeModelSpec {
   type: 'BPE';
   vocab: [string, number][];
@@ -40,6 +43,10 @@ export interface UnigramModelSpec {
   byteFallback: boolean;
 }
 
+/**
+ * A tokenizer as data: its model (WordPiece, byte-level BPE or Unigram), normalizer, pre-tokenizer, added tokens and
+ * post-processing template.
+ */
 export interface TokenizerSpec {
   /** 'wordpiece' (BERT, DistilBERT), 'byte-level-bpe' (RoBERTa) or 'unigram' (XLM-R, ALBERT, DeBERTa-v3). */
   kind: 'wordpiece' | 'byte-level-bpe' | 'unigram';

@@ -15,6 +15,7 @@ import type { TokenizerSpec } from './spec.js';
 import { Unigram } from './unigram.js';
 import { WordPiece } from './wordpiece.js';
 
+/** Options of {@link Tokenizer.encode}: maximum length and truncation strategy. */
 export interface EncodeOptions {
   /** Longest result, special tokens included. Omitted: no truncation. */
   maxLength?: number;
@@ -28,6 +29,7 @@ export type { Encoding };
 
 const CHUNK_CACHE_LIMIT = 500_000;
 
+/** A tokenizer that gives the ids transformers gives: encode a text or a pair into ids, segment ids and an attention mask. */
 export class Tokenizer {
   readonly spec: TokenizerSpec;
   private readonly matcher: AddedTokenMatcher;
@@ -72,6 +74,7 @@ export class Tokenizer {
     return this.spec.hash;
   }
 
+  /** The id of the padding token. */
   get padId(): number {
     return this.spec.padId;
   }
@@ -103,6 +106,7 @@ export class Tokenizer {
     return out;
   }
 
+  /** Encodes a text, or a pair, into ids and segment ids with the special tokens, truncated as transformers truncates. */
   encode(text: string, pair?: string, options: EncodeOptions = {}): Encoding {
     // Hugging Face stops tokenizing each sequence once it holds maxLength tokens; which of two long
     // sequences then counts as the longer one (and keeps the odd token) depends on where that stop falls.

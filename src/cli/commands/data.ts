@@ -36,7 +36,12 @@ export const dataCommand: Command = {
   positionals: { min: 1, max: 1 },
   description: `Tasks: ${taskNames().join(', ')}.\nLengths are in words, or in tokens (special tokens included) with --tokenizer.`,
   options: {
-    data: { type: 'string', valueName: 'root', description: 'data root (GLUE layout: <root>/<Task>/<split>.tsv)' },
+    data: {
+      type: 'string',
+      valueName: 'root',
+      description: 'data root (GLUE layout: <root>/<Task>/<split>.tsv) (required)',
+      required: true,
+    },
     split: { type: 'string', valueName: 'name', description: 'only this split', defaultText: 'all' },
     tokenizer: { type: 'string', valueName: 'model-dir', description: "measure lengths in this model's tokens" },
     'skip-malformed': { type: 'boolean', description: 'skip (and count) malformed rows instead of stopping' },

@@ -15,8 +15,8 @@ export const predictCommand: Command = {
     'or {"input_ids": [...], "attention_mask"?: [...], "token_type_ids"?: [...]}; each output line is\n' +
     '{"logits": [...], "prediction": <class>, "label": <name from config.json>} (regression: logits only).',
   options: {
-    input: { type: 'string', valueName: 'file.jsonl', description: 'inputs, one JSON object per line (required)' },
-    output: { type: 'string', valueName: 'file.jsonl', description: 'where to write the predictions (required)' },
+    input: { type: 'string', valueName: 'file.jsonl', description: 'inputs, one JSON object per line (required)', required: true },
+    output: { type: 'string', valueName: 'file.jsonl', description: 'where to write the predictions (required)', required: true },
     device: { type: 'string', valueName: 'device', description: "'cpu', 'cuda' or 'cuda:<n>'", defaultText: 'cpu' },
     dtype: dtypeOptionSpec('float32'),
     'batch-size': { type: 'string', valueName: 'n', description: 'inputs per batch', defaultText: '32' },

@@ -117,10 +117,15 @@ export const scanCommand: Command = {
     'one with other options (or another healbert corruption stream) is refused, naming what differs. scan.csv and\n' +
     'scan.svg (score per target with intervals, the clean score as a dashed line) are written at the end.',
   options: {
-    task: { type: 'string', valueName: 'name', description: 'task, e.g. sst2 (required)' },
-    data: { type: 'string', valueName: 'dir', description: 'data root, e.g. a GLUE folder (required)' },
-    method: { type: 'string', valueName: 'name', description: 'reinit, gaussian, uniform, zero, scale, sign-flip, bit-flip (required)' },
-    each: { type: 'string', valueName: 'kind', description: `what one target is: ${SCAN_EACH.join(', ')} (required)` },
+    task: { type: 'string', valueName: 'name', description: 'task, e.g. sst2 (required)', required: true },
+    data: { type: 'string', valueName: 'dir', description: 'data root, e.g. a GLUE folder (required)', required: true },
+    method: {
+      type: 'string',
+      valueName: 'name',
+      description: 'reinit, gaussian, uniform, zero, scale, sign-flip, bit-flip (required)',
+      required: true,
+    },
+    each: { type: 'string', valueName: 'kind', description: `what one target is: ${SCAN_EACH.join(', ')} (required)`, required: true },
     seeds: {
       type: 'string',
       valueName: 'list',
@@ -149,7 +154,7 @@ export const scanCommand: Command = {
     eval: { type: 'string', valueName: 'how', description: 'auto, head or probe', defaultText: 'auto' },
     'batch-size': { type: 'string', valueName: 'n', description: 'examples per forward pass', defaultText: '64' },
     'max-length': { type: 'string', valueName: 'n', description: 'tokens per example', defaultText: '128' },
-    out: { type: 'string', valueName: 'dir', description: 'results folder: scan.json, scan.csv, scan.svg (required)' },
+    out: { type: 'string', valueName: 'dir', description: 'results folder: scan.json, scan.csv, scan.svg (required)', required: true },
     device: { type: 'string', valueName: 'device', description: "'cpu', 'cuda' or 'cuda:<n>'", defaultText: 'cpu' },
     dtype: dtypeOptionSpec('float32'),
     'untie-layers': { type: 'boolean', description: 'ALBERT: a copy of its shared group for every layer, so layers scan alone' },

@@ -7,6 +7,7 @@
 import type { ActivationName, EngineConfig } from '../config.js';
 import type { ConfigFields } from '../config-fields.js';
 
+/** The model families healbert implements (see the Model families guide). */
 export type FamilyName = 'bert' | 'roberta' | 'xlm-roberta' | 'distilbert' | 'electra' | 'albert';
 
 /** The forward pass's options (native/engine/config.h). */
