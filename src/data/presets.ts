@@ -7,11 +7,13 @@
 import type { MetricName } from './metrics.js';
 import type { TextFileOptions } from './text-files.js';
 
+/** One split of a text-classification preset: its file and how to read it. */
 export interface FileSplit extends TextFileOptions {
   /** Path under the task folder. */
   file: string;
 }
 
+/** A text-classification preset: its folder, splits, labels and metrics. */
 export interface TextClassificationTask {
   kind: 'textcls';
   name: string;
@@ -26,6 +28,7 @@ export interface TextClassificationTask {
 
 const multiClass: MetricName[] = ['macro_f1', 'weighted_f1', 'accuracy'];
 
+/** The text-classification presets beyond GLUE. */
 export const TEXT_CLASSIFICATION_PRESETS: readonly TextClassificationTask[] = [
   {
     // GLUE's SST-2 files, scored as in the paper.

@@ -5,62 +5,14 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HealbertError } from '../errors.js';
-import { ConfigFields } from './config-fields.js';
-import { type FamilyName, familyOfModelType, type ModelStructure } from './families/index.js';
+import { ConfigFields, type RawConfig } from './config-fields.js';
+import type { Architecture, EngineConfig } from './engine-config.js';
+import { familyOfModelType } from './families/index.js';
 
-export type Architecture = FamilyName;
-export type { ActivationName } from './config-fields.js';
+export type { ActivationName, RawConfig } from './config-fields.js';
+export type { Architecture, EngineConfig, GeneratorSizes, HeadKind } from './engine-config.js';
 
-import type { ActivationName } from './config-fields.js';
-export type HeadKind = 'classification' | 'regression';
-
-/** What the native engine needs (native/engine/config.h), without the layout (src/model/layout.ts). */
-export interface EngineConfig {
-  /** The family (src/model/families): its descriptor names the tensors and the structure. */
-  arch: Architecture;
-  vocabSize: number;
-  hiddenSize: number;
-  /** The embeddings' width (ELECTRA, ALBERT: embedding_size); hiddenSize elsewhere. */
-  embeddingSize: number;
-  numLayers: number;
-  numHeads: number;
-  intermediateSize: number;
-  maxPositions: number;
-  typeVocabSize: number;
-  padTokenId: number;
-  layerNormEps: number;
-  activation: ActivationName;
-  hiddenDropout: number;
-  attentionDropout: number;
-  classifierDropout: number;
-  initializerRange: number;
-  numLabels: number;
-  head: HeadKind;
-  mlmHead: boolean;
-  /** The MLM decoder is the word-embedding matrix (true, Hugging Face's default) or its own Linear. */
-  mlmTied: boolean;
-  /** The forward pass's options, from the family. */
-  structure: ModelStructure;
-  /** Layer groups that share their tensors (ALBERT's num_hidden_groups); absent: every layer its own. */
-  sharedLayerGroups?: number;
-  /** Each layer has its own copy of its group's tensors (ALBERT, untieLayers), loaded from the group's. */
-  untied?: boolean;
-  /**
-   * ELECTRA pre-training (replaced-token detection): the generator that shares this model's embedding tables
-   * (native/engine/config.h). Read from a pre-training checkpoint's config.json (`healbert_generator`).
-   */
-  generator?: GeneratorSizes;
-  /** The discriminator's loss weight (lambda, 50 in the paper) next to the generator's. */
-  rtdWeight?: number;
-}
-
-export interface GeneratorSizes {
-  hiddenSize: number;
-  numHeads: number;
-  intermediateSize: number;
-  numLayers: number;
-}
-
+/** What a loaded model's heads are: the MLM head, the task head's classes or regression, and per-model overrides. */
 export interface HeadOptions {
   /** Add BERT's masked-language-model head (cls.predictions.*), for pre-training and MLM healing. */
   mlmHead?: boolean;
@@ -82,8 +34,7 @@ export interface HeadOptions {
   untieLayers?: boolean;
 }
 
-export type RawConfig = Record<string, unknown>;
-
+/** Reads `<dir>/config.json` as it is (ERR_CHECKPOINT when it cannot be read or is not a JSON object). */
 export async function readRawConfig(dir: string): Promise<RawConfig> {
   const path = join(dir, 'config.json');
   let text: string;
@@ -101,6 +52,7 @@ export async function readRawConfig(dir: string): Promise<RawConfig> {
   }
 }
 
+/** The family a config.json's model_type names (ERR_CHECKPOINT for a model type healbert does not run). */
 export function architectureOf(raw: RawConfig, source: string): Architecture {
   return familyOfModelType(raw.model_type, source).name;
 }
@@ -112,6 +64,10 @@ export function declaredNumLabels(raw: RawConfig): number | undefined {
   return undefined;
 }
 
+/**
+ * The engine's config from a config.json: every field the family reads, checked (errors name `source` and
+ * the key), with the heads `head` asks for.
+ */
 export function engineConfig(raw: RawConfig, source: string, head: HeadOptions = {}): EngineConfig {
   const fam = familyOfModelType(raw.model_type, source);
   if (raw.is_decoder === true || raw.add_cross_attention === true) {

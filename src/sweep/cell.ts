@@ -29,7 +29,7 @@ import { canonicalJson, heals } from './expand.js';
 import { linearProbe } from './probe.js';
 import { cellModelDir } from './store.js';
 import { evaluateMembers, type FleetFineTuneResult, fineTuneMembers, outputsMembers } from './train.js';
-import type { CellConfig, CellResult, EpochRecord, MetricValues } from './types.js';
+import type { CellConfig, CellResult, EpochRecord, MetricValues, PlannedCell } from './types.js';
 
 /** Progress of a cell: a phase begins (data, load, corrupt, probe, finetune, ...), a training step, an evaluated epoch. */
 export type CellEvent =
@@ -120,12 +120,7 @@ async function mlmHeal(
   return failed;
 }
 
-/** A cell as the sweep plans it. */
-export interface PlannedCell {
-  id: string;
-  config: CellConfig;
-  baselineId: string | null;
-}
+export type { PlannedCell } from './types.js';
 
 /**
  * Cells that can share training steps: everything but their corruption alike (model, task, recipe, seed,
