@@ -12,7 +12,7 @@
 
 namespace healbert::kernel {
 
-// What a method writes into each selected entry (corruption.cc's TargetPlan::Fill, in the same order).
+// What a method writes into each selected entry (corruption_plan.h's TargetPlan::Fill, in the same order).
 enum Fill : int32_t { kNoise, kUniformNoise, kFreshUniform, kFreshNormal, kConstant, kScale, kCopy, kFlip, kNegate };
 
 // One target: a tensor, or a strided part of one (a head's columns, a neuron's column). The part is `runs`

@@ -8,8 +8,10 @@
 import { HealbertError } from '../errors.js';
 import type { Example, LoadOptions, SkippedRow } from './examples.js';
 import { readLines } from './lines.js';
-import type { Column, GlueTask, TsvSplit } from './tasks.js';
+import type { GlueTask, TsvSplit } from './tasks.js';
+import type { Column } from './text-files.js';
 
+/** A GLUE TSV file's examples and the rows skipped (with why). */
 export interface GlueFileResult {
   examples: Example[];
   skipped: SkippedRow[];
@@ -22,6 +24,7 @@ function columnIndex(column: Column, names: Map<string, number> | undefined, pat
   return index;
 }
 
+/** Reads one split of a GLUE task from its TSV file, checking every row's field count and label. */
 export async function readGlueTsv(path: string, task: GlueTask, split: TsvSplit, options: LoadOptions = {}): Promise<GlueFileResult> {
   const examples: Example[] = [];
   const skipped: SkippedRow[] = [];

@@ -7,13 +7,13 @@
 import type { MetricName } from './metrics.js';
 import type { TextFileOptions } from './text-files.js';
 
-/** One split of a text-classification preset: its file under the task folder and how to read it. */
+/** One split of a text-classification preset: its file and how to read it. */
 export interface FileSplit extends TextFileOptions {
   /** Path under the task folder. */
   file: string;
 }
 
-/** A text-classification task read from CSV, TSV, JSONL, Parquet or aclImdb files: its files, columns, labels and metrics. */
+/** A text-classification preset: its folder, splits, labels and metrics. */
 export interface TextClassificationTask {
   kind: 'textcls';
   name: string;
@@ -28,10 +28,7 @@ export interface TextClassificationTask {
 
 const multiClass: MetricName[] = ['macro_f1', 'weighted_f1', 'accuracy'];
 
-/**
- * The text-classification tasks healbert knows by name (SST-2 scored by F1, IMDB, AG News, Emotion, DBPedia-14,
- * Twitter Financial News Topic), beside the GLUE tasks.
- */
+/** The text-classification presets beyond GLUE. */
 export const TEXT_CLASSIFICATION_PRESETS: readonly TextClassificationTask[] = [
   {
     // GLUE's SST-2 files, scored as in the paper.

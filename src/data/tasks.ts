@@ -6,11 +6,11 @@
 import { HealbertError } from '../errors.js';
 import type { MetricName } from './metrics.js';
 import { TEXT_CLASSIFICATION_PRESETS, type TextClassificationTask } from './presets.js';
+import type { Column } from './text-files.js';
 
-/** A column by header name, or by 0-based index for files without a header. */
-export type Column = string | number;
+export type { Column } from './text-files.js';
 
-/** One split of a GLUE task: its file in the task folder and whether it has a header row. */
+/** One split of a GLUE task: its TSV file and the columns of the text, the text pair and the label. */
 export interface TsvSplit {
   /** File name inside the task folder. */
   file: string;
@@ -24,7 +24,7 @@ export interface TsvSplit {
   label?: Column;
 }
 
-/** A GLUE task as the official loaders read it: its folder, columns, label names, splits and metrics. */
+/** A GLUE task: its folder, splits, labels and metrics. */
 export interface GlueTask {
   kind: 'glue';
   name: string;
@@ -61,7 +61,7 @@ const mnliSplits: Record<string, TsvSplit> = {
   test_mismatched: { file: 'test_mismatched.tsv', header: true, text: 'sentence1', textPair: 'sentence2' },
 };
 
-/** The GLUE tasks: CoLA, SST-2, MRPC, STS-B, QQP, MNLI (matched and mismatched), QNLI, RTE, WNLI and the diagnostic AX. */
+/** The GLUE tasks healbert reads, in the standard GLUE folder layout. */
 export const GLUE_TASKS: readonly GlueTask[] = [
   {
     kind: 'glue',
@@ -194,7 +194,7 @@ export const GLUE_TASKS: readonly GlueTask[] = [
   },
 ];
 
-/** Any task healbert loads: a GLUE task or a text-classification preset. */
+/** A task: a GLUE task, or a text-classification preset (./presets.ts). */
 export type Task = GlueTask | TextClassificationTask;
 
 const ALIASES: Record<string, string> = {

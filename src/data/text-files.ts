@@ -11,12 +11,14 @@ import { parseDelimited } from './csv.js';
 import type { Example, LoadOptions, SkippedRow } from './examples.js';
 import { readLines } from './lines.js';
 import { readParquetRows } from './parquet.js';
-import type { Column } from './tasks.js';
 
-/** The file formats the generic loader reads. */
+/** A column by header name, or by 0-based index for files without a header. */
+export type Column = string | number;
+
+/** The file formats loadTextFile reads (aclimdb: the aclImdb folder of pos/ and neg/ text files). */
 export type TextFileFormat = 'csv' | 'tsv' | 'jsonl' | 'parquet' | 'aclimdb';
 
-/** How {@link loadTextFile} reads a file: format, header, delimiter, the text, pair and label columns, label names. */
+/** How to read one text-classification file: its format, its columns and how its labels map to class ids. */
 export interface TextFileOptions {
   /** Inferred from the extension when omitted (.csv, .tsv, .jsonl/.json, .parquet). */
   format?: TextFileFormat;
@@ -36,7 +38,7 @@ export interface TextFileOptions {
   labelOffset?: number;
 }
 
-/** What {@link loadTextFile} read: the examples, the label names and the rows skipped. */
+/** A file's examples, its class names and the rows skipped (with why). */
 export interface TextFileResult {
   examples: Example[];
   /** Class names: given, or derived from the values found. */
@@ -46,6 +48,7 @@ export interface TextFileResult {
 
 type Row = { line: number; get(column: Column): unknown };
 
+/** The format a file's extension names (.csv, .tsv, .jsonl or .json, .parquet); ERR_ARGUMENT for any other. */
 export function inferFormat(path: string): TextFileFormat {
   const ext = extname(path).toLowerCase();
   const format = ({ '.csv': 'csv', '.tsv': 'tsv', '.jsonl': 'jsonl', '.json': 'jsonl', '.parquet': 'parquet' } as const)[ext];

@@ -15,11 +15,10 @@ import { join } from 'node:path';
 import { Model, type ParameterInfo } from '../model/model.js';
 import { loadNative } from '../native/binding.js';
 import { specialIds } from '../pretrain/pack.js';
-import type { PlannedCell } from '../sweep/cell.js';
 import { type CellData, subsetIndices } from '../sweep/data.js';
 import { cellModelDir } from '../sweep/store.js';
 import { evaluateMembers, outputsMembers, scorePredictions } from '../sweep/train.js';
-import type { CellConfig, CellResult, MetricValues } from '../sweep/types.js';
+import type { CellConfig, CellResult, MetricValues, PlannedCell } from '../sweep/types.js';
 import { loadTokenizer } from '../tokenizer/load.js';
 import { ckaByLayer } from './compare.js';
 import { copyEncoder, type MlmProbe, mlmProbe, scoreMlm } from './mlm.js';
@@ -36,6 +35,7 @@ const isReinitWeight = (p: ParameterInfo) => p.kind === 'linear.weight' || p.kin
 type Role = 'clean' | 'control' | 'corrupted';
 const roleOf = (c: CellConfig): Role => (c.corruption ? 'corrupted' : c.control ? 'control' : 'clean');
 
+/** What a fleet's measurer needs: the fleet's model, cells and data, the sweep folder and how the model was loaded. */
 export interface FleetMeasureSetup {
   model: Model;
   cells: PlannedCell[];
@@ -48,6 +48,10 @@ export interface FleetMeasureSetup {
   load: { device: string; dtype: 'float32' | 'bfloat16'; numLabels: number; seed: number };
 }
 
+/**
+ * The measurements of a fleet's cells (config.measure: CKA, weights, MLM), gathered on the evaluation passes
+ * the cell runs anyway, so that they never change a score; each stage's method is called by runFleet.
+ */
 export class FleetMeasurer {
   readonly measure: ResolvedMeasure;
   private readonly s: FleetMeasureSetup;

@@ -16,12 +16,12 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { describeSchemaError } from '../corruption/spec.js';
 import { HealbertError } from '../errors.js';
-import type { CellConfig } from '../sweep/types.js';
 import type { CkaEstimator } from './cka.js';
 
+/** Eval examples the CKA and MLM measurements use by default. */
 export const DEFAULT_MEASURE_EXAMPLES = 512;
 
-/** A sweep's `measure`: CKA by layer, weight distances and MLM knowledge, each off unless set. */
+/** A sweep spec's `measure`: which measurements its cells take (true: with the defaults). */
 export interface MeasureSpec {
   cka?: boolean | { examples?: number; estimator?: CkaEstimator };
   weights?: boolean;
@@ -37,8 +37,11 @@ export interface ResolvedMeasure {
 
 const examples = { type: 'integer', minimum: 4 } as const;
 
-// `true` or an object of options: one schema for both (properties apply to objects only), so that an error
-// names the field inside the object rather than an anyOf branch.
+/**
+ * The JSON Schema of MeasureSpec. A measurement is `true` or an object of options: one schema for both
+ * (properties apply to objects only), so that an error names the field inside the object rather than an
+ * anyOf branch.
+ */
 export const measureSpecSchema = {
   $id: 'healbert/measure-spec',
   type: 'object',
@@ -73,6 +76,7 @@ export function resolveMeasure(input: unknown, root = 'spec.measure'): ResolvedM
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
+/** The measurements `--measure` names. */
 export const MEASURE_KINDS = ['cka', 'weights', 'mlm'] as const;
 
 /**
@@ -110,10 +114,20 @@ export function measureFromFlags(list: string | undefined, cka: { examples?: num
 }
 
 /**
+ * What measuredAgainstCleanCell reads of a cell's config (src/sweep/types.ts: CellConfig), stated here so that
+ * this module, which CellConfig's `measure` field imports, does not import the sweep's types back.
+ */
+export interface MeasuredCell {
+  protocol: string;
+  corruption: unknown;
+  measure?: ResolvedMeasure | undefined;
+}
+
+/**
  * pretrained protocol: a cell measured against the clean cell of its seed after healing (representations,
  * weights) needs that clean cell finished first, or in its fleet; the sweep schedules it so (run.ts).
  */
-export const measuredAgainstCleanCell = (config: CellConfig): boolean =>
+export const measuredAgainstCleanCell = (config: MeasuredCell): boolean =>
   config.protocol === 'pretrained' &&
   config.corruption !== null &&
   (config.measure?.cka !== undefined || config.measure?.weights !== undefined);

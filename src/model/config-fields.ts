@@ -1,8 +1,10 @@
 /** Typed access to a config.json's fields, with errors that name the file and the key. */
 import { HealbertError } from '../errors.js';
-import type { RawConfig } from './config.js';
 
-/** The FFN activations the engine implements (transformers' `gelu_new` is `gelu_tanh`). */
+/** A config.json as read: its fields unchecked (ConfigFields reads them with checks). */
+export type RawConfig = Record<string, unknown>;
+
+/** The activations the engine implements (config.json's hidden_act names map onto them). */
 export type ActivationName = 'gelu' | 'gelu_tanh' | 'relu' | 'silu';
 
 const ACTIVATIONS: Record<string, ActivationName> = {
@@ -14,6 +16,7 @@ const ACTIVATIONS: Record<string, ActivationName> = {
   swish: 'silu',
 };
 
+/** A config.json's fields (`raw`, read from `source`), each read with its type checked and the key in errors. */
 export class ConfigFields {
   constructor(
     readonly raw: RawConfig,

@@ -5,65 +5,14 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HealbertError } from '../errors.js';
-import { ConfigFields } from './config-fields.js';
-import { type FamilyName, familyOfModelType, type ModelStructure } from './families/index.js';
+import { ConfigFields, type RawConfig } from './config-fields.js';
+import type { Architecture, EngineConfig } from './engine-config.js';
+import { familyOfModelType } from './families/index.js';
 
-export type Architecture = FamilyName;
-export type { ActivationName } from './config-fields.js';
+export type { ActivationName, RawConfig } from './config-fields.js';
+export type { Architecture, EngineConfig, GeneratorSizes, HeadKind } from './engine-config.js';
 
-import type { ActivationName } from './config-fields.js';
-/** Whether the task head classifies or regresses (one output, MSE loss). */
-export type HeadKind = 'classification' | 'regression';
-
-/** What the native engine needs (native/engine/config.h), without the layout (src/model/layout.ts). */
-export interface EngineConfig {
-  /** The family (src/model/families): its descriptor names the tensors and the structure. */
-  arch: Architecture;
-  vocabSize: number;
-  hiddenSize: number;
-  /** The embeddings' width (ELECTRA, ALBERT: embedding_size); hiddenSize elsewhere. */
-  embeddingSize: number;
-  numLayers: number;
-  numHeads: number;
-  intermediateSize: number;
-  maxPositions: number;
-  typeVocabSize: number;
-  padTokenId: number;
-  layerNormEps: number;
-  activation: ActivationName;
-  hiddenDropout: number;
-  attentionDropout: number;
-  classifierDropout: number;
-  initializerRange: number;
-  numLabels: number;
-  head: HeadKind;
-  mlmHead: boolean;
-  /** The MLM decoder is the word-embedding matrix (true, Hugging Face's default) or its own Linear. */
-  mlmTied: boolean;
-  /** The forward pass's options, from the family. */
-  structure: ModelStructure;
-  /** Layer groups that share their tensors (ALBERT's num_hidden_groups); absent: every layer its own. */
-  sharedLayerGroups?: number;
-  /** Each layer has its own copy of its group's tensors (ALBERT, untieLayers), loaded from the group's. */
-  untied?: boolean;
-  /**
-   * ELECTRA pre-training (replaced-token detection): the generator that shares this model's embedding tables
-   * (native/engine/config.h). Read from a pre-training checkpoint's config.json (`healbert_generator`).
-   */
-  generator?: GeneratorSizes;
-  /** The discriminator's loss weight (lambda, 50 in the paper) next to the generator's. */
-  rtdWeight?: number;
-}
-
-/** The sizes of an ELECTRA generator (hidden size, heads, FFN size, layers). */
-export interface GeneratorSizes {
-  hiddenSize: number;
-  numHeads: number;
-  intermediateSize: number;
-  numLayers: number;
-}
-
-/** The task head a model is loaded with: its number of labels, regression, and BERT's masked-LM head. */
+/** What a loaded model's heads are: the MLM head, the task head's classes or regression, and per-model overrides. */
 export interface HeadOptions {
   /** Add BERT's masked-language-model head (cls.predictions.*), for pre-training and MLM healing. */
   mlmHead?: boolean;
@@ -85,10 +34,7 @@ export interface HeadOptions {
   untieLayers?: boolean;
 }
 
-/** A config.json as read, before the engine's interpretation. */
-export type RawConfig = Record<string, unknown>;
-
-/** Reads a model folder's config.json as it is (ERR_CHECKPOINT when it is missing or not JSON). */
+/** Reads `<dir>/config.json` as it is (ERR_CHECKPOINT when it cannot be read or is not a JSON object). */
 export async function readRawConfig(dir: string): Promise<RawConfig> {
   const path = join(dir, 'config.json');
   let text: string;
@@ -106,6 +52,7 @@ export async function readRawConfig(dir: string): Promise<RawConfig> {
   }
 }
 
+/** The family a config.json's model_type names (ERR_CHECKPOINT for a model type healbert does not run). */
 export function architectureOf(raw: RawConfig, source: string): Architecture {
   return familyOfModelType(raw.model_type, source).name;
 }
@@ -118,8 +65,8 @@ export function declaredNumLabels(raw: RawConfig): number | undefined {
 }
 
 /**
- * Turns a config.json into the engine's configuration through its family's descriptor; refuses (ERR_CONFIG,
- * ERR_CHECKPOINT) what the engine does not implement.
+ * The engine's config from a config.json: every field the family reads, checked (errors name `source` and
+ * the key), with the heads `head` asks for.
  */
 export function engineConfig(raw: RawConfig, source: string, head: HeadOptions = {}): EngineConfig {
   const fam = familyOfModelType(raw.model_type, source);

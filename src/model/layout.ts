@@ -4,12 +4,31 @@
  * Pure: no addon. The engine takes this list with the config (native/engine/layout.h) and checks it.
  */
 import { HealbertError } from '../errors.js';
-import type { NativeParamSpec } from '../native/binding.js';
 import type { EngineConfig } from './config.js';
 import { layerGroupOf } from './families/albert.js';
 import { family } from './families/index.js';
 import type { LayerNames } from './families/types.js';
 
+/** One tensor of the layout, as the engine takes it (native/engine/layout.h) with the config. */
+export interface NativeParamSpec {
+  name: string;
+  shape: number[];
+  kind: 'linear.weight' | 'bias' | 'layernorm.weight' | 'layernorm.bias' | 'embedding';
+  /** Its place in the forward pass (native/engine/layout.cc's role names), e.g. "layer.query.weight". */
+  role: string;
+  /** The first encoder layer that uses it, -1 outside the encoder. */
+  layer: number;
+  /** Every encoder layer that uses it: [layer], or a shared group's layers (ALBERT); [] outside the encoder. */
+  layers: number[];
+  component: string;
+  isHead: boolean;
+  /** Embeddings: the row that is zero at initialisation and gets no gradient. */
+  paddingIdx?: number;
+  /** 1: a tensor of an ELECTRA pre-training model's generator (native/engine/layout.h); absent: the model's. */
+  network?: number;
+}
+
+/** What a tensor is: a Linear weight, a bias, a LayerNorm's weight or bias, or an embedding table. */
 export type ParamKind = NativeParamSpec['kind'];
 
 /** The encoder layers of each tensor group: [[0], [1], ...], or ALBERT's shared groups ([[0..11]]). */
@@ -31,6 +50,7 @@ const LAYER_PARTS: { key: keyof LayerNames; role: string; component: string; nor
   { key: 'ffnNorm', role: 'ffn_norm', component: 'ffn.layernorm', norm: true },
 ];
 
+/** Every tensor of a model of this config, from its family's descriptor: name, shape, kind, role and layers. */
 export function layoutOf(c: EngineConfig): NativeParamSpec[] {
   const f = family(c.arch);
   const n = f.names;

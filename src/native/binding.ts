@@ -8,10 +8,10 @@ import { fileURLToPath } from 'node:url';
 import type { Batch } from '../batch.js';
 import { HealbertError } from '../errors.js';
 import type { EngineConfig } from '../model/config.js';
-import { layoutOf } from '../model/layout.js';
+import { layoutOf, type NativeParamSpec } from '../model/layout.js';
 import { defaultOpenMpWaitPolicy, resolveThreadCount } from './threads.js';
 
-/** What the native addon reports about itself: the libtorch it was compiled against and runs on, CUDA and threads. */
+/** The libtorch the addon was compiled against and the one it runs on, and what they can do. */
 export interface NativeRuntimeInfo {
   torchVersion: string;
   torchMajor: number;
@@ -41,7 +41,7 @@ export interface NativeRuntimeInfo {
   cudaDevices: { index: number; name: string; capability: string; totalMemory: number }[];
 }
 
-/** A checked matrix product on one device (`doctor`): its size, the largest difference from the reference and its time. */
+/** The smoke test's result (`healbert doctor`): a float32 matmul on the device against float64 on the CPU. */
 export interface NativeSmokeResult {
   device: string;
   size: number;
@@ -61,23 +61,7 @@ export interface NativeMatmulSpeed {
   bfloat16Ms: number;
 }
 
-export interface NativeParamSpec {
-  name: string;
-  shape: number[];
-  kind: 'linear.weight' | 'bias' | 'layernorm.weight' | 'layernorm.bias' | 'embedding';
-  /** Its place in the forward pass (native/engine/layout.cc's role names), e.g. "layer.query.weight". */
-  role: string;
-  /** The first encoder layer that uses it, -1 outside the encoder. */
-  layer: number;
-  /** Every encoder layer that uses it: [layer], or a shared group's layers (ALBERT); [] outside the encoder. */
-  layers: number[];
-  component: string;
-  isHead: boolean;
-  /** Embeddings: the row that is zero at initialisation and gets no gradient. */
-  paddingIdx?: number;
-  /** 1: a tensor of an ELECTRA pre-training model's generator (native/engine/layout.h); absent: the model's. */
-  network?: number;
-}
+export type { NativeParamSpec } from '../model/layout.js';
 
 /**
  * The config as the engine takes it: the model config and its layout. loadNative() fills in the layout
@@ -88,8 +72,10 @@ export type NativeModelConfig = EngineConfig & { params?: NativeParamSpec[] };
 /** The engine takes the library's Batch as it is. */
 export type NativeBatch = Batch;
 
+/** Which of a parameter's tensors a checkpoint entry holds: its value or one of AdamW's moments. */
 export type TensorSlot = 'value' | 'exp_avg' | 'exp_avg_sq';
 
+/** AdamW and its schedule as the engine takes them (validated by the TypeScript layer). */
 export interface NativeOptimizerOptions {
   lr: number;
   beta1: number;
@@ -105,7 +91,7 @@ export interface NativeOptimizerOptions {
   clipOnDevice: boolean;
 }
 
-/** What one native training step returns: losses, gradient norm, learning rate and step. */
+/** One training step's result: losses, gradient norm, learning rate. */
 export interface NativeStepResult {
   /** Member 0's mean loss (the model's, when it is solo). */
   loss: number;
@@ -119,6 +105,7 @@ export interface NativeStepResult {
   gradNorms: Float64Array;
 }
 
+/** A corruption as the engine takes it (native/engine/corruption.h: CorruptionRequest), targets resolved to layout indices. */
 export interface NativeCorruptionRequest {
   method: string;
   targets: number[];
@@ -139,6 +126,7 @@ export interface NativeCorruptionRequest {
   member?: number;
 }
 
+/** The engine's corruption report (native/engine/corruption.h: CorruptionReport): per tensor, and which path ran. */
 export interface NativeCorruptionResult {
   tensors: NativeTensorReport[];
   milliseconds: number;
@@ -150,6 +138,7 @@ export interface NativeCorruptionResult {
   streamVersion: number;
 }
 
+/** One corrupted tensor's report (native/engine/corruption.h: TensorReport). */
 export interface NativeTensorReport {
   index: number;
   numel: number;
@@ -164,6 +153,7 @@ export interface NativeTensorReport {
   sliceChanged?: number[];
 }
 
+/** The addon's model object (native/bindings/model.cc): one operation at a time, disposed explicitly. */
 export interface NativeModel {
   layout(): NativeParamSpec[];
   info(): {
@@ -213,8 +203,10 @@ export interface NativeModel {
   dispose(): void;
 }
 
+/** Which class of error the addon's self-test raises (or none: 'ok'), so tests check the codes JavaScript sees. */
 export type SelfTestKind = 'ok' | 'torch' | 'healbert' | 'std' | 'unknown';
 
+/** The addon's exports (native/bindings/addon.cc). */
 export interface NativeBinding {
   abiVersion: number;
   runtimeInfo(): NativeRuntimeInfo;

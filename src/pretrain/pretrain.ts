@@ -21,10 +21,7 @@ import { type ElectraEval, electraConfig, evaluateElectra, saveElectraFolders } 
 import { maskedBatch } from './masking.js';
 import { type PackedCorpus, packCorpus } from './pack.js';
 
-/**
- * Options of {@link pretrain}: the corpus, tokenizer and output folder, the architecture (or a checkpoint to continue),
- * the objective (MLM or ELECTRA) and the optimisation settings.
- */
+/** What pretrain() trains, on what, for how long, and where it writes (see the top of this file). */
 export interface PretrainOptions {
   corpus: string[];
   /** A folder with the tokenizer (vocab.txt / tokenizer.json). */
@@ -72,7 +69,7 @@ export interface PretrainOptions {
   command?: string;
 }
 
-/** Progress events of {@link pretrain}: the corpus read, steps, held-out evaluations and checkpoints. */
+/** Progress of pre-training, as onEvent hears it and log.jsonl records it (one event a line, with its time). */
 export type PretrainEvent =
   | {
       type: 'corpus';
@@ -101,7 +98,7 @@ export type PretrainEvent =
   | { type: 'stopped'; step: number }
   | { type: 'done'; step: number; dir: string };
 
-/** What a pre-training run did: steps, tokens and sequences seen, the last held-out scores and where it saved. */
+/** summary.json: the steps and tokens trained, the final held-out evaluation, the corpus and the options used. */
 export interface PretrainSummary {
   steps: number;
   tokensSeen: number;
@@ -192,12 +189,65 @@ async function writeCheckpoint(model: Model, out: string, cursor: Cursor, saveDt
   return dir;
 }
 
+/** The options checked, with their defaults. */
+interface Settings {
+  maskRate: number;
+  electra: boolean;
+  generatorSize: number;
+  /** The dropout override for Model.load / fromConfig, or nothing (the config's). */
+  dropout: { dropout?: number };
+  device: string;
+  dtype: ComputeDtype;
+}
+
+/** Writes an event to log.jsonl (with its time) after handing it to onEvent. */
+type Recorder = (event: PretrainEvent) => Promise<void>;
+
 /**
- * Pre-trains a model with masked-language modelling or ELECTRA, from scratch or from a checkpoint; resumes bit for bit
- * from its last checkpoint in `out`.
+ * Pre-trains (see the top of this file): checks the options, packs the corpus, opens the model (resuming the
+ * latest checkpoint in `out`, else continuing `init`, else a new one), trains to `steps` with evaluations and
+ * checkpoints as it goes, then saves the final model and summary.json.
  */
 export async function pretrain(options: PretrainOptions): Promise<PretrainSummary> {
-  const emit = options.onEvent ?? (() => undefined);
+  const settings = checkOptions(options);
+  await mkdir(options.out, { recursive: true });
+  const record = recorder(options);
+  const corpus = await prepareCorpus(options, record);
+  const resumeFrom = await latestCheckpoint(options.out);
+  const model = await openModel(options, settings, corpus, resumeFrom);
+  try {
+    await model.configureTraining({
+      lr: options.lr,
+      warmupSteps: options.warmupSteps,
+      totalSteps: options.steps,
+      weightDecay: options.weightDecay ?? 0.01,
+      maxGradNorm: 1,
+    });
+    let cursor: Cursor = { step: 0, tokensSeen: 0, sequencesSeen: 0, seconds: 0 };
+    if (resumeFrom) {
+      cursor = (await model.loadTrainingState(resumeFrom)) as unknown as Cursor;
+      await record({ type: 'resume', step: cursor.step, checkpoint: resumeFrom });
+    }
+    const perEpoch = batchesPerEpoch(corpus, options);
+    const started = process.hrtime.bigint();
+    const elapsed = () => cursor.seconds + Number(process.hrtime.bigint() - started) / 1e9;
+    let finalEval = await train(model, corpus, options, settings, { cursor, perEpoch, elapsed, record });
+    if (Number.isNaN(finalEval.loss)) finalEval = await evaluateModel(model, corpus, options, settings.electra);
+    // A checkpoint at the end too: running again with more steps continues from here.
+    await writeCheckpoint(model, options.out, { ...cursor, seconds: elapsed() }, options.saveDtype);
+    const final = join(options.out, 'model');
+    const generator = await saveFinalModel(model, options, settings.electra, final);
+    const summary = summarize(model, options, settings, corpus, { cursor, finalEval, generator, seconds: elapsed() });
+    await writeFile(join(options.out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    await record({ type: 'done', step: cursor.step, dir: final });
+    return summary;
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Checks the options before anything is written (ERR_ARGUMENT, naming the option), and fills in defaults. */
+function checkOptions(options: PretrainOptions): Settings {
   for (const [name, value, min] of [
     ['steps', options.steps, 1],
     ['batchSize', options.batchSize, 1],
@@ -223,12 +273,21 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainSummar
   if (options.dropout !== undefined && !(options.dropout >= 0 && options.dropout < 1))
     throw new HealbertError('ERR_ARGUMENT', `dropout must be in [0, 1), got ${options.dropout}`);
   const dropout = options.dropout === undefined ? {} : { dropout: options.dropout };
-  await mkdir(options.out, { recursive: true });
+  return { maskRate, electra, generatorSize, dropout, device: options.device ?? 'cpu', dtype: options.dtype ?? 'float32' };
+}
+
+/** The run's event log: each event to onEvent, then appended to <out>/log.jsonl with its time. */
+function recorder(options: PretrainOptions): Recorder {
+  const emit = options.onEvent ?? (() => undefined);
   const log = join(options.out, 'log.jsonl');
-  const record = async (event: PretrainEvent) => {
+  return async (event: PretrainEvent) => {
     emit(event);
     await appendFile(log, `${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`);
   };
+}
+
+/** The corpus packed into sequences (cached), its held-out documents listed in held-out-documents.txt. */
+async function prepareCorpus(options: PretrainOptions, record: Recorder): Promise<PackedCorpus> {
   const tokenizer = await loadTokenizer(options.tokenizer);
   const cacheDir = options.cacheDir ?? (await defaultCacheDir(options.out));
   const corpus = await packCorpus(tokenizer, options.corpus, { maxLength: options.maxLength, holdOut: options.holdOut ?? 0.02, cacheDir });
@@ -244,10 +303,21 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainSummar
     trainTokens: corpus.trainTokens,
     cached: corpus.cached,
   });
+  return corpus;
+}
 
-  const resumeFrom = await latestCheckpoint(options.out);
-  const device = options.device ?? 'cpu';
-  const dtype = options.dtype ?? 'float32';
+/**
+ * The model trained: the latest checkpoint in `out` (resuming), else `init` (continuing it), else a new one of
+ * `architecture`. Refused (and disposed) when its kind does not match the objective or its vocabulary is
+ * smaller than the tokenizer's.
+ */
+async function openModel(
+  options: PretrainOptions,
+  settings: Settings,
+  corpus: PackedCorpus,
+  resumeFrom: string | undefined,
+): Promise<Model> {
+  const { electra, device, dtype, dropout } = settings;
   // ELECTRA's model carries its generator (and the generator its masked-LM head); BERT's, the MLM head.
   const head = { mlmHead: !electra };
   let model: Model;
@@ -259,7 +329,7 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainSummar
     if (!options.architecture)
       throw new HealbertError('ERR_ARGUMENT', 'pre-training from scratch needs an architecture (layers, hidden, heads)');
     const raw = electra
-      ? electraConfig(corpus.specials.vocabSize, options.architecture, corpus.specials.pad, generatorSize, options.rtdWeight ?? 50)
+      ? electraConfig(corpus.specials.vocabSize, options.architecture, corpus.specials.pad, settings.generatorSize, options.rtdWeight ?? 50)
       : bertConfig(corpus.specials.vocabSize, options.architecture, corpus.specials.pad);
     model = await Model.fromConfig(raw, { device, dtype, ...head, seed: options.seed, ...dropout });
   }
@@ -279,132 +349,164 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainSummar
       `the model's vocabulary (${model.config.vocabSize}) is smaller than the tokenizer's (${corpus.specials.vocabSize})`,
     );
   }
-  try {
-    await model.configureTraining({
+  return model;
+}
+
+/** Full batches per pass over the training sequences (the last partial batch is dropped); ERR_DATA when none. */
+function batchesPerEpoch(corpus: PackedCorpus, options: PretrainOptions): number {
+  const perEpoch = Math.floor(corpus.train.size / options.batchSize);
+  if (perEpoch === 0)
+    throw new HealbertError(
+      'ERR_DATA',
+      `the corpus has ${corpus.train.size} training sequences, fewer than one batch of ${options.batchSize}`,
+    );
+  return perEpoch;
+}
+
+/** The held-out evaluation of the objective: the MLM's, or ELECTRA's generator and discriminator. */
+function evaluateModel(
+  model: Model,
+  corpus: PackedCorpus,
+  options: PretrainOptions,
+  electra: boolean,
+): Promise<PretrainSummary['finalEval']> {
+  return electra ? evaluateElectra(model, corpus, options) : evaluate(model, corpus, options);
+}
+
+/** Where training stands and how it reports: the cursor it advances, batches per epoch, the clock, the log. */
+interface TrainingRun {
+  cursor: Cursor;
+  perEpoch: number;
+  /** Seconds trained, those of earlier runs of a resumed one included. */
+  elapsed: () => number;
+  record: Recorder;
+}
+
+/**
+ * Trains from the cursor's step to `steps`: each step's batch is a fixed function of (seed, step) (the epoch's
+ * order, then dynamic masking), so a resumed run takes the steps an uninterrupted one would. Logs the mean loss
+ * every logEvery steps, evaluates every evalEvery, checkpoints every checkpointEvery; an aborted signal
+ * checkpoints and stops. Returns the last evaluation (NaN loss when none ran).
+ */
+async function train(
+  model: Model,
+  corpus: PackedCorpus,
+  options: PretrainOptions,
+  settings: Settings,
+  run: TrainingRun,
+): Promise<PretrainSummary['finalEval']> {
+  const { cursor, perEpoch, elapsed, record } = run;
+  let epoch = -1;
+  let order: Int32Array[] = [];
+  let lossSum = 0;
+  let lossCount = 0;
+  const logEvery = options.logEvery ?? 10;
+  let finalEval: PretrainSummary['finalEval'] = { loss: Number.NaN, accuracy: Number.NaN, count: 0 };
+  while (cursor.step < options.steps) {
+    if (options.signal?.aborted) {
+      await writeCheckpoint(model, options.out, { ...cursor, seconds: elapsed() }, options.saveDtype);
+      await record({ type: 'stopped', step: cursor.step });
+      throw new HealbertError('ERR_ARGUMENT', `pre-training interrupted at step ${cursor.step}; run the same command again to resume`);
+    }
+    const e = Math.floor(cursor.step / perEpoch);
+    if (e !== epoch) {
+      epoch = e;
+      order = batchOrder(corpus.train, { batchSize: options.batchSize, seed: options.seed, epoch, dropLast: true });
+    }
+    const indices = order[cursor.step % perEpoch] as Int32Array;
+    const batch = maskedBatch(corpus.train, indices, corpus.specials, {
+      seed: options.seed,
+      stream: cursor.step,
+      probability: settings.maskRate,
+    });
+    const r = await model.trainStep(batch);
+    cursor.step += 1;
+    cursor.sequencesSeen += batch.batchSize;
+    cursor.tokensSeen += (batch.attentionMask as Uint8Array).reduce((s, x) => s + x, 0);
+    lossSum += r.loss;
+    lossCount += 1;
+    if (cursor.step % logEvery === 0 || cursor.step === options.steps) {
+      await record({
+        type: 'step',
+        step: cursor.step,
+        steps: options.steps,
+        loss: lossSum / lossCount,
+        lr: r.lr,
+        tokens: cursor.tokensSeen,
+        seconds: elapsed(),
+      });
+      lossSum = 0;
+      lossCount = 0;
+    }
+    if (cursor.step % options.evalEvery === 0 || cursor.step === options.steps) {
+      finalEval = await evaluateModel(model, corpus, options, settings.electra);
+      await record({ type: 'eval', step: cursor.step, ...finalEval });
+    }
+    if (cursor.step % options.checkpointEvery === 0 && cursor.step < options.steps) {
+      const dir = await writeCheckpoint(model, options.out, { ...cursor, seconds: elapsed() }, options.saveDtype);
+      await record({ type: 'checkpoint', step: cursor.step, dir });
+    }
+  }
+  return finalEval;
+}
+
+/**
+ * The final model in `final` (<out>/model): a BertForMaskedLM folder with the tokenizer's files, or for ELECTRA
+ * the discriminator there and the generator beside it (its folder returned).
+ */
+async function saveFinalModel(model: Model, options: PretrainOptions, electra: boolean, final: string): Promise<string | undefined> {
+  if (electra) return (await saveElectraFolders(model, options.out, options.tokenizer, options.saveDtype ?? 'float32')).generator;
+  await rm(final, { recursive: true, force: true });
+  await model.save(final, { architecture: 'BertForMaskedLM', dtype: options.saveDtype ?? 'float32', skip: notInMaskedLm });
+  for (const file of ['vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) {
+    if (existsSync(join(options.tokenizer, file)) && !existsSync(join(final, file)))
+      await copyFile(join(options.tokenizer, file), join(final, file));
+  }
+  return undefined;
+}
+
+/** summary.json: what was trained, on what corpus, with which options, and the final evaluation. */
+function summarize(
+  model: Model,
+  options: PretrainOptions,
+  settings: Settings,
+  corpus: PackedCorpus,
+  end: { cursor: Cursor; finalEval: PretrainSummary['finalEval']; generator: string | undefined; seconds: number },
+): PretrainSummary {
+  const { cursor, finalEval, generator } = end;
+  const { electra, maskRate, device, dtype } = settings;
+  return {
+    steps: cursor.step,
+    tokensSeen: cursor.tokensSeen,
+    sequencesSeen: cursor.sequencesSeen,
+    finalEval,
+    ...(generator ? { generator } : {}),
+    seconds: end.seconds,
+    corpus: {
+      files: corpus.files.length,
+      documents: corpus.documents,
+      heldOutDocuments: corpus.heldOutDocuments,
+      sentences: corpus.sentences,
+      trainTokens: corpus.trainTokens,
+      trainSequences: corpus.train.size,
+    },
+    options: {
+      steps: options.steps,
+      batchSize: options.batchSize,
+      maxLength: options.maxLength,
       lr: options.lr,
       warmupSteps: options.warmupSteps,
-      totalSteps: options.steps,
       weightDecay: options.weightDecay ?? 0.01,
-      maxGradNorm: 1,
-    });
-    let cursor: Cursor = { step: 0, tokensSeen: 0, sequencesSeen: 0, seconds: 0 };
-    if (resumeFrom) {
-      cursor = (await model.loadTrainingState(resumeFrom)) as unknown as Cursor;
-      await record({ type: 'resume', step: cursor.step, checkpoint: resumeFrom });
-    }
-    const perEpoch = Math.floor(corpus.train.size / options.batchSize);
-    if (perEpoch === 0)
-      throw new HealbertError(
-        'ERR_DATA',
-        `the corpus has ${corpus.train.size} training sequences, fewer than one batch of ${options.batchSize}`,
-      );
-    let epoch = -1;
-    let order: Int32Array[] = [];
-    const started = process.hrtime.bigint();
-    const elapsed = () => cursor.seconds + Number(process.hrtime.bigint() - started) / 1e9;
-    let lossSum = 0;
-    let lossCount = 0;
-    const logEvery = options.logEvery ?? 10;
-    let finalEval: PretrainSummary['finalEval'] = { loss: Number.NaN, accuracy: Number.NaN, count: 0 };
-    while (cursor.step < options.steps) {
-      if (options.signal?.aborted) {
-        await writeCheckpoint(model, options.out, { ...cursor, seconds: elapsed() }, options.saveDtype);
-        await record({ type: 'stopped', step: cursor.step });
-        throw new HealbertError('ERR_ARGUMENT', `pre-training interrupted at step ${cursor.step}; run the same command again to resume`);
-      }
-      const e = Math.floor(cursor.step / perEpoch);
-      if (e !== epoch) {
-        epoch = e;
-        order = batchOrder(corpus.train, { batchSize: options.batchSize, seed: options.seed, epoch, dropLast: true });
-      }
-      const indices = order[cursor.step % perEpoch] as Int32Array;
-      const batch = maskedBatch(corpus.train, indices, corpus.specials, {
-        seed: options.seed,
-        stream: cursor.step,
-        probability: maskRate,
-      });
-      const r = await model.trainStep(batch);
-      cursor.step += 1;
-      cursor.sequencesSeen += batch.batchSize;
-      cursor.tokensSeen += (batch.attentionMask as Uint8Array).reduce((s, x) => s + x, 0);
-      lossSum += r.loss;
-      lossCount += 1;
-      if (cursor.step % logEvery === 0 || cursor.step === options.steps) {
-        await record({
-          type: 'step',
-          step: cursor.step,
-          steps: options.steps,
-          loss: lossSum / lossCount,
-          lr: r.lr,
-          tokens: cursor.tokensSeen,
-          seconds: elapsed(),
-        });
-        lossSum = 0;
-        lossCount = 0;
-      }
-      if (cursor.step % options.evalEvery === 0 || cursor.step === options.steps) {
-        finalEval = electra ? await evaluateElectra(model, corpus, options) : await evaluate(model, corpus, options);
-        await record({ type: 'eval', step: cursor.step, ...finalEval });
-      }
-      if (cursor.step % options.checkpointEvery === 0 && cursor.step < options.steps) {
-        const dir = await writeCheckpoint(model, options.out, { ...cursor, seconds: elapsed() }, options.saveDtype);
-        await record({ type: 'checkpoint', step: cursor.step, dir });
-      }
-    }
-    if (Number.isNaN(finalEval.loss))
-      finalEval = electra ? await evaluateElectra(model, corpus, options) : await evaluate(model, corpus, options);
-    // A checkpoint at the end too: running again with more steps continues from here.
-    await writeCheckpoint(model, options.out, { ...cursor, seconds: elapsed() }, options.saveDtype);
-    const final = join(options.out, 'model');
-    let generator: string | undefined;
-    if (electra) {
-      generator = (await saveElectraFolders(model, options.out, options.tokenizer, options.saveDtype ?? 'float32')).generator;
-    } else {
-      await rm(final, { recursive: true, force: true });
-      await model.save(final, { architecture: 'BertForMaskedLM', dtype: options.saveDtype ?? 'float32', skip: notInMaskedLm });
-      for (const file of ['vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) {
-        if (existsSync(join(options.tokenizer, file)) && !existsSync(join(final, file)))
-          await copyFile(join(options.tokenizer, file), join(final, file));
-      }
-    }
-    const summary: PretrainSummary = {
-      steps: cursor.step,
-      tokensSeen: cursor.tokensSeen,
-      sequencesSeen: cursor.sequencesSeen,
-      finalEval,
-      ...(generator ? { generator } : {}),
-      seconds: elapsed(),
-      corpus: {
-        files: corpus.files.length,
-        documents: corpus.documents,
-        heldOutDocuments: corpus.heldOutDocuments,
-        sentences: corpus.sentences,
-        trainTokens: corpus.trainTokens,
-        trainSequences: corpus.train.size,
-      },
-      options: {
-        steps: options.steps,
-        batchSize: options.batchSize,
-        maxLength: options.maxLength,
-        lr: options.lr,
-        warmupSteps: options.warmupSteps,
-        weightDecay: options.weightDecay ?? 0.01,
-        maskRate,
-        objective: electra ? 'electra' : 'mlm',
-        ...(electra ? { generator: model.config.generator, rtdWeight: model.config.rtdWeight } : {}),
-        dropout: options.dropout ?? model.config.hiddenDropout,
-        seed: options.seed,
-        device,
-        dtype,
-        architecture: options.architecture,
-        init: options.init,
-      },
-      ...(options.command ? { command: options.command } : {}),
-    };
-    await writeFile(join(options.out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-    await record({ type: 'done', step: cursor.step, dir: final });
-    return summary;
-  } finally {
-    model.dispose();
-  }
+      maskRate,
+      objective: electra ? 'electra' : 'mlm',
+      ...(electra ? { generator: model.config.generator, rtdWeight: model.config.rtdWeight } : {}),
+      dropout: options.dropout ?? model.config.hiddenDropout,
+      seed: options.seed,
+      device,
+      dtype,
+      architecture: options.architecture,
+      init: options.init,
+    },
+    ...(options.command ? { command: options.command } : {}),
+  };
 }

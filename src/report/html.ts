@@ -6,7 +6,7 @@
 import type { Analysis } from '../analysis/analyze.js';
 import { healbertVersion } from '../version.js';
 import type { figureSet } from './figures.js';
-import type { RenderedFigure } from './render.js';
+import type { RenderedFigure } from './render-svg.js';
 import { MAX_PAGE_ROWS, pageRows } from './scale.js';
 import { htmlEscape, type Table, toCsv, toHtmlTable } from './table.js';
 
@@ -44,6 +44,7 @@ function dataBlock(table: Table, path: string): string {
   return `<details><summary>Data (${n} rows; ${MAX_PAGE_ROWS} here, unfinished cells first) &middot; <a href="${htmlEscape(path)}">${htmlEscape(path)}</a></summary><p class="cut">All ${n} rows: <a href="${htmlEscape(path)}">${htmlEscape(path)}</a> and analysis.json, beside this page.</p><div class="scroll">${toHtmlTable(shown)}</div></details>`;
 }
 
+/** The report as one self-contained HTML page (see the top of this file). */
 export function renderHtml(
   analysis: Analysis,
   figures: readonly RenderedFigure[],

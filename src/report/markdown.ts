@@ -2,7 +2,7 @@
 import type { Analysis } from '../analysis/analyze.js';
 import { healbertVersion } from '../version.js';
 import type { figureSet } from './figures.js';
-import type { RenderedFigure } from './render.js';
+import type { RenderedFigure } from './render-svg.js';
 import { MAX_PAGE_ROWS, pageRows } from './scale.js';
 import { type Table, toMarkdown } from './table.js';
 
@@ -13,6 +13,10 @@ function capped(table: Table, path: string | null): string {
   return `${toMarkdown({ ...table, rows: pageRows(table.rows) }, { heading: false })}\n_${MAX_PAGE_ROWS} of ${table.rows.length} rows (unfinished cells first); all in ${where}._\n`;
 }
 
+/**
+ * The report as Markdown; figures link to figures/<id>.svg (options.figureDir: another folder, or null for
+ * none), and `omitted` notes the figures left out.
+ */
 export function renderMarkdown(
   a: Analysis,
   figures: readonly RenderedFigure[],

@@ -4,6 +4,8 @@
  */
 import { parse, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import type { Analysis } from '../analysis/analyze.js';
+import { buildFigures, type Figure } from './figures.js';
 
 const FONT = 'DejaVu Sans, Helvetica, Arial, sans-serif';
 
@@ -20,6 +22,7 @@ const CONFIG = {
   mark: { aria: false },
 };
 
+/** A Vega-Lite spec as SVG text, its ids prefixed with `idPrefix`. */
 export async function renderSvg(spec: TopLevelSpec, idPrefix: string): Promise<string> {
   const { spec: vegaSpec } = compile({ ...spec, config: { ...CONFIG, ...(spec.config ?? {}) } } as TopLevelSpec);
   const view = new View(parse(vegaSpec), { renderer: 'none' });
@@ -34,4 +37,17 @@ export async function renderSvg(spec: TopLevelSpec, idPrefix: string): Promise<s
   } finally {
     view.finalize();
   }
+}
+
+/** A figure with its SVG text (renderFigures). */
+export interface RenderedFigure {
+  figure: Figure;
+  svg: string;
+}
+
+/** Renders each figure's Vega-Lite spec to SVG (default: every figure of the analysis, buildFigures). */
+export async function renderFigures(analysis: Analysis, figures: readonly Figure[] = buildFigures(analysis)): Promise<RenderedFigure[]> {
+  const rendered: RenderedFigure[] = [];
+  for (const figure of figures) rendered.push({ figure, svg: await renderSvg(figure.spec, figure.id) });
+  return rendered;
 }

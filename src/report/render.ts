@@ -10,27 +10,19 @@ import { mkdir, open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Analysis } from '../analysis/analyze.js';
 import { HealbertError } from '../errors.js';
-import { buildFigures, type Figure, figureSet } from './figures.js';
+import { figureSet } from './figures.js';
 import { renderHtml } from './html.js';
 import { renderMarkdown } from './markdown.js';
-import { renderSvg } from './render-svg.js';
+import { type RenderedFigure, renderFigures } from './render-svg.js';
 import { type Table, toCsv } from './table.js';
 import { allTables } from './tables.js';
 
-/** The formats a report is written in: html (with everything else), md, json or csv. */
+/** A report's format (see the top of this file). */
 export type ReportFormat = 'html' | 'md' | 'json' | 'csv';
+/** Every report format, in the order the CLI lists them. */
 export const REPORT_FORMATS: ReportFormat[] = ['html', 'md', 'json', 'csv'];
 
-export interface RenderedFigure {
-  figure: Figure;
-  svg: string;
-}
-
-export async function renderFigures(analysis: Analysis, figures: readonly Figure[] = buildFigures(analysis)): Promise<RenderedFigure[]> {
-  const rendered: RenderedFigure[] = [];
-  for (const figure of figures) rendered.push({ figure, svg: await renderSvg(figure.spec, figure.id) });
-  return rendered;
-}
+export { type RenderedFigure, renderFigures } from './render-svg.js';
 
 const finiteOrNull = (_key: string, value: unknown) => (typeof value === 'number' && !Number.isFinite(value) ? null : value);
 

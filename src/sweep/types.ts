@@ -19,10 +19,7 @@ import type { CorruptionSpec, ResolvedCorruptionSpec } from '../corruption/spec.
 import type { MeasureSpec, ResolvedMeasure } from '../measure/spec.js';
 import type { CellMeasurements } from '../measure/types.js';
 
-/**
- * `pretrained`: corrupt the pre-trained model, then fine-tune (the paper's protocol). `finetuned`: fine-tune, corrupt
- * the task model, then heal it.
- */
+/** pretrained: corrupt the pretrained model, then fine-tune; finetuned: corrupt a fine-tuned task model, then heal it. */
 export type Protocol = 'pretrained' | 'finetuned';
 
 /** The fine-tuning recipe (transformers' run_glue defaults). */
@@ -54,7 +51,7 @@ export interface ProbeRecipe {
   l2: number;
 }
 
-/** How a corrupted model is healed: which parameters train, at what rates, and MLM steps before fine-tuning. */
+/** How corrupted models heal: what trains, learning-rate shaping, MLM healing and the finetuned protocol's epochs. */
 export interface Recovery {
   /** Fine-tune only the corrupted parameters and the task head. */
   freezeUncorrupted: boolean;
@@ -70,7 +67,7 @@ export interface Recovery {
   healEpochs: number;
 }
 
-/** A model of a sweep: its name in reports and its folder. */
+/** The model a sweep starts from: its name in reports, its folder, and (ALBERT) whether its layers are untied. */
 export interface ModelRef {
   name: string;
   path: string;
@@ -81,7 +78,7 @@ export interface ModelRef {
   untieLayers?: boolean;
 }
 
-/** A task of a sweep: its name, data folder, and the training and evaluation subsets. */
+/** The task a sweep fine-tunes on: its name, data folder, training subset and evaluation split. */
 export interface TaskRef {
   name: string;
   data: string;
@@ -118,10 +115,10 @@ export interface CellConfig {
   dtype: 'float32' | 'bfloat16';
 }
 
-/** A task's metrics by name (e.g. accuracy, f1). */
+/** Metric name -> value (e.g. accuracy, f1, mcc). */
 export type MetricValues = Record<string, number>;
 
-/** A cell's evaluation after one epoch of (re)training. */
+/** One evaluated epoch of fine-tuning: the steps so far, the training loss, the scores and the seconds. */
 export interface EpochRecord {
   epoch: number;
   /** Optimizer steps so far. */
@@ -131,7 +128,7 @@ export interface EpochRecord {
   seconds: number;
 }
 
-/** A cell's result.json: its configuration, status, scores before and after fine-tuning, curve, timings and inputs. */
+/** A cell's result.json: its status, config, scores at every stage, corruption report, timings and versions. */
 export interface CellResult {
   format: 1;
   id: string;
@@ -217,7 +214,7 @@ export interface SweepSpec {
   cells?: { model?: string; task?: string; corruption: CorruptionEntry | null; seed: number }[];
 }
 
-/** A corruption in a sweep spec: a corruption spec with a label, and `vary` / `zip` to expand it into several. */
+/** One corruption of a sweep spec: a corruption spec, the level optional where a sweep axis gives it, and a label. */
 export type CorruptionEntry = Omit<CorruptionSpec, 'level'> & {
   level?: number;
   /** A name for reports; default derived from the method, targets and level. */
@@ -227,3 +224,10 @@ export type CorruptionEntry = Omit<CorruptionSpec, 'level'> & {
   /** Vary the paths together (zip, all lists equally long) instead of over their grid. */
   zip?: boolean;
 };
+
+/** A cell as the sweep plans it: its id, its resolved config and (finetuned protocol) its clean baseline's id. */
+export interface PlannedCell {
+  id: string;
+  config: CellConfig;
+  baselineId: string | null;
+}

@@ -1,7 +1,7 @@
 // The corruption kernel (CUDA builds only): one thread per Philox counter of every target, running the
 // host-shared body in engine/corruption_kernel.h. Compiled with -fmad=false and IEEE division and square
-// root (CMakeLists.txt), so it makes the fused CPU pass's bits. No libtorch here: corruption.cc prepares the
-// device buffers and passes the stream.
+// root (CMakeLists.txt), so it makes the fused CPU pass's bits. No libtorch here: corruption_kernel_path.cc
+// prepares the targets and corruption_launch.cc the device buffers and the stream.
 #include <cuda_runtime.h>
 
 #include <stdexcept>

@@ -4,24 +4,10 @@
  * layout (src/model/layout.ts) and the engine (native/engine/encoder.cc) read descriptors; nothing switches on
  * a family's name.
  */
-import type { ActivationName, EngineConfig } from '../config.js';
 import type { ConfigFields } from '../config-fields.js';
+import type { EngineConfig, FamilyName, ModelStructure } from '../engine-config.js';
 
-/** The model families healbert implements (see the Model families guide). */
-export type FamilyName = 'bert' | 'roberta' | 'xlm-roberta' | 'distilbert' | 'electra' | 'albert';
-
-/** The forward pass's options (native/engine/config.h). */
-export interface ModelStructure {
-  /** Position ids from 0 (absolute), or from pad_token_id + 1 over the non-padding tokens (RoBERTa: offset). */
-  positions: 'absolute' | 'offset';
-  /** Dropout on the attention projection's output (DistilBERT has none). */
-  attentionOutputDropout: boolean;
-  /** Dropout on the FFN's output (ALBERT has none). */
-  ffnOutputDropout: boolean;
-  /** The classification head: [dropout] -> dense -> activation -> dropout -> classifier. */
-  headDropoutBeforeDense: boolean;
-  headActivation: ActivationName | 'tanh';
-}
+export type { FamilyName, ModelStructure } from '../engine-config.js';
 
 /** Checkpoint names of one encoder layer's tensors (no .weight/.bias); `{i}` is the layer (or layer group). */
 export interface LayerNames {
@@ -35,6 +21,7 @@ export interface LayerNames {
   ffnNorm: string;
 }
 
+/** Checkpoint names (no .weight/.bias) of a family's tensors outside the layers, and its layers' names. */
 export interface FamilyNames {
   word: string;
   position: string;
@@ -62,6 +49,7 @@ export type FamilyConfig = Omit<EngineConfig, 'arch' | 'structure' | 'numLabels'
   numLayerGroups?: number;
 };
 
+/** A model family: its names, its structure and how its config.json reads (see the top of this file). */
 export interface Family {
   name: FamilyName;
   /** config.json model_type values read as this family. */
