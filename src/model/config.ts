@@ -45,6 +45,58 @@ export interface EngineConfig {
   sharedLayerGroups?: number;
   /** Each layer has its own copy of its group's tensors (ALBERT, untieLayers), loaded from the group's. */
   untied?: boolean;
+  /** Dropout on the embeddings' output; absent: hiddenDropout (ModernBERT: embedding_dropout). */
+  embeddingDropout?: number;
+  /** Dropout on the attention block's output, where the structure has it; absent: hiddenDropout (ModernBERT: attention_dropout). */
+  attentionOutputDropout?: number;
+  /** Dropout inside the FFN, on its activation before the output projection (ModernBERT: mlp_dropout); absent: none. */
+  ffnInnerDropout?: number;
+  /** Dropout on the pooled state before the head's dense, where the structure has it; absent: classifierDropout (DeBERTa: pooler_dropout). */
+  headInputDropout?: number;
+  /**
+   * Which Linear and LayerNorm tensors have a bias; absent: all. ModernBERT's attention_bias, mlp_bias, norm_bias
+   * and classifier_bias (the head's dense); DeBERTa's embed_proj has none.
+   */
+  bias?: { attention?: boolean; ffn?: boolean; norm?: boolean; headDense?: boolean; projection?: boolean };
+  /** DeBERTa's disentangled attention (structure.attention 'disentangled'). */
+  relative?: RelativeAttention;
+  /** ModernBERT's rotary attention (structure.attention 'rotary'). */
+  rotary?: RotaryAttention;
+  /** Fresh weights are truncated normals cut at +-initCutoff std (ModernBERT's initializer_cutoff_factor). */
+  initCutoff?: number;
+}
+
+/**
+ * DeBERTa's relative positions: i - j through transformers' log buckets (make_log_bucket_position) when
+ * `buckets` > 0, clamped to the 2 * span rows of the relative embeddings (span: buckets, else maxRelative).
+ */
+export interface RelativeAttention {
+  /** position_buckets; <= 0: no buckets, relative positions as they are. */
+  buckets: number;
+  /** max_relative_positions (max_position_embeddings where the config says -1). */
+  maxRelative: number;
+  /** The content-to-position and position-to-content terms (pos_att_type). */
+  c2p: boolean;
+  p2c: boolean;
+  /** share_att_key: the relative embeddings are projected by the content key and query projections. */
+  shareKeys: boolean;
+  /** norm_rel_ebd layer_norm: the relative embeddings go through the encoder LayerNorm first. */
+  normalised: boolean;
+}
+
+/** ModernBERT's rotary attention: global layers see every token, local ones |i - j| <= window. */
+export interface RotaryAttention {
+  globalTheta: number;
+  localTheta: number;
+  /** Half the local attention window (local_attention / 2, rounded down). */
+  window: number;
+  /** The sliding-window layers (global_attn_every_n_layers, or layer_types). */
+  localLayers: number[];
+}
+
+/** The rows of DeBERTa's relative embeddings: 2 * position_buckets, else 2 * max_relative_positions. */
+export function relativeSpan(r: RelativeAttention): number {
+  return r.buckets > 0 ? r.buckets : r.maxRelative;
 }
 
 export interface HeadOptions {
@@ -118,7 +170,7 @@ export function engineConfig(raw: RawConfig, source: string, head: HeadOptions =
       'ERR_ARGUMENT',
       `an MLM head is available for BERT models only, not ${fam.name}${fam.name === 'electra' ? ' (an ELECTRA discriminator has no masked-LM head)' : ''}`,
     );
-  const { numLayerGroups, ...sizes } = fam.read(f);
+  const { numLayerGroups, structure, ...sizes } = fam.read(f);
   let config: EngineConfig = {
     arch: fam.name,
     ...sizes,
@@ -127,7 +179,7 @@ export function engineConfig(raw: RawConfig, source: string, head: HeadOptions =
     mlmHead: head.mlmHead ?? false,
     // tie_word_embeddings: false gives the MLM head a decoder of its own (cls.predictions.decoder.*).
     mlmTied: raw.tie_word_embeddings !== false,
-    structure: fam.structure,
+    structure: { ...fam.structure, ...structure },
     ...(numLayerGroups !== undefined && numLayerGroups < sizes.numLayers
       ? { sharedLayerGroups: numLayerGroups, ...(head.untieLayers ? { untied: true } : {}) }
       : {}),
@@ -135,7 +187,12 @@ export function engineConfig(raw: RawConfig, source: string, head: HeadOptions =
   if (head.dropout !== undefined) {
     if (!(head.dropout >= 0 && head.dropout < 1))
       throw new HealbertError('ERR_ARGUMENT', `dropout must be a probability in [0, 1), got ${head.dropout}`);
-    config = { ...config, hiddenDropout: head.dropout, attentionDropout: head.dropout };
+    // Every dropout of the encoder, the family-specific ones (ModernBERT's embedding, attention-output and
+    // mlp dropouts) included.
+    const p = head.dropout;
+    config = { ...config, hiddenDropout: p, attentionDropout: p };
+    for (const key of ['embeddingDropout', 'attentionOutputDropout', 'ffnInnerDropout'] as const)
+      if (config[key] !== undefined) config = { ...config, [key]: p };
   }
   if (config.hiddenSize % config.numHeads !== 0) {
     throw new HealbertError(

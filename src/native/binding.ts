@@ -73,6 +73,8 @@ export interface NativeParamSpec {
   isHead: boolean;
   /** Embeddings: the row that is zero at initialisation and gets no gradient. */
   paddingIdx?: number;
+  /** How a fresh value is drawn, where not N(0, initializer_range) (src/model/families/types.ts: ParamInit). */
+  init?: { std: number; cutoff?: number; paddingRow?: 'zero' | 'drawn' };
 }
 
 /**

@@ -251,6 +251,7 @@ export async function runFleet(cells: PlannedCell[], ctx: Omit<CellContext, 'id'
         ...(report.heads
           ? { heads: report.heads.map((h) => ({ layer: h.layer, head: h.head, entries: h.numel, changed: h.changed })) }
           : {}),
+        ...(report.notes ? { notes: report.notes } : {}),
       };
     }
 

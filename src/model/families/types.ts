@@ -7,12 +7,18 @@
 import type { ActivationName, EngineConfig } from '../config.js';
 import type { ConfigFields } from '../config-fields.js';
 
-export type FamilyName = 'bert' | 'roberta' | 'xlm-roberta' | 'distilbert' | 'electra' | 'albert';
+export type FamilyName = 'bert' | 'roberta' | 'xlm-roberta' | 'distilbert' | 'electra' | 'albert' | 'deberta-v2' | 'modernbert';
 
-/** The forward pass's options (native/engine/config.h). */
+/**
+ * The forward pass's options (native/engine/config.h). The optional ones default to BERT's choice; a family's
+ * read() may override any of them from its config.json (ModelStructure in FamilyConfig).
+ */
 export interface ModelStructure {
-  /** Position ids from 0 (absolute), or from pad_token_id + 1 over the non-padding tokens (RoBERTa: offset). */
-  positions: 'absolute' | 'offset';
+  /**
+   * Position ids from 0 (absolute), from pad_token_id + 1 over the non-padding tokens (RoBERTa: offset), or no
+   * position embeddings at all (none: DeBERTa-v3's relative and ModernBERT's rotary attention carry positions).
+   */
+  positions: 'absolute' | 'offset' | 'none';
   /** Dropout on the attention projection's output (DistilBERT has none). */
   attentionOutputDropout: boolean;
   /** Dropout on the FFN's output (ALBERT has none). */
@@ -20,13 +26,35 @@ export interface ModelStructure {
   /** The classification head: [dropout] -> dense -> activation -> dropout -> classifier. */
   headDropoutBeforeDense: boolean;
   headActivation: ActivationName | 'tanh';
+  /**
+   * post: LayerNorm after each residual sum (BERT). pre: LayerNorm before each block, layer 0's attention input
+   * unnormalised where the layout has no norm for it, and a final norm after the last layer (ModernBERT).
+   */
+  norm?: 'post' | 'pre';
+  /**
+   * absolute: softmax(QK^T / sqrt(d)). disentangled: DeBERTa's content-to-position and position-to-content terms
+   * over bucketed relative positions (EngineConfig.relative). rotary: rotary position embeddings on the query
+   * and key, global or sliding-window layers (EngineConfig.rotary). Default absolute.
+   */
+  attention?: 'absolute' | 'disentangled' | 'rotary';
+  /** plain: act(W_in x); glu: W_in's rows are [input; gate], act(input) * gate (ModernBERT's GeGLU). */
+  ffn?: 'plain' | 'glu';
+  /** The embeddings' LayerNorm after the projection, hidden wide (DeBERTa's embed_proj); default before it. */
+  embeddingNormAfterProjection?: boolean;
+  /** What the head pools: the first token (default) or the mean over the real tokens (ModernBERT's mean). */
+  pooling?: 'first' | 'mean';
 }
 
 /** Checkpoint names of one encoder layer's tensors (no .weight/.bias); `{i}` is the layer (or layer group). */
 export interface LayerNames {
-  query: string;
-  key: string;
-  value: string;
+  /** Separate projections (BERT), or one fused (3H, H) projection, a head's rows in each third (qkv). */
+  query?: string;
+  key?: string;
+  value?: string;
+  qkv?: string;
+  /** DeBERTa without share_att_key: the relative embeddings' own key and query projections. */
+  positionKey?: string;
+  positionQuery?: string;
   attentionOutput: string;
   attentionNorm: string;
   ffnIn: string;
@@ -36,15 +64,24 @@ export interface LayerNames {
 
 export interface FamilyNames {
   word: string;
-  position: string;
+  /** Absent: no absolute positions (ModernBERT); DeBERTa's are read only with position_biased_input. */
+  position?: string;
   /** Absent: no token types (DistilBERT). */
   tokenType?: string;
   embeddingsNorm: string;
   /** The projection from the embeddings' width to the hidden size (ELECTRA, ALBERT). */
   projection?: string;
   layer: LayerNames;
-  /** The dense of the head: the pooler (BERT, ALBERT: not a task head) or the head's own dense layer. */
-  headDense: { name: string; pooler: boolean };
+  /** DeBERTa's relative position embeddings and the encoder LayerNorm they go through (norm_rel_ebd). */
+  relativeEmbeddings?: string;
+  relativeNorm?: string;
+  /** The norm after the last layer of a pre-norm encoder (ModernBERT's final_norm). */
+  finalNorm?: string;
+  /**
+   * The dense of the head: the pooler (BERT, ALBERT, ModernBERT's head: pre-trained, not a task head) or the
+   * head's own dense layer; `norm`, a LayerNorm after its activation (ModernBERT's head.norm).
+   */
+  headDense: { name: string; pooler: boolean; norm?: string };
   classifier: string;
   /** BERT's masked-language-model head (BertForMaskedLM's cls.predictions.*). */
   mlm?: { dense: string; norm: string; bias: string; decoder: string };
@@ -54,7 +91,18 @@ export interface FamilyNames {
 export type FamilyConfig = Omit<EngineConfig, 'arch' | 'structure' | 'numLabels' | 'head' | 'mlmHead' | 'mlmTied'> & {
   /** Layer groups sharing tensors (ALBERT's num_hidden_groups); absent: every layer its own. */
   numLayerGroups?: number;
+  /** Where config.json changes the family's structure (DeBERTa's position_biased_input, pooler_hidden_act). */
+  structure?: Partial<ModelStructure>;
 };
+
+/** How a fresh tensor is drawn where the family's initialisation is not BERT's N(0, initializer_range). */
+export interface ParamInit {
+  std: number;
+  /** Truncated at +-cutoff std (torch.nn.init.trunc_normal_); absent: a plain normal. */
+  cutoff?: number;
+  /** drawn: the embeddings' padding row is drawn like the others (ModernBERT's trunc_normal_ overwrites it). */
+  paddingRow?: 'zero' | 'drawn';
+}
 
 export interface Family {
   name: FamilyName;
@@ -76,4 +124,10 @@ export interface Family {
   read(f: ConfigFields): FamilyConfig;
   /** The projection is always there (ALBERT), not only when the widths differ (ELECTRA). */
   alwaysProjects?: boolean;
+  /** config.json keys transformers types as float only: written with a decimal point when integral (model.ts). */
+  floatKeys?: readonly string[];
+  /** Layer 0 has no attention norm (ModernBERT: its input is the embeddings' norm already). */
+  noFirstAttentionNorm?: boolean;
+  /** A fresh tensor's initialisation by role, where it is not N(0, initializer_range) (ModernBERT). */
+  initOf?(role: string, c: EngineConfig): ParamInit | undefined;
 }
