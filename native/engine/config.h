@@ -47,7 +47,8 @@ struct ModelConfig {
   int64_t pad_token_id = 0;
   double layer_norm_eps = 1e-12;
   Activation activation = Activation::kGeluErf;
-  double hidden_dropout = 0.1;      // embeddings, attention output, FFN output
+  double hidden_dropout = 0.1;      // FFN output where the structure has it; DeBERTa's relative embeddings
+                                    // (the other sites' probabilities below default to it)
   double attention_dropout = 0.1;   // attention probabilities
   double classifier_dropout = 0.1;  // in the classification head
   double initializer_range = 0.02;  // N(0, r) for freshly initialised weights, as Hugging Face does
