@@ -16,6 +16,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   healbert::configure_host_allocator(host_memory == nullptr || std::strcmp(host_memory, "release") != 0);
   healbert::js::register_runtime(env, exports);
   healbert::js::register_model(env, exports);
+  healbert::js::register_measure(env, exports);
   exports.Set("abiVersion", Napi::Number::New(env, 1));
   return exports;
 }

@@ -94,7 +94,7 @@ std::vector<int64_t> int_list(const Napi::Object& obj, const char* key) {
   return out;
 }
 
-ParamSpec to_param_spec(const Napi::Value& value, int64_t num_layers) {
+ParamSpec to_param_spec(const Napi::Value& value, int64_t num_layers, int64_t generator_layers) {
   Napi::Env env = value.Env();
   if (!value.IsObject()) bad(env, "config.params entries must be objects");
   const auto obj = value.As<Napi::Object>();
@@ -121,12 +121,15 @@ ParamSpec to_param_spec(const Napi::Value& value, int64_t num_layers) {
     p.init_zero_padding = row.IsUndefined() || string_field(o, "paddingRow") == "zero";
     if (!(p.init_std > 0) || !(p.init_cutoff >= 0)) bad(env, p.name + ": init needs std > 0 and cutoff >= 0");
   }
+  p.network = obj.Get("network").IsUndefined() ? 0 : static_cast<int>(int_field(obj, "network"));
+  if (p.network != 0 && p.network != 1) bad(env, p.name + ": network must be 0 or 1");
   if (p.shape.empty() || p.shape.size() > 2) bad(env, p.name + ": a parameter has 1 or 2 dimensions");
   for (int64_t d : p.shape)
     if (d < 1) bad(env, p.name + ": shape sizes must be positive");
   if (is_layer_role(p.role) == p.layers.empty()) bad(env, p.name + ": layer roles, and only they, list their layers");
   for (int64_t l : p.layers)
-    if (l < 0 || l >= num_layers) bad(env, p.name + ": layer " + std::to_string(l) + " does not exist");
+    if (l < 0 || l >= (p.network == 1 ? generator_layers : num_layers))
+      bad(env, p.name + ": layer " + std::to_string(l) + " does not exist");
   return p;
 }
 
@@ -227,10 +230,23 @@ ModelConfig to_model_config(const Napi::Value& value) {
       c.layer_window[static_cast<size_t>(l)] = window;
     }
   }
+  const auto generator = obj.Get("generator");
+  if (generator.IsObject()) {
+    const auto g = generator.As<Napi::Object>();
+    c.generator.hidden_size = int_field(g, "hiddenSize");
+    c.generator.num_heads = int_field(g, "numHeads");
+    c.generator.intermediate_size = int_field(g, "intermediateSize");
+    c.generator.num_layers = int_field(g, "numLayers");
+    if (c.generator.hidden_size < 1 || c.generator.num_heads < 1 || c.generator.intermediate_size < 1 ||
+        c.generator.num_layers < 1 || c.generator.hidden_size % c.generator.num_heads != 0)
+      bad(env, "config.generator sizes must be positive, the hidden size divisible by the heads");
+    c.rtd_weight = obj.Get("rtdWeight").IsUndefined() ? 50.0 : number_field(obj, "rtdWeight");
+  }
   const auto params = obj.Get("params");
   if (!params.IsArray()) bad(env, "config.params must be an array (the layout)");
   const auto list = params.As<Napi::Array>();
-  for (uint32_t i = 0; i < list.Length(); ++i) c.params.push_back(to_param_spec(list.Get(i), c.num_layers));
+  for (uint32_t i = 0; i < list.Length(); ++i)
+    c.params.push_back(to_param_spec(list.Get(i), c.num_layers, c.generator.num_layers));
   return c;  // the engine checks the layout against the config (check_layout)
 }
 
@@ -437,6 +453,7 @@ Napi::Array layout_to_js(Napi::Env env, const std::vector<ParamSpec>& layout) {
     o.Set("component", s.component);
     o.Set("isHead", s.is_head);
     if (s.padding_idx >= 0) o.Set("paddingIdx", static_cast<double>(s.padding_idx));
+    if (s.network != 0) o.Set("network", static_cast<double>(s.network));
     out[i] = o;
   }
   return out;

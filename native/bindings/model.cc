@@ -34,7 +34,9 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
                            InstanceMethod<&NativeModel::ConfigureTraining>("configureTraining"),
                            InstanceMethod<&NativeModel::TrainStep>("trainStep"),
                            InstanceMethod<&NativeModel::LossAndGradients>("lossAndGradients"),
+                           InstanceMethod<&NativeModel::EvaluateElectra>("evaluateElectra"),
                            InstanceMethod<&NativeModel::Predict>("predict"),
+                           InstanceMethod<&NativeModel::PredictLayers>("predictLayers"),
                            InstanceMethod<&NativeModel::EvaluateMlm>("evaluateMlm"),
                            InstanceMethod<&NativeModel::OptimizerCounters>("optimizerCounters"),
                            InstanceMethod<&NativeModel::RestoreOptimizerCounters>("restoreOptimizerCounters"),
@@ -267,8 +269,9 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     });
   }
 
-  // lossAndGradients(batch, dropout, member?): Promise<{loss, gradients: (Float32Array | null)[]}>, the
-  // member's (default 0).
+  // lossAndGradients(batch, dropout, member?, samples?: Int32Array): Promise<{loss, gradients: (Float32Array |
+  // null)[], parts?: [generator, discriminator]}>, the member's (default 0). samples: an ELECTRA pre-training
+  // model's replacements, one per masked position, instead of its own draws.
   Napi::Value LossAndGradients(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     sync_model(env);
@@ -276,11 +279,19 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     const bool dropout = info.Length() > 1 && info[1].ToBoolean().Value();
     const int64_t member = member_arg(info, 2, 0);
     if (member < 0 || member >= sync_model(env).members()) throw_error(env, code::kArgument, "member out of range");
-    return schedule(env, [batch = std::move(batch), dropout, member](Model& model) -> Converter {
-      auto g = std::make_shared<Gradients>(model.loss_and_gradients(batch, dropout));
+    std::vector<int32_t> samples;
+    if (info.Length() > 3 && !info[3].IsUndefined()) {
+      if (!info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+        throw_error(env, code::kArgument, "samples must be an Int32Array");
+      auto array = info[3].As<Napi::Int32Array>();
+      samples.assign(array.Data(), array.Data() + array.ElementLength());
+    }
+    return schedule(env, [batch = std::move(batch), dropout, member, samples](Model& model) -> Converter {
+      auto g = std::make_shared<Gradients>(model.loss_and_gradients(batch, dropout, samples));
       return [g, member](Napi::Env env) -> Napi::Value {
         Napi::Object out = Napi::Object::New(env);
         out.Set("loss", g->loss.at(static_cast<size_t>(member)));
+        if (!g->parts.empty()) out.Set("parts", doubles_to_js(env, g->parts));
         Napi::Array grads = Napi::Array::New(env, g->grads.size());
         for (size_t i = 0; i < g->grads.size(); ++i)
           grads[i] =
@@ -307,6 +318,23 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
     });
   }
 
+  // predictLayers(batch): Promise<{logits, layers}>: logits (K, B, num_labels) and every layer's pooled states
+  // (K, L + 1, 2, B, H), both float32 and member-major (engine/layer_states.h)
+  Napi::Value PredictLayers(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    sync_model(env);
+    HostBatch batch = to_host_batch(info[0]);
+    return schedule(env, [batch = std::move(batch)](Model& model) -> Converter {
+      auto result = std::make_shared<LayerPrediction>(model.predict_layers(batch));
+      return [result](Napi::Env env) -> Napi::Value {
+        Napi::Object out = Napi::Object::New(env);
+        out.Set("logits", tensor_to_float32(env, result->logits));
+        out.Set("layers", tensor_to_float32(env, result->layers));
+        return out;
+      };
+    });
+  }
+
   // evaluateMlm(batch): Promise<{lossSum, correct, count, lossSums, corrects}>: per member in the arrays,
   // member 0's in lossSum and correct
   Napi::Value EvaluateMlm(const Napi::CallbackInfo& info) {
@@ -322,6 +350,31 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
         out.Set("count", static_cast<double>(r.count));
         out.Set("lossSums", doubles_to_js(env, r.loss_sum));
         out.Set("corrects", doubles_to_js(env, std::vector<double>(r.correct.begin(), r.correct.end())));
+        return out;
+      };
+    });
+  }
+
+  // evaluateElectra(batch, seed): Promise<{generatorLossSum, generatorCorrect, masked, rtdLogits: Float32Array,
+  // rtdLabels: Uint8Array}>: an ELECTRA pre-training model in evaluation mode, replacements drawn with `seed`.
+  Napi::Value EvaluateElectra(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    sync_model(env);
+    HostBatch batch = to_host_batch(info[0]);
+    const int64_t seed = int_arg(info, 1, "seed");
+    return schedule(env, [batch = std::move(batch), seed](Model& model) -> Converter {
+      auto r = std::make_shared<ElectraEvaluation>(model.evaluate_electra(batch, static_cast<uint64_t>(seed)));
+      return [r](Napi::Env env) -> Napi::Value {
+        Napi::Object out = Napi::Object::New(env);
+        out.Set("generatorLossSum", r->generator_loss_sum);
+        out.Set("generatorCorrect", static_cast<double>(r->generator_correct));
+        out.Set("masked", static_cast<double>(r->masked));
+        auto logits = Napi::Float32Array::New(env, r->rtd_logits.size());
+        std::copy(r->rtd_logits.begin(), r->rtd_logits.end(), logits.Data());
+        auto labels = Napi::Uint8Array::New(env, r->rtd_labels.size());
+        std::copy(r->rtd_labels.begin(), r->rtd_labels.end(), labels.Data());
+        out.Set("rtdLogits", logits);
+        out.Set("rtdLabels", labels);
         return out;
       };
     });

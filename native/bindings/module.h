@@ -7,5 +7,6 @@ namespace healbert::js {
 
 void register_runtime(Napi::Env env, Napi::Object exports);
 void register_model(Napi::Env env, Napi::Object exports);
+void register_measure(Napi::Env env, Napi::Object exports);
 
 }  // namespace healbert::js

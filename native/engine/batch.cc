@@ -66,7 +66,8 @@ void validate_batch(const HostBatch& b, const ModelConfig& c, bool need_labels) 
     }
   }
   if (!b.mlm_labels.empty()) {
-    HB_CHECK(c.mlm_head, code::kArgument, "mlmLabels need a model with an MLM head (load it with mlmHead: true)");
+    HB_CHECK(c.mlm_head || c.has_generator(), code::kArgument,
+             "mlmLabels need a model with an MLM head (load it with mlmHead: true)");
     HB_CHECK(b.class_labels.empty() && b.regression_labels.empty(), code::kArgument,
              "a batch has either class labels or mlmLabels, not both");
     check_length(b.mlm_labels.size(), n, "mlmLabels");

@@ -30,7 +30,7 @@ std::vector<int64_t> expected_shape(const ModelConfig& c, Role role) {
     case Role::kPosQueryW:
     case Role::kAttnOutW:
     case Role::kHeadDenseW:
-    case Role::kMlmDenseW:
+    case Role::kRtdDenseW:
       return {h, h};
     case Role::kQkvW:
       return {3 * h, h};
@@ -38,6 +38,18 @@ std::vector<int64_t> expected_shape(const ModelConfig& c, Role role) {
       return {3 * h};
     case Role::kRelEmb:
       return {2 * c.relative.span(), h};
+    // The masked-LM head maps the hidden states to the embeddings' width, so that the tied decoder (the word
+    // embeddings) can read them: H -> H for BERT, H -> E for an ELECTRA generator.
+    case Role::kMlmDenseW:
+      return {e, h};
+    case Role::kMlmDenseB:
+    case Role::kMlmNormW:
+    case Role::kMlmNormB:
+      return {e};
+    case Role::kRtdPredW:
+      return {1, h};
+    case Role::kRtdPredB:
+      return {1};
     case Role::kFfnInW:
       return {c.ffn_in_rows(), h};
     case Role::kFfnInB:
@@ -52,7 +64,7 @@ std::vector<int64_t> expected_shape(const ModelConfig& c, Role role) {
     case Role::kMlmDecoderB:
       return {c.vocab_size};
     case Role::kMlmDecoderW:
-      return {c.vocab_size, h};
+      return {c.vocab_size, e};
     default:  // the biases and norms of width H
       return {h};
   }
@@ -97,6 +109,7 @@ void check_layout(const ModelConfig& c) {
   std::vector<int> global(kRoleCount, 0);
   std::vector<std::vector<int>> per_layer(static_cast<size_t>(c.num_layers), std::vector<int>(kRoleCount, 0));
   for (const auto& p : c.params) {
+    if (p.network != c.network) continue;  // the generator's: checked in its view, below
     const auto expected = expected_shape(c, p.role);
     HB_CHECK(p.shape == expected, code::kArgument, p.name, " (", role_name(p.role), ") has shape ", shape_text(p.shape),
              ", but the config needs ", shape_text(expected));
@@ -132,11 +145,14 @@ void check_layout(const ModelConfig& c) {
   need(global, Role::kRelEmb, disentangled, "");
   need(global, Role::kRelNormW, disentangled && count(global, Role::kRelNormW) > 0, "");
   need(global, Role::kFinalNormW, c.norm == NormPlacement::kPre, "");
-  need(global, Role::kHeadDenseW, true, "");
-  need(global, Role::kHeadNormW, count(global, Role::kHeadNormW) > 0, "");
-  need(global, Role::kClassifierW, true, "");
-  HB_CHECK(count(global, Role::kClassifierB) == 1, code::kArgument, "the layout has ",
-           count(global, Role::kClassifierB), " tensors for ", role_name(Role::kClassifierB), " (one expected)");
+  // The sequence-classification head: every model but an ELECTRA generator's view.
+  const bool head = c.classification_head;
+  need(global, Role::kHeadDenseW, head, "");
+  need(global, Role::kHeadNormW, head && count(global, Role::kHeadNormW) > 0, "");
+  need(global, Role::kClassifierW, head, "");
+  need(global, Role::kClassifierB, head, "");
+  for (Role r : {Role::kRtdDenseW, Role::kRtdDenseB, Role::kRtdPredW, Role::kRtdPredB})
+    need(global, r, c.has_generator(), "");
   for (Role r : {Role::kMlmDenseW, Role::kMlmDenseB, Role::kMlmNormW, Role::kMlmNormB}) need(global, r, c.mlm_head, "");
   need(global, Role::kMlmBias, c.mlm_head, "");
   need(global, Role::kMlmDecoderW, c.mlm_head && !c.mlm_tied, "");
@@ -162,6 +178,37 @@ void check_layout(const ModelConfig& c) {
              code::kArgument, "rotary attention needs a theta and a window for each of the ", c.num_layers, " layers");
     HB_CHECK(c.head_dim() % 2 == 0, code::kArgument, "rotary attention needs an even head size, got ", c.head_dim());
   }
+  if (c.has_generator()) {
+    HB_CHECK(c.network == 0, code::kArgument, "a generator cannot have a generator of its own");
+    check_layout(generator_view(c, nullptr));
+  }
+}
+
+ModelConfig generator_view(const ModelConfig& c, std::vector<size_t>* indices) {
+  ModelConfig g = c;
+  g.hidden_size = c.generator.hidden_size;
+  g.num_heads = c.generator.num_heads;
+  g.intermediate_size = c.generator.intermediate_size;
+  g.num_layers = c.generator.num_layers;
+  g.generator = {};
+  g.mlm_head = true;
+  g.mlm_tied = true;
+  g.classification_head = false;
+  g.network = 1;
+  g.params.clear();
+  if (indices) indices->clear();
+  const auto shared = [](Role r) {
+    return r == Role::kWord || r == Role::kPosition || r == Role::kTokenType || r == Role::kEmbNormW ||
+           r == Role::kEmbNormB;
+  };
+  for (size_t i = 0; i < c.params.size(); ++i) {
+    const auto& p = c.params[i];
+    if (p.network != 1 && !(p.network == 0 && shared(p.role))) continue;
+    g.params.push_back(p);
+    g.params.back().network = 1;
+    if (indices) indices->push_back(i);
+  }
+  return g;
 }
 
 }  // namespace healbert

@@ -87,6 +87,21 @@ struct ModelConfig {
   std::vector<double> rope_theta;
   std::vector<int64_t> layer_window;
 
+  // ELECTRA pre-training (replaced-token detection, Clark et al. 2020): a generator, an encoder of the same
+  // family that shares this model's embedding tables and has its own projection, layers and masked-LM head
+  // (the params of network 1), proposes replacements for the masked tokens; this model, the discriminator,
+  // learns to tell replaced tokens from original ones (its rtd.* head). The loss is the generator's MLM loss plus
+  // rtd_weight times the discriminator's. Sizes 0: no generator.
+  struct GeneratorSizes {
+    int64_t hidden_size = 0, num_heads = 0, intermediate_size = 0, num_layers = 0;
+  } generator;
+  double rtd_weight = 50.0;
+  bool has_generator() const { return generator.hidden_size > 0; }
+  // The sequence-classification head (pooler or dense, classifier): every model but a generator's view.
+  bool classification_head = true;
+  // The network of the layout this config describes: 0, or 1 for a generator's view (generator_view).
+  int network = 0;
+
   // Every parameter, in the order of the model's tensors: its checkpoint name, shape, role in the forward
   // pass and the layers that use it (layout.h).
   std::vector<ParamSpec> params;
@@ -99,7 +114,13 @@ struct ModelConfig {
 };
 
 // Checks that the layout fits the config: every role the structure needs bound once (per layer for the layer
-// roles), none it does not, and every shape the config's. Throws ERR_ARGUMENT naming the tensor.
+// roles), none it does not, and every shape the config's; a generator's too. Throws ERR_ARGUMENT naming the
+// tensor.
 void check_layout(const ModelConfig& config);
+
+// The generator of an ELECTRA pre-training model as a model config of its own: the generator's sizes, a tied
+// masked-LM head, no classification head, and as params the embedding tables of network 0 and the params of
+// network 1 (all marked network 1 in the view); `indices` maps the view's params to the model's.
+ModelConfig generator_view(const ModelConfig& config, std::vector<size_t>* indices);
 
 }  // namespace healbert

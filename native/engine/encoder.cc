@@ -129,6 +129,7 @@ Weights bind_weights(const ModelConfig& config, const std::vector<ParamSpec>& la
   w.layers.resize(config.num_layers);
   for (size_t i = 0; i < layout.size(); ++i) {
     const auto& spec = layout[i];
+    if (spec.network != config.network) continue;  // a generator's tensors: bound in its view
     const auto role = static_cast<size_t>(spec.role);
     if (!is_layer_role(spec.role)) {
       w.global[role] = tensors[i];
@@ -140,15 +141,22 @@ Weights bind_weights(const ModelConfig& config, const std::vector<ParamSpec>& la
   return w;
 }
 
-torch::Tensor encode(const ModelConfig& c, const Weights& w, const DeviceBatch& b, const ForwardContext& ctx) {
+torch::Tensor encode(const ModelConfig& c, const Weights& w, const DeviceBatch& b, const ForwardContext& ctx,
+                     const LayerObserver* on_layer) {
   std::array<int64_t, kRoleCount> padding;
   padding.fill(-1);
   for (const auto& spec : c.params) padding[static_cast<size_t>(spec.role)] = spec.padding_idx;
-  auto x = embeddings(c, w, padding, b, ctx);                // (K, B, T, H) float32
+  auto x = embeddings(c, w, padding, b, ctx);  // (K, B, T, H) float32
+  if (on_layer) (*on_layer)(x);
   const LayerInputs in = layer_inputs(c, w.global, b, ctx);  // the padding layout, the attention's positions
   const Packing& packing = in.packing;
   if (packing.active()) x = pack(x, packing);  // (K, N, H)
-  for (size_t i = 0; i < w.layers.size(); ++i) x = encoder_layer(c, w.layers[i], i, x, in, ctx);
+  for (size_t i = 0; i < w.layers.size(); ++i) {
+    x = encoder_layer(c, w.layers[i], i, x, in, ctx);
+    if (on_layer) (*on_layer)(packing.active() ? unpack(x, packing) : x);
+  }
+  // A pre-norm encoder's final norm belongs to the output, not to the last layer: the observer saw that layer's
+  // output before it, as transformers' hidden_states hold ModernBERT's.
   if (w[Role::kFinalNormW].defined()) x = layer_norm(x, w[Role::kFinalNormW], w[Role::kFinalNormB], c.layer_norm_eps);
   return packing.active() ? unpack(x, packing) : x;  // (K, B, T, H); zeros at the padding when packed
 }
@@ -182,12 +190,20 @@ std::pair<torch::Tensor, torch::Tensor> mlm_logits(const ModelConfig& c, const W
   return {linear(h, decoder, bias, ctx).to(torch::kFloat32), target};  // (K, N, V)
 }
 
-ForwardResult forward(const ModelConfig& c, const Weights& w, const DeviceBatch& b, const ForwardContext& ctx) {
-  auto x = encode(c, w, b, ctx);
+ForwardResult forward(const ModelConfig& c, const Weights& w, const DeviceBatch& b, const ForwardContext& ctx,
+                      const LayerObserver* on_layer) {
+  auto x = encode(c, w, b, ctx, on_layer);
   ForwardResult result;
   result.cls = x.select(2, 0);  // (K, B, H)
   result.logits = classification_head(c, w, pooled_states(c, x, b.key_mask), ctx).to(torch::kFloat32);
   return result;
+}
+
+torch::Tensor rtd_logits(const ModelConfig& c, const Weights& w, const torch::Tensor& hidden,
+                         const ForwardContext& ctx) {
+  // ElectraDiscriminatorPredictions: dense, the hidden activation, one logit per token.
+  auto h = activate(linear(hidden, w[Role::kRtdDenseW], w[Role::kRtdDenseB], ctx), c.activation);
+  return linear(h, w[Role::kRtdPredW], w[Role::kRtdPredB], ctx).squeeze(-1).to(torch::kFloat32);
 }
 
 torch::Tensor member_token_losses(const torch::Tensor& logits, const torch::Tensor& labels) {

@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include <array>
+#include <functional>
 #include <vector>
 
 #include "engine/batch.h"
@@ -37,10 +38,16 @@ struct ForwardResult {
   torch::Tensor cls;     // (K, B, H) float32: the final hidden state of the first token
 };
 
-ForwardResult forward(const ModelConfig& config, const Weights& w, const DeviceBatch& batch, const ForwardContext& ctx);
+// Called with the embeddings' output, then each layer's output: (K, B, T, H) float32, zeros at the padding when
+// the pass packs it away (engine/layer_states.h pools them). Observes only: the pass computes what it would without.
+using LayerObserver = std::function<void(const torch::Tensor&)>;
+
+ForwardResult forward(const ModelConfig& config, const Weights& w, const DeviceBatch& batch, const ForwardContext& ctx,
+                      const LayerObserver* on_layer = nullptr);
 
 // The encoder alone: (B, T) ids -> (K, B, T, H) final hidden states, float32.
-torch::Tensor encode(const ModelConfig& config, const Weights& w, const DeviceBatch& batch, const ForwardContext& ctx);
+torch::Tensor encode(const ModelConfig& config, const Weights& w, const DeviceBatch& batch, const ForwardContext& ctx,
+                     const LayerObserver* on_layer = nullptr);
 
 // The MLM head up to its decoder, at the labelled positions: hidden (K, B, T, H), the batch's mlm_labels
 // (B, T) with -100 where unlabelled (and its mlm_positions) -> the transformed states (K, N, H) for the N
@@ -57,6 +64,10 @@ std::pair<torch::Tensor, torch::Tensor> mlm_decoder(const ModelConfig& config, c
 std::pair<torch::Tensor, torch::Tensor> mlm_logits(const ModelConfig& config, const Weights& w,
                                                    const torch::Tensor& hidden, const DeviceBatch& batch,
                                                    const ForwardContext& ctx);
+
+// The replaced-token-detection head of an ELECTRA discriminator: hidden (K, B, T, H) -> (K, B, T) logits, float32.
+torch::Tensor rtd_logits(const ModelConfig& config, const Weights& w, const torch::Tensor& hidden,
+                         const ForwardContext& ctx);
 
 // Each member's cross-entropy per row: logits (K, N, C), labels (N) -> (K, N).
 torch::Tensor member_token_losses(const torch::Tensor& logits, const torch::Tensor& labels);

@@ -53,6 +53,10 @@ constexpr std::array<const char*, kRoleCount> kRoleNames = {
     "mlm.bias",
     "mlm.decoder.weight",
     "mlm.decoder.bias",
+    "rtd.dense.weight",
+    "rtd.dense.bias",
+    "rtd.prediction.weight",
+    "rtd.prediction.bias",
 };
 
 constexpr std::array<const char*, 5> kKindNames = {"linear.weight", "bias", "layernorm.weight", "layernorm.bias",

@@ -65,6 +65,11 @@ enum class Role : uint8_t {
   kMlmBias,
   kMlmDecoderW,
   kMlmDecoderB,
+  // ELECTRA pre-training: the discriminator's replaced-token-detection head (dense, activation, one logit).
+  kRtdDenseW,
+  kRtdDenseB,
+  kRtdPredW,
+  kRtdPredB,
   kCount
 };
 constexpr size_t kRoleCount = static_cast<size_t>(Role::kCount);
@@ -87,6 +92,9 @@ struct ParamSpec {
   double init_std = -1;
   double init_cutoff = 0;
   bool init_zero_padding = true;
+  // Which network of the model it belongs to: 0 the model itself, 1 its ELECTRA generator (config.h), which
+  // reads the embedding tables of network 0 and has its own projection, layers and masked-LM head.
+  int network = 0;
 };
 
 const char* param_kind_name(ParamKind kind);

@@ -58,9 +58,24 @@ Model::Model(ModelConfig config, torch::Device device, torch::ScalarType compute
       pack_padding_(pack_padding) {
   HB_CHECK(members >= 1, code::kArgument, "a model needs at least one member, got ", members);
   check_layout(config_);
+  if (config_.has_generator()) {
+    HB_CHECK(members == 1, code::kArgument, "ELECTRA pre-training runs one model, not a fleet of ", members);
+    gen_config_ = generator_view(config_, &gen_indices_);
+  }
   initialise(seed);
   weights_ = bind_weights(config_, layout_, tensors_);
+  if (config_.has_generator()) gen_weights_ = bind_generator(tensors_);
   make_compute_copies();
+}
+
+Weights Model::bind_generator(const std::vector<torch::Tensor>& tensors) const {
+  std::vector<torch::Tensor> view;
+  for (size_t i : gen_indices_) view.push_back(tensors.at(i));
+  return bind_weights(gen_config_, gen_config_.params, view);
+}
+
+const Weights& Model::generator_weights() const {
+  return compute_copy_indices_.empty() ? gen_weights_ : gen_compute_weights_;
 }
 
 void Model::make_compute_copies() {
@@ -86,6 +101,10 @@ void Model::make_compute_copies() {
   }
   compute_weights_ = bind_weights(config_, layout_, bound);
   if (tied.defined()) compute_weights_.tied_decoder = tied;
+  if (config_.has_generator()) {
+    gen_compute_weights_ = bind_generator(bound);
+    if (tied.defined()) gen_compute_weights_.tied_decoder = tied;
+  }
   copies_stale_ = true;
 }
 
@@ -283,6 +302,11 @@ ForwardContext Model::context(bool training) {
 
 torch::Tensor Model::batch_loss(const DeviceBatch& batch, bool is_mlm, const ForwardContext& ctx) {
   const Weights& w = forward_weights();
+  if (is_mlm && config_.has_generator()) {
+    // The replacements of a step are drawn from its own stream: the same at that step after a resume.
+    const auto loss = electra_loss(batch, ctx, mix_seed(ctx.dropout_seed, 0x454C45435452ULL), {});
+    return (loss.generator + config_.rtd_weight * loss.discriminator).unsqueeze(0);
+  }
   if (is_mlm) {
     auto hidden = encode(config_, w, batch, ctx);
     if (auto in = vocab_loss_inputs(config_, w, members_, device_, hidden, batch, ctx))
@@ -390,14 +414,30 @@ StepResult Model::train_step(const std::vector<HostBatch>& micro_batches, bool d
   return out;
 }
 
-Gradients Model::loss_and_gradients(const HostBatch& host, bool dropout) {
+Gradients Model::loss_and_gradients(const HostBatch& host, bool dropout, const std::vector<int32_t>& samples) {
   validate_batch(host, config_, /*need_labels=*/true);
   zero_grad();
   const DeviceBatch batch = to_device(host, device_);
-  auto losses = batch_loss(batch, host.is_mlm(), context(dropout));
+  Gradients out;
+  torch::Tensor losses;
+  if (host.is_mlm() && config_.has_generator()) {
+    forward_weights();
+    const ForwardContext ctx = context(dropout);
+    torch::Tensor forced;
+    if (!samples.empty()) {
+      HB_CHECK(static_cast<int64_t>(samples.size()) == batch.mlm_positions.size(0), code::kArgument, "samples has ",
+               samples.size(), " entries for ", batch.mlm_positions.size(0), " masked positions");
+      forced = torch::tensor(std::vector<int64_t>(samples.begin(), samples.end()), torch::kInt64).to(device_);
+    }
+    const auto parts = electra_loss(batch, ctx, mix_seed(ctx.dropout_seed, 0x454C45435452ULL), forced);
+    losses = (parts.generator + config_.rtd_weight * parts.discriminator).unsqueeze(0);
+    out.parts = {parts.generator.item<double>(), parts.discriminator.item<double>()};
+  } else {
+    HB_CHECK(samples.empty(), code::kArgument, "samples are for ELECTRA pre-training models");
+    losses = batch_loss(batch, host.is_mlm(), context(dropout));
+  }
   losses.sum().backward();
   fold_copy_gradients(/*all=*/true);
-  Gradients out;
   auto host_losses = losses.detach().to(torch::kCPU, torch::kFloat64);
   for (int64_t m = 0; m < members_; ++m) out.loss.push_back(host_losses[m].item<double>());
   for (auto& t : tensors_) {

@@ -22,6 +22,7 @@
 #include "engine/batch.h"
 #include "engine/config.h"
 #include "engine/encoder.h"
+#include "engine/layer_states.h"
 #include "engine/layout.h"
 
 namespace healbert {
@@ -36,6 +37,20 @@ struct StepResult {
 struct Gradients {
   std::vector<double> loss;          // per member
   std::vector<torch::Tensor> grads;  // aligned with layout(), stacked (K, ...); CPU float32; undefined where none
+  // ELECTRA pre-training: the generator's MLM loss and the discriminator's replaced-token-detection loss (the
+  // loss is generator + rtd_weight * discriminator); empty otherwise.
+  std::vector<double> parts;
+};
+
+// ELECTRA pre-training on one masked batch, evaluated: the generator's summed MLM cross-entropy and correct
+// predictions over the masked positions, and the discriminator's logit and label (1: replaced) for every real
+// token, with the generator's samples as replacements.
+struct ElectraEvaluation {
+  double generator_loss_sum = 0;
+  int64_t generator_correct = 0;
+  int64_t masked = 0;
+  std::vector<float> rtd_logits;
+  std::vector<uint8_t> rtd_labels;
 };
 
 // Which tensor of a parameter a file entry holds: its value, or its AdamW moments.
@@ -120,11 +135,19 @@ class Model {
   // Forward + backward over the micro-batches (gradient accumulation), clip, one AdamW step.
   StepResult train_step(const std::vector<HostBatch>& micro_batches, bool dropout);
 
-  // Loss and gradients for one batch, without an optimizer step (for tests and attribution).
-  Gradients loss_and_gradients(const HostBatch& batch, bool dropout);
+  // Loss and gradients for one batch, without an optimizer step (for tests and attribution). An ELECTRA
+  // pre-training model takes the generator's replacements from `samples` (one token id per masked position,
+  // in position order) when given, instead of drawing them.
+  Gradients loss_and_gradients(const HostBatch& batch, bool dropout, const std::vector<int32_t>& samples = {});
+
+  // ELECTRA pre-training: evaluation mode, replacements drawn with `sample_seed` (the same seed, the same draws).
+  ElectraEvaluation evaluate_electra(const HostBatch& batch, uint64_t sample_seed);
 
   // (K, B, num_labels) logits or (K, B, H) first-token states, CPU float32, in evaluation mode.
   torch::Tensor predict(const HostBatch& batch, PredictOutput output);
+
+  // predict(kLogits) and, from the same pass, every layer's pooled states (engine/layer_states.h).
+  LayerPrediction predict_layers(const HostBatch& batch);
 
   // Masked-language-model loss and accuracy on a batch with mlm_labels, in evaluation mode.
   MlmEvaluation evaluate_mlm(const HostBatch& batch);
@@ -153,6 +176,11 @@ class Model {
   std::vector<torch::Tensor> copies_;  // aligned with tensors_, undefined where none
   std::vector<size_t> compute_copy_indices_;
   Weights compute_weights_;
+  // ELECTRA pre-training: the generator as a config of its own (generator_view), the model's tensors it uses,
+  // and its weights (float32 masters, and the compute copies where there are some).
+  ModelConfig gen_config_;
+  std::vector<size_t> gen_indices_;
+  Weights gen_weights_, gen_compute_weights_;
   mutable bool copies_stale_ = true;
   torch::Device device_;
   torch::ScalarType compute_;
@@ -168,6 +196,19 @@ class Model {
   void make_compute_copies();
   // The weights the forward pass reads, the copies refreshed first where stale.
   const Weights& forward_weights();
+  // The generator's weights (after forward_weights(), which refreshes the copies they share).
+  const Weights& generator_weights() const;
+  // Binds the generator's weights from the model's tensors (or their compute copies), as bind_weights does.
+  Weights bind_generator(const std::vector<torch::Tensor>& tensors) const;
+  // ELECTRA pre-training (model_electra.cc): the generator's MLM loss and the discriminator's RTD loss on a
+  // masked batch, with replacements drawn from the generator's softmax by `sample_seed`, or `forced`.
+  struct ElectraLoss {
+    torch::Tensor generator, discriminator;  // float32 scalars
+    torch::Tensor samples;                   // (N) int64 replacement per masked position
+    torch::Tensor rtd_logits, replaced;      // (B, T) float32 logits, (B, T) float32 labels
+  };
+  ElectraLoss electra_loss(const DeviceBatch& batch, const ForwardContext& ctx, uint64_t sample_seed,
+                           const torch::Tensor& forced);
   // Folds the copies' bf16 gradients into their masters' float32 gradients: every one (all), or only where
   // the master has a gradient of its own too (the tied word embeddings: lookup and decoder).
   void fold_copy_gradients(bool all);

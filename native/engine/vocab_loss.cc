@@ -18,7 +18,7 @@ class ChunkedVocabCrossEntropy : public torch::autograd::Function<ChunkedVocabCr
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& states,
                                const torch::Tensor& decoder, const torch::Tensor& bias, const torch::Tensor& labels,
-                               int64_t compute_code) {
+                               int64_t compute_code, const torch::Tensor& uniforms, torch::Tensor samples) {
     const auto compute = static_cast<torch::ScalarType>(compute_code);
     torch::NoGradGuard no_grad;
     const int64_t n = states.size(0);
@@ -46,6 +46,7 @@ class ChunkedVocabCrossEntropy : public torch::autograd::Function<ChunkedVocabCr
       const auto lse = p.logsumexp(1, /*keepdim=*/true);
       loss += (lse - p.gather(1, target)).sum().to(torch::kFloat64);
       p.sub_(lse).exp_();
+      if (uniforms.numel() > 0) samples.slice(0, r0, r1).copy_(sample_words(p, uniforms.slice(0, r0, r1)));
       p.scatter_add_(1, target, torch::full({r1 - r0, 1}, -1.0F, p.options()));
       p.mul_(inv_n);  // d(mean loss) / d(logits), in float32 as autograd makes it
       if (want_bias) grad_bias += p.sum(0);
@@ -69,7 +70,12 @@ class ChunkedVocabCrossEntropy : public torch::autograd::Function<ChunkedVocabCr
       const auto dtype = static_cast<torch::ScalarType>(ctx->saved_data[key].toInt());
       return (t.to(torch::kFloat32) * g).to(dtype);
     };
-    return {as(saved[0], "states_dtype"), as(saved[1], "decoder_dtype"), as(saved[2], "bias_dtype"), torch::Tensor(),
+    return {as(saved[0], "states_dtype"),
+            as(saved[1], "decoder_dtype"),
+            as(saved[2], "bias_dtype"),
+            torch::Tensor(),
+            torch::Tensor(),
+            torch::Tensor(),
             torch::Tensor()};
   }
 };
@@ -78,8 +84,22 @@ class ChunkedVocabCrossEntropy : public torch::autograd::Function<ChunkedVocabCr
 
 torch::Tensor chunked_vocab_cross_entropy(const torch::Tensor& states, const torch::Tensor& decoder,
                                           const torch::Tensor& bias, const torch::Tensor& labels,
-                                          torch::ScalarType compute) {
-  return ChunkedVocabCrossEntropy::apply(states, decoder, bias, labels, static_cast<int64_t>(compute));
+                                          torch::ScalarType compute, const torch::Tensor& uniforms,
+                                          const torch::Tensor& samples) {
+  // autograd's apply wants defined tensors: no draws is an empty tensor.
+  const auto none = torch::empty({0}, labels.options());
+  return ChunkedVocabCrossEntropy::apply(states, decoder, bias, labels, static_cast<int64_t>(compute),
+                                         uniforms.defined() ? uniforms : none.to(torch::kFloat32),
+                                         samples.defined() ? samples : none);
+}
+
+torch::Tensor sample_words(const torch::Tensor& probabilities, const torch::Tensor& uniforms) {
+  torch::NoGradGuard no_grad;
+  const auto cdf = probabilities.to(torch::kFloat32).cumsum(1);  // (C, V)
+  // Rounding can leave the last cumulative value just under a uniform near 1: the last word then.
+  return torch::searchsorted(cdf, uniforms.to(torch::kFloat32).unsqueeze(1), /*out_int32=*/false, /*right=*/true)
+      .squeeze(1)
+      .clamp_max(probabilities.size(1) - 1);
 }
 
 std::pair<double, int64_t> chunked_vocab_loss_and_correct(const torch::Tensor& states, const torch::Tensor& decoder,

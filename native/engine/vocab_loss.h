@@ -21,9 +21,17 @@ namespace healbert {
 
 // Mean cross-entropy (a float32 scalar, differentiable in states, decoder and bias): states (N, H) in the
 // compute dtype, decoder (V, H), bias (V), labels (N) int64 in [0, V).
+// With `uniforms` (N, float32 in [0, 1)) it also draws one word per row from that row's softmax, by inverse
+// transform (the first word whose cumulative probability exceeds the row's uniform: sample_words), into
+// `samples` (N, int64): the ELECTRA generator's replacements, made while the chunk's probabilities exist.
 torch::Tensor chunked_vocab_cross_entropy(const torch::Tensor& states, const torch::Tensor& decoder,
                                           const torch::Tensor& bias, const torch::Tensor& labels,
-                                          torch::ScalarType compute);
+                                          torch::ScalarType compute, const torch::Tensor& uniforms = {},
+                                          const torch::Tensor& samples = {});
+
+// One word per row of probabilities (C, V), float32: the first index whose cumulative probability exceeds the
+// row's uniform (C) -> (C) int64.
+torch::Tensor sample_words(const torch::Tensor& probabilities, const torch::Tensor& uniforms);
 
 // Summed cross-entropy (float64) and the number of rows whose largest logit is the label, without autograd
 // and without the (N, V) logits; for evaluation.

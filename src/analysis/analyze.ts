@@ -15,6 +15,7 @@ import { type HeadRow, headRows } from './head-table.js';
 import { type LayerDoseRow, layerDoseRows } from './layer-table.js';
 import { modelDepths } from './layers.js';
 import { readSweep } from './load.js';
+import { analyzeMeasurements, type MeasurementAnalysis } from './measurements.js';
 import { type CellMeasures, measureCells } from './quantities.js';
 import {
   DEFAULT_SHAPLEY_PERMUTATIONS,
@@ -64,6 +65,8 @@ export interface Analysis {
   interactions: InteractionRow[];
   doseResponse: DoseResponseSeries[];
   trends: TrendRow[];
+  /** Where healing happens, from the cells' measurements (spec `measure`); empty lists without them. */
+  measurements: MeasurementAnalysis;
   warnings: string[];
 }
 
@@ -157,6 +160,11 @@ export async function analyze(resultsDir: string, options: AnalyzeOptions = {}):
   warnings.push(...mixedInputWarnings(sweep.cells));
   const fewSeeds = groups.filter((g) => g.seeds.length > 0 && g.seeds.length < 3).length;
   if (fewSeeds > 0) warnings.push(`${fewSeeds} conditions have fewer than 3 seeds: their intervals say little`);
+  const noted = sweep.cells.filter((c) => c.result?.measurements?.cka?.notes || c.result?.measurements?.weights?.notes).length;
+  if (noted > 0)
+    warnings.push(
+      `${noted} cells lack a measurement comparison whose reference was missing (their notes in result.json say which); the others are summarised`,
+    );
   const underpowered = bottomTop.filter((r) => r.difference.warnings.length > 0).length;
   if (underpowered > 0)
     warnings.push(
@@ -180,6 +188,7 @@ export async function analyze(resultsDir: string, options: AnalyzeOptions = {}):
     interactions,
     doseResponse: doseResponse(contexts, bootstrap),
     trends: trends(contexts, cells),
+    measurements: analyzeMeasurements(sweep.cells, groups, depths, bootstrap),
     warnings,
   };
 }

@@ -8,7 +8,7 @@ import type { CellConfig, Protocol } from '../sweep/types.js';
 import { conditionKey } from './keys.js';
 import type { CellStatus } from './load.js';
 import type { CellMeasures } from './quantities.js';
-import { type BootstrapOptions, bootstrapInterval, deriveSeed, type Interval, mean, type Summary, summarize } from './stats.js';
+import { type BootstrapOptions, bootstrapInterval, deriveSeed, type Interval, type Summary, summarize } from './stats.js';
 
 export type StatusCounts = Record<CellStatus, number>;
 
@@ -42,8 +42,15 @@ export interface GroupSummary {
   residualGap: Summary;
   /** finetuned protocol: beforeCorruption - final, no control (empty under pretrained). */
   gapToTaskModelBeforeHealing: Summary;
-  /** (mean damage - mean gap) / mean damage over the same seeds, with a bootstrap over seeds; null below minDamage. */
-  recoveryRatio: { value: number | null; ci: Interval | null; n: number };
+  /**
+   * The healed share: (mean damage - mean gap) / mean damage over the same seeds, with a bootstrap over seeds.
+   * Only where there is damage to heal: positive damage whose interval excludes 0 (and at least minDamage),
+   * and a residual gap not below 0 (a corruption that improved the model is a finding of its own, `finding`,
+   * not more than 100% healed). Otherwise null, and `reason` says why.
+   */
+  recoveryRatio: { value: number | null; ci: Interval | null; n: number; reason: string | null };
+  /** What the residual gap's interval says (healingFinding). */
+  finding: HealingFinding;
   curve: CurveSummary[];
 }
 
@@ -56,21 +63,57 @@ function curveOf(cells: readonly CellMeasures[], options: BootstrapOptions): Cur
   return [...byEpoch.entries()].sort(([a], [b]) => a - b).map(([epoch, v]) => ({ epoch, summary: summarize(v, options) }));
 }
 
-function ratioOf(cells: readonly CellMeasures[], minDamage: number, options: BootstrapOptions): GroupSummary['recoveryRatio'] {
+/**
+ * What a condition's residual gap says: its interval above 0 (not fully healed), below 0 (the corrupted model
+ * ended better than its reference: the corruption improved it), or neither; 'none' without a gap.
+ */
+export type HealingFinding = 'not fully healed' | 'better than reference' | 'gap not distinguishable from 0' | 'no residual gap';
+
+export function healingFinding(gap: Summary): HealingFinding {
+  if (gap.mean === null) return 'no residual gap';
+  if (gap.ci && gap.ci.low > 0) return 'not fully healed';
+  if (gap.ci && gap.ci.high < 0) return 'better than reference';
+  return 'gap not distinguishable from 0';
+}
+
+/** Why a condition has no healed share, or null when it has one (GroupSummary.recoveryRatio). */
+export function noShareReason(damage: Summary, gap: Summary, minDamage: number): string | null {
+  if (damage.mean === null || gap.mean === null) return 'no damage or residual gap measured';
+  if (damage.mean <= 0 || (damage.ci !== null && damage.ci.high < 0)) return 'no damage to heal';
+  if (damage.ci === null) return 'damage not distinguishable from 0 (one seed: no interval)';
+  if (damage.ci.low <= 0) return 'damage not distinguishable from 0';
+  if (damage.mean < minDamage) return `damage below the minimum (${minDamage})`;
+  if (healingFinding(gap) === 'better than reference') return 'better than the reference: the corruption improved the model';
+  return null;
+}
+
+function ratioOf(
+  cells: readonly CellMeasures[],
+  minDamage: number,
+  options: BootstrapOptions,
+  reason: string | null,
+): GroupSummary['recoveryRatio'] {
   const pairs = cells.filter((c) => c.damage !== null && c.residualGap !== null) as (CellMeasures & {
     damage: number;
     residualGap: number;
   })[];
+  // The means of damage and gap over a resample of seeds (summed in draw order, as mean() sums).
   const ratio = (sample: readonly number[]) => {
-    const d = mean(sample.map((i) => (pairs[i] as { damage: number }).damage));
-    const g = mean(sample.map((i) => (pairs[i] as { residualGap: number }).residualGap));
+    let d = 0;
+    let g = 0;
+    for (const i of sample) {
+      d += (pairs[i] as { damage: number }).damage;
+      g += (pairs[i] as { residualGap: number }).residualGap;
+    }
+    d /= sample.length;
+    g /= sample.length;
     return Math.abs(d) >= minDamage ? (d - g) / d : Number.NaN;
   };
   const all = pairs.map((_, i) => i);
-  const value = pairs.length ? ratio(all) : Number.NaN;
-  if (!Number.isFinite(value)) return { value: null, ci: null, n: pairs.length };
+  const value = pairs.length && reason === null ? ratio(all) : Number.NaN;
+  if (!Number.isFinite(value)) return { value: null, ci: null, n: pairs.length, reason: reason ?? 'no damage to heal' };
   const ci = bootstrapInterval(all, options, ratio);
-  return { value, ci: ci && Number.isFinite(ci.low) && Number.isFinite(ci.high) ? ci : null, n: pairs.length };
+  return { value, ci: ci && Number.isFinite(ci.low) && Number.isFinite(ci.high) ? ci : null, n: pairs.length, reason: null };
 }
 
 export interface GroupOptions extends BootstrapOptions {
@@ -81,7 +124,9 @@ export function summarizeGroups(measures: readonly CellMeasures[], options: Grou
   const byKey = new Map<string, CellMeasures[]>();
   for (const m of measures) {
     const key = conditionKey(m.config);
-    byKey.set(key, [...(byKey.get(key) ?? []), m]);
+    const cells = byKey.get(key);
+    if (cells) cells.push(m);
+    else byKey.set(key, [m]);
   }
   const several = (f: (c: CellConfig) => string) => new Set(measures.map((m) => f(m.config))).size > 1;
   const prefix = [several((c) => c.model.name), several((c) => c.task.name), several((c) => c.protocol)];
@@ -93,6 +138,9 @@ export function summarizeGroups(measures: readonly CellMeasures[], options: Grou
     const measured = cells.filter((c) => c.status === 'done' && c.recovered !== null);
     const bootstrap = { ...options, seed: deriveSeed(options.seed ?? 0, key) };
     const summaryOf = (pick: Parameters<typeof values>[1]) => summarize(values(measured, pick), bootstrap);
+    const damage = summaryOf((c) => c.damage);
+    const residualGap = summaryOf((c) => c.residualGap);
+    const minDamage = options.minDamage ?? 0.01;
     const parts = [prefix[0] ? config.model.name : '', prefix[1] ? config.task.name : '', prefix[2] ? config.protocol : ''].filter(Boolean);
     const label = [...parts, conditionName(config)].join(' / ');
     groups.push({
@@ -107,12 +155,13 @@ export function summarizeGroups(measures: readonly CellMeasures[], options: Grou
       seeds: [...new Set(measured.map((c) => c.seed))].sort((a, b) => a - b),
       complete: measured.length === cells.length,
       cleanScore: summaryOf((c) => c.cleanScore),
-      damage: summaryOf((c) => c.damage),
+      damage,
       recovered: summaryOf((c) => c.recovered),
       controlScore: summaryOf((c) => c.controlScore),
-      residualGap: summaryOf((c) => c.residualGap),
+      residualGap,
       gapToTaskModelBeforeHealing: summaryOf((c) => c.gapToTaskModelBeforeHealing),
-      recoveryRatio: ratioOf(measured, options.minDamage ?? 0.01, bootstrap),
+      recoveryRatio: ratioOf(measured, minDamage, bootstrap, noShareReason(damage, residualGap, minDamage)),
+      finding: healingFinding(residualGap),
       curve: curveOf(measured, bootstrap),
     });
   }

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HealbertError } from '../errors.js';
+import { forEachIndexLine } from '../sweep/index-file.js';
 import type { CellConfig, CellResult } from '../sweep/types.js';
 
 /** done, diverged and failed cells have a result; running and pending ones only a config. */
@@ -81,28 +82,11 @@ function checkConfig(value: unknown, where: string): CellConfig {
   return value as unknown as CellConfig;
 }
 
-async function readIndex(path: string): Promise<CellResult[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new HealbertError('ERR_DATA', `${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-  const results: CellResult[] = [];
-  const lines = text.split('\n');
-  for (const [i, line] of lines.entries()) {
-    if (line.trim() === '') continue;
-    // A sweep appends to the index while it runs: a torn last line is a write in progress, not corruption.
-    if (i === lines.length - 1 && !text.endsWith('\n')) {
-      try {
-        JSON.parse(line);
-      } catch {
-        continue;
-      }
-    }
-    results.push(checkCellResult(parseJson(line, `${path}:${i + 1}`), `${path}:${i + 1}`));
-  }
-  return results;
+/** index.jsonl's results, streamed (index-file.ts); a cell's last line is its result. */
+async function readIndex(path: string, onResult: (result: CellResult) => void): Promise<void> {
+  await forEachIndexLine(path, (line, n) => {
+    onResult(checkCellResult(parseJson(line, `${path}:${n}`), `${path}:${n}`));
+  });
 }
 
 /** Reads a sweep folder. */
@@ -118,10 +102,8 @@ export async function readSweep(dir: string): Promise<LoadedSweep> {
     throw new HealbertError('ERR_DATA', `${dir}: not a sweep folder (neither cells/ nor index.jsonl)`);
 
   const byId = new Map<string, SweepCell>();
-  if (hasIndex) {
-    for (const result of await readIndex(indexPath))
-      byId.set(result.id, { id: result.id, status: result.status, config: result.config, result });
-  }
+  if (hasIndex)
+    await readIndex(indexPath, (result) => byId.set(result.id, { id: result.id, status: result.status, config: result.config, result }));
   const ids = existsSync(cellsDir)
     ? (await readdir(cellsDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name)
     : [];
@@ -138,7 +120,9 @@ export async function readSweep(dir: string): Promise<LoadedSweep> {
     }
     const configPath = join(cellDir, 'config.json');
     if (!existsSync(configPath)) continue; // a folder being created right now
-    const config = checkConfig(await readJson(configPath), configPath);
+    // The sweep writes { id, baselineId, config } (store.ts); a bare config is read too.
+    const raw = await readJson(configPath);
+    const config = checkConfig(isObject(raw) && isObject(raw.config) ? raw.config : raw, configPath);
     byId.set(id, { id, status: existsSync(join(cellDir, 'lock')) ? 'running' : 'pending', config });
   }
   return {

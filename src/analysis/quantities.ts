@@ -19,7 +19,7 @@
  * missing (folders written before controls existed) or not done has no residual gap and no ratio, and
  * says why: never the uncontrolled gap in its place.
  * recovery ratio = (damage - residual gap) / damage: the share of the damage that fine-tuning healed;
- * undefined when |damage| < minDamage (nothing to heal: the ratio would be noise over noise). Under the
+ * undefined when damage < minDamage (nothing to heal: negative damage, or noise over noise). Under the
  * pretrained protocol damage is measured with a probe and the gap after fine-tuning, so the ratio
  * compares two scales; it is 1 when the gap closes and 0 when fine-tuning closes nothing.
  * All scores are the result's primary metric. Only `done` cells have quantities; a diverged or failed
@@ -186,7 +186,8 @@ export function measureCells(cells: readonly SweepCell[], options: MeasureOption
       // The clean baseline was not healed: nothing to compare with the healed control.
       residualGap = cell.config.corruption !== null || cell.config.control ? difference(controlScore, final) : null;
     }
-    const recoveryRatio = damage !== null && residualGap !== null && Math.abs(damage) >= minDamage ? (damage - residualGap) / damage : null;
+    // A share of damage needs damage: none where the corruption did not hurt (damage below minDamage, or negative).
+    const recoveryRatio = damage !== null && residualGap !== null && damage >= minDamage ? (damage - residualGap) / damage : null;
     return {
       ...empty(cell, note),
       cleanScore,

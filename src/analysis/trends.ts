@@ -68,7 +68,10 @@ export function trends(contexts: readonly AttributionContext[], measures: readon
   for (const m of measures) {
     if (!m.config.corruption || m.damage === null || m.residualGap === null) continue;
     const key = `${m.config.model.name} / ${m.config.task.name} / ${m.config.protocol}`;
-    bySetting.set(key, [...(bySetting.get(key) ?? []), [m.damage, m.residualGap]]);
+    // push, not a spread: a copy per cell made this quadratic (5 s of a 12,000-cell report, minutes at 100,000).
+    const points = bySetting.get(key);
+    if (points) points.push([m.damage, m.residualGap]);
+    else bySetting.set(key, [[m.damage, m.residualGap]]);
   }
   for (const [key, points] of bySetting) rows.push(row(key, null, 'damage (all corrupted cells)', 'residual gap', points));
   return rows.filter((r): r is TrendRow => r !== null);

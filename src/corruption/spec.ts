@@ -6,7 +6,8 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { HealbertError } from '../errors.js';
 
 export type CorruptionMethod = 'reinit' | 'gaussian' | 'zero' | 'uniform' | 'scale' | 'sign-flip' | 'bit-flip' | 'revert';
-export type InitVariant = 'kaiming-sqrt5' | 'kaiming-0' | 'bert-normal';
+/** `bert` is BERT's own initialisation under its name (Zhang et al. 2021 re-initialise so): it resolves to `bert-normal`. */
+export type InitVariant = 'kaiming-sqrt5' | 'kaiming-0' | 'bert-normal' | 'bert';
 export type LayerSelector = number | string;
 
 export interface TargetSpec {
@@ -49,7 +50,12 @@ export interface CorruptionSpec {
   level?: number;
   /** gaussian: sigma is relative to each tensor's own standard deviation. */
   relative?: boolean;
-  /** reinit: how Linear and embedding weights are drawn (biases 0, LayerNorm 1 and 0 always). */
+  /**
+   * reinit: how Linear and embedding weights are drawn (biases 0, LayerNorm 1 and 0 always): Kaiming uniform
+   * (nn.Linear's default, or a = 0), or as BERT initialises them, N(0, initializer_range) (`bert`, also called
+   * `bert-normal`). BERT also zeroes the padding row of its embeddings; no output reads that row, so healbert
+   * draws it like the others.
+   */
   init?: InitVariant;
   /** Share of each selected tensor's entries that is corrupted (a seeded mask). */
   fraction?: number;
@@ -79,7 +85,7 @@ export const corruptionSpecSchema = {
     method: { enum: ['reinit', 'gaussian', 'zero', 'uniform', 'scale', 'sign-flip', 'bit-flip', 'revert'] },
     level: { type: 'number' },
     relative: { type: 'boolean', default: false },
-    init: { enum: ['kaiming-sqrt5', 'kaiming-0', 'bert-normal'], default: 'kaiming-sqrt5' },
+    init: { enum: ['kaiming-sqrt5', 'kaiming-0', 'bert-normal', 'bert'], default: 'kaiming-sqrt5' },
     fraction: { type: 'number', minimum: 0, maximum: 1, default: 1 },
     bits: { enum: ['any', 'exponent'], default: 'any' },
     snapshot: { type: 'string', minLength: 1 },
@@ -139,5 +145,7 @@ export function resolveCorruptionSpec(input: unknown, root = 'spec'): ResolvedCo
   if (spec.relative && spec.method !== 'gaussian') fail('relative', 'only gaussian noise can be relative (uniform noise always is)');
   if (spec.method === 'revert' && !spec.snapshot) fail('snapshot', 'revert needs the name of a snapshot');
   if (spec.method !== 'revert' && spec.snapshot !== undefined) fail('snapshot', 'only revert uses a snapshot');
+  // One name per initialisation in resolved specs (and so in cell ids and labels): `bert` is `bert-normal`.
+  if (spec.init === 'bert') spec.init = 'bert-normal';
   return { level: 0, ...spec } as ResolvedCorruptionSpec;
 }

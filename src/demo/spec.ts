@@ -12,6 +12,7 @@
 import { join } from 'node:path';
 import type { DtypeChoice } from '../dtype/choose.js';
 import { HealbertError } from '../errors.js';
+import type { MeasureSpec } from '../measure/spec.js';
 import { packageRoot } from '../native/binding.js';
 import type { Protocol, SweepSpec } from '../sweep/types.js';
 
@@ -33,7 +34,18 @@ export interface DemoOptions {
   protocol?: Protocol;
   /** finetuned protocol only: epochs of healing after corruption (default 1). */
   healEpochs?: number;
+  /** What each cell measures beyond its scores (default: CKA by layer on 512 dev examples; null: nothing). */
+  measure?: MeasureSpec | null;
 }
+
+/**
+ * Seeds per condition: 6, the fewest with which the exact sign-flip test of a paired comparison can reach
+ * p < 0.05 (its smallest p is 2 / 2^n: 0.25 with 3 seeds, 0.0625 with 5, 0.031 with 6).
+ */
+export const DEMO_SEEDS = 6;
+
+/** The demo's representation view: CKA by layer of 512 dev examples, before and after healing. */
+export const DEMO_MEASURE: MeasureSpec = { cka: { examples: 512 } };
 
 /** The default results folder of each protocol: distinct, so that a rerun of one never resumes the other. */
 export const demoOutDefault = (protocol: Protocol) => (protocol === 'finetuned' ? 'healbert-demo-finetuned' : 'healbert-demo');
@@ -68,7 +80,7 @@ export function demoSpec(o: DemoOptions): SweepSpec {
         vary: { level: full ? [0.25, 0.5, 1, 2] : [0.25, 0.5, 1] },
       },
     ],
-    seeds: Array.from({ length: o.seeds ?? (full ? 5 : 3) }, (_, i) => i),
+    seeds: Array.from({ length: o.seeds ?? DEMO_SEEDS }, (_, i) => i),
     // lr 1e-4 on the CPU: the mini-BERT's analogue of bert-base's 2e-5, a rate that adapts pre-trained features
     // in the demo's few steps but cannot train the architecture from scratch in them (random initialisation
     // stays at the majority class there), which is the regime the paper studies; at 3e-4 a random
@@ -78,6 +90,7 @@ export function demoSpec(o: DemoOptions): SweepSpec {
       ? { epochs: o.epochs ?? 3, lr: 2e-5, batchSize: 32, maxLength: 128 }
       : { epochs: o.epochs ?? 3, lr: 1e-4, batchSize: 32, maxLength: 64, groupByLength: true },
     ...(protocol === 'finetuned' ? { recovery: { healEpochs: o.healEpochs ?? 1 } } : {}),
+    ...(o.measure === null ? {} : { measure: o.measure ?? DEMO_MEASURE }),
     device: o.device,
     dtype: o.dtype ?? 'auto',
   };

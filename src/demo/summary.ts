@@ -12,25 +12,25 @@ import type { Analysis } from '../analysis/analyze.js';
 import type { GroupSummary } from '../analysis/groups.js';
 import type { Summary } from '../analysis/stats.js';
 import { HealbertError } from '../errors.js';
+import { findingText } from '../report/tables.js';
 import type { Protocol } from '../sweep/types.js';
+import { representationLines } from './representations.js';
 
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? 'n/a' : `${(100 * x).toFixed(1)}`);
 const withCi = (s: Summary) => (s.mean === null ? 'n/a' : `${pct(s.mean)} [${pct(s.ci?.low)}, ${pct(s.ci?.high)}]`);
 const n = (s: Summary | undefined) => `n=${s?.n ?? 0}`;
 
 /** What each protocol's quantities are, in the words of the headings. */
-const TERMS: Record<Protocol, { damage: string; gap: string; recovered: string; reference: string }> = {
+const TERMS: Record<Protocol, { damage: string; gap: string; recovered: string }> = {
   pretrained: {
     damage: 'damage = clean minus corrupted linear-probe score, before fine-tuning',
     gap: 'residual gap = clean fine-tuned minus corrupted fine-tuned',
     recovered: 'recovered = corrupted fine-tuned',
-    reference: 'clean',
   },
   finetuned: {
     damage: 'damage = task model before minus after corruption',
     gap: 'residual gap = control healed minus corrupted healed',
     recovered: 'recovered = corrupted healed',
-    reference: 'control',
   },
 };
 
@@ -69,16 +69,10 @@ export function demoSummary(analysis: Analysis, protocol?: Protocol): string {
   for (const g of groups) {
     const gap = g.residualGap;
     const healed = g.recoveryRatio.value === null ? 'n/a' : `${pct(g.recoveryRatio.value)}%`;
-    const verdict =
-      gap.ci && gap.ci.low > 0
-        ? 'not fully healed'
-        : gap.ci && gap.ci.high < 0
-          ? `better than ${terms.reference}`
-          : gap.mean === null
-            ? 'no residual gap'
-            : 'gap not distinguishable from 0';
+    // A share needs damage to heal; a gap below 0 is a finding of its own (the corruption improved the model).
+    const why = g.recoveryRatio.reason && g.finding !== 'better than reference' ? `; no share: ${g.recoveryRatio.reason}` : '';
     lines.push(
-      `   ${g.label.padEnd(width)}  ${withCi(g.damage).padEnd(22)}  ${withCi(gap).padEnd(22)}  ${healed.padEnd(12)}  ${g.seeds.length}  ${verdict}`,
+      `   ${g.label.padEnd(width)}  ${withCi(g.damage).padEnd(22)}  ${withCi(gap).padEnd(22)}  ${healed.padEnd(12)}  ${g.seeds.length}  ${findingText(g.finding, p)}${why}`,
     );
   }
   lines.push('');
@@ -103,9 +97,11 @@ export function demoSummary(analysis: Analysis, protocol?: Protocol): string {
     .sort((a, b) => (a.config.corruption?.level ?? 0) - (b.config.corruption?.level ?? 0));
   for (const g of noise) {
     lines.push(
-      `   sigma ${String(g.config.corruption?.level).padEnd(5)} recovered ${withCi(g.recovered)}, residual gap ${withCi(g.residualGap)}, healed ${g.recoveryRatio.value === null ? 'n/a' : `${pct(g.recoveryRatio.value)}%`}`,
+      `   sigma ${String(g.config.corruption?.level).padEnd(5)} recovered ${withCi(g.recovered)}, residual gap ${withCi(g.residualGap)}, healed ${g.recoveryRatio.value === null ? `n/a (${g.recoveryRatio.reason})` : `${pct(g.recoveryRatio.value)}%`}`,
     );
   }
+  const representations = representationLines(analysis, p, 4);
+  if (representations.length) lines.push('', ...representations);
   if (analysis.warnings.length) {
     lines.push('');
     lines.push('Warnings:');

@@ -29,7 +29,7 @@ export function checkBatch(batch: Batch, config: EngineConfig, needLabels: boole
     if (batch.tokenTypeIds.length !== n) shape(`batch.tokenTypeIds has ${batch.tokenTypeIds.length} entries, expected ${n}`);
   }
   if (batch.mlmLabels !== undefined) {
-    if (!config.mlmHead)
+    if (!config.mlmHead && !config.generator)
       throw new HealbertError('ERR_ARGUMENT', 'batch.mlmLabels need a model with an MLM head (load it with mlmHead: true)');
     if (!(batch.mlmLabels instanceof Int32Array)) throw new HealbertError('ERR_ARGUMENT', 'batch.mlmLabels must be an Int32Array');
     if (batch.mlmLabels.length !== n) shape(`batch.mlmLabels has ${batch.mlmLabels.length} entries, expected ${n}`);

@@ -64,6 +64,13 @@ export interface EngineConfig {
   rotary?: RotaryAttention;
   /** Fresh weights are truncated normals cut at +-initCutoff std (ModernBERT's initializer_cutoff_factor). */
   initCutoff?: number;
+  /**
+   * ELECTRA pre-training (replaced-token detection): the generator that shares this model's embedding tables
+   * (native/engine/config.h). Read from a pre-training checkpoint's config.json (`healbert_generator`).
+   */
+  generator?: GeneratorSizes;
+  /** The discriminator's loss weight (lambda, 50 in the paper) next to the generator's. */
+  rtdWeight?: number;
 }
 
 /**
@@ -97,6 +104,13 @@ export interface RotaryAttention {
 /** The rows of DeBERTa's relative embeddings: 2 * position_buckets, else 2 * max_relative_positions. */
 export function relativeSpan(r: RelativeAttention): number {
   return r.buckets > 0 ? r.buckets : r.maxRelative;
+}
+
+export interface GeneratorSizes {
+  hiddenSize: number;
+  numHeads: number;
+  intermediateSize: number;
+  numLayers: number;
 }
 
 export interface HeadOptions {
@@ -184,6 +198,8 @@ export function engineConfig(raw: RawConfig, source: string, head: HeadOptions =
       ? { sharedLayerGroups: numLayerGroups, ...(head.untieLayers ? { untied: true } : {}) }
       : {}),
   };
+  const generator = generatorOf(raw, f, fam.name);
+  if (generator) config = { ...config, ...generator };
   if (head.dropout !== undefined) {
     if (!(head.dropout >= 0 && head.dropout < 1))
       throw new HealbertError('ERR_ARGUMENT', `dropout must be a probability in [0, 1), got ${head.dropout}`);
@@ -207,6 +223,28 @@ export function engineConfig(raw: RawConfig, source: string, head: HeadOptions =
     );
   }
   return config;
+}
+
+/**
+ * An ELECTRA pre-training checkpoint's generator (`healbert_generator` in config.json: hidden_size,
+ * num_attention_heads, intermediate_size, num_hidden_layers) and loss weight (`healbert_rtd_weight`).
+ */
+function generatorOf(raw: RawConfig, f: ConfigFields, family: string): Pick<EngineConfig, 'generator' | 'rtdWeight'> | undefined {
+  const g = raw.healbert_generator;
+  if (g === undefined) return undefined;
+  if (family !== 'electra')
+    throw new HealbertError('ERR_CONFIG', `${f.source}: "healbert_generator": a generator is for ELECTRA pre-training, not ${family}`);
+  if (typeof g !== 'object' || g === null) throw new HealbertError('ERR_CHECKPOINT', `${f.source}: "healbert_generator" must be an object`);
+  const gf = new ConfigFields(g as RawConfig, `${f.source} (healbert_generator)`);
+  const sizes = {
+    hiddenSize: gf.int('hidden_size'),
+    numHeads: gf.int('num_attention_heads'),
+    intermediateSize: gf.int('intermediate_size'),
+    numLayers: gf.int('num_hidden_layers'),
+  };
+  if (sizes.hiddenSize % sizes.numHeads !== 0)
+    throw new HealbertError('ERR_CHECKPOINT', `${f.source}: the generator's hidden size is not divisible by its heads`);
+  return { generator: sizes, rtdWeight: f.positive('healbert_rtd_weight', 50) };
 }
 
 /** The longest input a model accepts: RoBERTa reserves the first pad_token_id + 1 positions. */

@@ -3,6 +3,7 @@
  * every tensor's checkpoint name, shape, kind, role in the forward pass, and the encoder layers that use it.
  * Pure: no addon. The engine takes this list with the config (native/engine/layout.h) and checks it.
  */
+import { HealbertError } from '../errors.js';
 import type { NativeParamSpec } from '../native/binding.js';
 import { type EngineConfig, relativeSpan } from './config.js';
 import { layerGroupOf } from './families/albert.js';
@@ -133,7 +134,7 @@ export function layoutOf(c: EngineConfig): NativeParamSpec[] {
       ...initOf(role),
     });
   // A Linear (weight (out, in) and, with `bias`, its bias) or a LayerNorm (weight and, with `bias`, its bias (size)).
-  const pair = (name: string, shape: number[], norm: boolean, role: string, component: string, where = outside, bias = true) => {
+  const pair: Pair = (name, shape, norm, role, component, where = outside, bias = true) => {
     out.push({
       name: `${name}.weight`,
       shape,
@@ -191,6 +192,7 @@ export function layoutOf(c: EngineConfig): NativeParamSpec[] {
   pair(n.headDense.name, [h, h], false, 'head.dense', pooler ? 'pooler' : 'classifier.dense', denseWhere, c.bias?.headDense ?? true);
   if (n.headDense.norm) pair(n.headDense.norm, [h], true, 'head.norm', pooler ? 'pooler' : 'classifier.dense', denseWhere, normBias);
   pair(n.classifier, [c.numLabels, h], false, 'head.classifier', 'classifier', { ...outside, isHead: true });
+  if (c.generator) generatorLayout(c, out, pair);
   if (c.mlmHead && n.mlm) {
     // BertForMaskedLM's head; its decoder weight is the word embedding matrix when tied, so only its bias is
     // a parameter of its own then.
@@ -201,6 +203,68 @@ export function layoutOf(c: EngineConfig): NativeParamSpec[] {
     if (!c.mlmTied) pair(n.mlm.decoder, [c.vocabSize, h], false, 'mlm.decoder', 'mlm.decoder', head);
   }
   return out;
+}
+
+/** The generator's parameters in an ELECTRA pre-training model are its ElectraForMaskedLM names under this. */
+export const GENERATOR_PREFIX = 'generator/';
+
+/** Where a parameter sits: its layers, whether it is a task head, its network. */
+type Where = Pick<NativeParamSpec, 'layer' | 'layers' | 'isHead'> & { network?: number };
+type Pair = (name: string, shape: number[], norm: boolean, role: string, component: string, where?: Where, bias?: boolean) => void;
+
+/**
+ * ELECTRA pre-training: the discriminator's detection head, then the generator (network 1): its projection
+ * from the shared embeddings, its layers and its masked-LM head (dense to the embeddings' width, LayerNorm, bias;
+ * the decoder is the word embeddings).
+ */
+function generatorLayout(c: EngineConfig, out: NativeParamSpec[], pair: Pair): void {
+  const g = c.generator as NonNullable<EngineConfig['generator']>;
+  const n = family(c.arch).names;
+  const p = n.pretraining;
+  if (!p) throw new HealbertError('ERR_CONFIG', `${c.arch} has no ELECTRA pre-training heads`);
+  const [h, e] = [c.hiddenSize, c.embeddingSize];
+  const outside = { layer: -1, layers: [] as number[], isHead: true };
+  pair(p.rtdDense, [h, h], false, 'rtd.dense', 'rtd.dense', outside);
+  pair(p.rtdPrediction, [1, h], false, 'rtd.prediction', 'rtd.prediction', outside);
+  const gen = { network: 1 };
+  const name = (s: string) => `${GENERATOR_PREFIX}${s}`;
+  if (n.projection && e !== g.hiddenSize)
+    pair(name(n.projection), [g.hiddenSize, e], false, 'embeddings.projection', 'generator.embeddings.projection', {
+      ...outside,
+      isHead: false,
+      ...gen,
+    });
+  // The generator's layers are the family's, at the generator's sizes.
+  const sized: EngineConfig = { ...c, hiddenSize: g.hiddenSize, intermediateSize: g.intermediateSize, numHeads: g.numHeads };
+  for (let i = 0; i < g.numLayers; i++) {
+    // layer -1: not one of the model's encoder layers (targets, scans and tables leave the generator alone).
+    const where = { layer: -1, layers: [i], isHead: false, ...gen };
+    for (const part of LAYER_PARTS) {
+      const template = n.layer[part.key];
+      if (template === undefined || (part.needed && !part.needed(sized))) continue;
+      const shape = part.shape.map((width) => width(sized));
+      pair(
+        name(template.replace('{i}', String(i))),
+        shape,
+        part.norm,
+        `layer.${part.role}`,
+        `generator.${part.component}`,
+        where,
+        part.bias(sized),
+      );
+    }
+  }
+  pair(name(p.generatorDense), [e, g.hiddenSize], false, 'mlm.dense', 'generator.mlm.transform', { ...outside, ...gen });
+  pair(name(p.generatorNorm), [e], true, 'mlm.norm', 'generator.mlm.layernorm', { ...outside, ...gen });
+  out.push({
+    name: name(p.generatorBias),
+    shape: [c.vocabSize],
+    kind: 'bias',
+    role: 'mlm.bias',
+    component: 'generator.mlm.bias',
+    ...outside,
+    ...gen,
+  });
 }
 
 /**

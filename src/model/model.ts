@@ -134,6 +134,10 @@ export interface SaveOptions {
    * *ForSequenceClassification one.
    */
   skip?: (p: ParameterInfo) => boolean;
+  /** The key each saved parameter gets (default its name): an ELECTRA generator's folder drops its prefix. */
+  rename?: (p: ParameterInfo) => string;
+  /** Changes to the config.json written (after healbert's own: architectures, labels, dtype). */
+  config?: (raw: RawConfig) => RawConfig;
 }
 
 /** The parameters a Hugging Face class has no place for (see SaveOptions.skip). */
@@ -263,6 +267,23 @@ export class Model {
   }
 
   /**
+   * predictMembers()'s logits and, from the same evaluation pass, every layer's representation of each row:
+   * per member, `layers` is (L + 1) x 2 x B x H, row-major: the embeddings' output then each encoder layer's,
+   * each pooled as the mean over the row's real tokens (summed in float64) and as its first token.
+   */
+  predictLayersMembers(batch: Batch): Promise<{ logits: Float32Array[]; layers: Float32Array[] }> {
+    checkBatch(batch, this.config, false);
+    return this.enqueue(async () => {
+      const { logits, layers } = await this.native.predictLayers(batch);
+      const split = (all: Float32Array) => {
+        const size = all.length / this.members;
+        return Array.from({ length: this.members }, (_, k) => all.subarray(k * size, (k + 1) * size));
+      };
+      return { logits: split(logits), layers: split(layers) };
+    });
+  }
+
+  /**
    * The member an operation addresses: `member`, or 0 on a solo model. A fleet needs it named.
    * @internal
    */
@@ -350,18 +371,40 @@ export class Model {
   /** The loss and every parameter's gradient for one batch, without changing the model. Dropout off by default. */
   lossAndGradients(
     batch: Batch,
-    options: { dropout?: boolean } & MemberOption = {},
-  ): Promise<{ loss: number; gradients: Map<string, Float32Array> }> {
+    options: {
+      dropout?: boolean;
+      /** ELECTRA pre-training: the generator's replacements, one per masked position in order, instead of its draws. */
+      samples?: Int32Array;
+    } & MemberOption = {},
+  ): Promise<{ loss: number; gradients: Map<string, Float32Array>; parts?: { generator: number; discriminator: number } }> {
     checkBatch(batch, this.config, true);
     const member = this.checkMember(options.member, 'lossAndGradients');
+    if (options.samples && !this.config.generator)
+      throw new HealbertError('ERR_ARGUMENT', 'samples are the generator replacements of an ELECTRA pre-training model');
     return this.enqueue(async () => {
-      const result = await this.native.lossAndGradients(batch, options.dropout ?? false, member);
+      const result = await this.native.lossAndGradients(batch, options.dropout ?? false, member, options.samples);
       const gradients = new Map<string, Float32Array>();
       result.gradients.forEach((g, i) => {
         if (g) gradients.set((this.params[i] as ParameterInfo).name, g);
       });
-      return { loss: result.loss, gradients };
+      const parts = result.parts ? { generator: result.parts[0] as number, discriminator: result.parts[1] as number } : undefined;
+      return { loss: result.loss, gradients, ...(parts ? { parts } : {}) };
     });
+  }
+
+  /**
+   * ELECTRA pre-training, evaluated on a masked batch (evaluation mode): the generator's summed MLM loss and
+   * correct predictions over the masked positions, and the discriminator's logit and label (1: replaced) for
+   * every real token, with replacements drawn by `seed` (the same seed, the same draws).
+   */
+  evaluateElectra(
+    batch: Batch,
+    seed: number,
+  ): Promise<{ generatorLossSum: number; generatorCorrect: number; masked: number; rtdLogits: Float32Array; rtdLabels: Uint8Array }> {
+    checkBatch(batch, this.config, true);
+    if (!this.config.generator) throw new HealbertError('ERR_ARGUMENT', 'evaluateElectra needs an ELECTRA pre-training model');
+    if (!batch.mlmLabels) throw new HealbertError('ERR_ARGUMENT', 'evaluateElectra needs batch.mlmLabels');
+    return this.enqueue(() => this.native.evaluateElectra(batch, checkSeed(seed)));
   }
 
   /** A copy of one parameter's values as float32 (row-major): the member's, in a fleet. */
@@ -397,7 +440,9 @@ export class Model {
     await mkdir(dir, { recursive: true });
     const skip = options.skip ?? notInClass(options.architecture ?? family(this.config.arch).classes.sequence);
     const saved = skip ? this.params.filter((p) => !skip(p)) : this.params;
-    const header = buildHeader(saved.map((p) => ({ name: p.name, dtype: SAFETENSORS_DTYPE[dtype], shape: p.shape })));
+    const header = buildHeader(
+      saved.map((p) => ({ name: options.rename ? options.rename(p) : p.name, dtype: SAFETENSORS_DTYPE[dtype], shape: p.shape })),
+    );
     await replaceFile(join(dir, 'model.safetensors'), (temporary) =>
       this.enqueue(() =>
         this.native.saveToFile(
@@ -412,7 +457,7 @@ export class Model {
     );
     await writeFile(
       join(dir, 'config.json'),
-      `${configJson(this.savedConfig(dtype, options.labels, options.architecture), family(this.config.arch).floatKeys ?? [])}\n`,
+      `${configJson((options.config ?? ((c) => c))(this.savedConfig(dtype, options.labels, options.architecture)), family(this.config.arch).floatKeys ?? [])}\n`,
     );
     if (this.sourceDir && this.sourceDir !== dir) {
       for (const file of TOKENIZER_FILES) {

@@ -75,6 +75,8 @@ export interface NativeParamSpec {
   paddingIdx?: number;
   /** How a fresh value is drawn, where not N(0, initializer_range) (src/model/families/types.ts: ParamInit). */
   init?: { std: number; cutoff?: number; paddingRow?: 'zero' | 'drawn' };
+  /** 1: a tensor of an ELECTRA pre-training model's generator (native/engine/layout.h); absent: the model's. */
+  network?: number;
 }
 
 /**
@@ -190,8 +192,19 @@ export interface NativeModel {
   setMemberActive(member: number, active: boolean): Promise<void>;
   configureTraining(options: NativeOptimizerOptions, trainable: Uint8Array, lrScales: Float64Array): Promise<void>;
   trainStep(batches: NativeBatch[], dropout: boolean): Promise<NativeStepResult>;
-  lossAndGradients(batch: NativeBatch, dropout: boolean, member?: number): Promise<{ loss: number; gradients: (Float32Array | null)[] }>;
+  lossAndGradients(
+    batch: NativeBatch,
+    dropout: boolean,
+    member?: number,
+    samples?: Int32Array,
+  ): Promise<{ loss: number; gradients: (Float32Array | null)[]; parts?: Float64Array }>;
+  evaluateElectra(
+    batch: NativeBatch,
+    seed: number,
+  ): Promise<{ generatorLossSum: number; generatorCorrect: number; masked: number; rtdLogits: Float32Array; rtdLabels: Uint8Array }>;
   predict(batch: NativeBatch, output: 'logits' | 'cls' | 'mlm'): Promise<Float32Array>;
+  /** logits (K, B, num_labels) and every layer's pooled states (K, L + 1, 2, B, H): engine/layer_states.h. */
+  predictLayers(batch: NativeBatch): Promise<{ logits: Float32Array; layers: Float32Array }>;
   corrupt(request: NativeCorruptionRequest): Promise<NativeCorruptionResult>;
   takeSnapshot(name: string): Promise<void>;
   dropSnapshot(name: string): Promise<void>;
@@ -213,6 +226,8 @@ export interface NativeBinding {
   smokeTest(device: string, size: number): Promise<NativeSmokeResult>;
   /** Sides in [1, 8192], reps in [1, 50]. */
   matmulSpeed(device: string, m: number, k: number, n: number, reps: number): Promise<NativeMatmulSpeed>;
+  /** (n, d) float32 features -> their centred Gram matrix (n, n), float64, row-major (src/measure/compare.ts). */
+  centredGram(features: Float32Array, n: number, d: number): Promise<Float64Array>;
   createModel(
     config: NativeModelConfig,
     device: string,

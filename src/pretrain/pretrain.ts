@@ -17,6 +17,7 @@ import { HealbertError } from '../errors.js';
 import type { RawConfig } from '../model/config.js';
 import { type ComputeDtype, Model } from '../model/model.js';
 import { loadTokenizer } from '../tokenizer/load.js';
+import { type ElectraEval, electraConfig, evaluateElectra, saveElectraFolders } from './electra.js';
 import { maskedBatch } from './masking.js';
 import { type PackedCorpus, packCorpus } from './pack.js';
 
@@ -36,6 +37,15 @@ export interface PretrainOptions {
   weightDecay?: number;
   /** Share of ordinary tokens selected for prediction in training batches (default 0.15, BERT's). */
   maskRate?: number;
+  /**
+   * 'mlm' (default): BERT's masked-language modelling. 'electra': replaced-token detection (src/pretrain/
+   * electra.ts): a generator `generatorSize` as wide (default 1/4) fills the masked positions and the model
+   * learns to tell replaced tokens; the loss is the generator's MLM loss + rtdWeight (default 50) x the
+   * discriminator's. Saves <out>/model (ElectraForPreTraining) and <out>/generator (ElectraForMaskedLM).
+   */
+  objective?: 'mlm' | 'electra';
+  generatorSize?: number;
+  rtdWeight?: number;
   /**
    * Encoder dropout during pre-training (default: the model config's, 0.1 for a new BERT). The saved model's
    * config keeps the config's value, which is what fine-tuning then uses.
@@ -71,7 +81,16 @@ export type PretrainEvent =
     }
   | { type: 'resume'; step: number; checkpoint: string }
   | { type: 'step'; step: number; steps: number; loss: number; lr: number; tokens: number; seconds: number }
-  | { type: 'eval'; step: number; loss: number; accuracy: number; count: number }
+  | {
+      type: 'eval';
+      step: number;
+      /** The masked-LM loss and accuracy: the model's, or with --objective electra the generator's. */
+      loss: number;
+      accuracy: number;
+      count: number;
+      /** --objective electra: the discriminator's accuracy over real tokens, its AUC on replaced ones, their share. */
+      discriminator?: ElectraEval['discriminator'];
+    }
   | { type: 'checkpoint'; step: number; dir: string }
   | { type: 'stopped'; step: number }
   | { type: 'done'; step: number; dir: string };
@@ -80,7 +99,9 @@ export interface PretrainSummary {
   steps: number;
   tokensSeen: number;
   sequencesSeen: number;
-  finalEval: { loss: number; accuracy: number; count: number };
+  finalEval: { loss: number; accuracy: number; count: number; discriminator?: ElectraEval['discriminator'] };
+  /** --objective electra: the generator's folder (the model's is <out>/model). */
+  generator?: string;
   seconds: number;
   corpus: { files: number; documents: number; heldOutDocuments: string[]; sentences: number; trainTokens: number; trainSequences: number };
   options: Record<string, unknown>;
@@ -149,8 +170,9 @@ async function writeCheckpoint(model: Model, out: string, cursor: Cursor, saveDt
   const name = `checkpoint-${cursor.step}`;
   const dir = join(out, name);
   await rm(dir, { recursive: true, force: true });
-  // float32 weights in checkpoints: resuming must continue from exactly the trained values.
-  await model.save(dir, { architecture: 'BertForMaskedLM', dtype: 'float32' });
+  // float32 weights in checkpoints: resuming must continue from exactly the trained values. An ELECTRA
+  // checkpoint holds the discriminator and the generator together (healbert's own layout, which it resumes).
+  await model.save(dir, { architecture: model.config.generator ? 'ElectraForPreTraining' : 'BertForMaskedLM', dtype: 'float32' });
   await model.saveTrainingState(dir, { ...cursor, saveDtype });
   await writeAtomic(join(out, 'latest'), `${name}\n`);
   // Keep the newest two: the one just written and the previous, in case this one is ever unreadable.
@@ -176,6 +198,16 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainSummar
       throw new HealbertError('ERR_ARGUMENT', `${name} must be an integer >= ${min}, got ${value}`);
   }
   const maskRate = options.maskRate ?? 0.15;
+  const electra = (options.objective ?? 'mlm') === 'electra';
+  if (!['mlm', 'electra'].includes(options.objective ?? 'mlm'))
+    throw new HealbertError('ERR_ARGUMENT', `objective must be mlm or electra, got ${options.objective}`);
+  const generatorSize = options.generatorSize ?? 0.25;
+  if (!(generatorSize > 0 && generatorSize <= 1))
+    throw new HealbertError('ERR_ARGUMENT', `generatorSize must be in (0, 1], got ${generatorSize}`);
+  if (options.rtdWeight !== undefined && !(options.rtdWeight > 0))
+    throw new HealbertError('ERR_ARGUMENT', `rtdWeight must be positive, got ${options.rtdWeight}`);
+  if (!electra && (options.generatorSize !== undefined || options.rtdWeight !== undefined))
+    throw new HealbertError('ERR_ARGUMENT', 'generatorSize and rtdWeight are for objective electra');
   if (!(maskRate > 0 && maskRate < 1)) throw new HealbertError('ERR_ARGUMENT', `maskRate must be in (0, 1), got ${maskRate}`);
   if (options.dropout !== undefined && !(options.dropout >= 0 && options.dropout < 1))
     throw new HealbertError('ERR_ARGUMENT', `dropout must be in [0, 1), got ${options.dropout}`);
@@ -205,21 +237,29 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainSummar
   const resumeFrom = await latestCheckpoint(options.out);
   const device = options.device ?? 'cpu';
   const dtype = options.dtype ?? 'float32';
+  // ELECTRA's model carries its generator (and the generator its masked-LM head); BERT's, the MLM head.
+  const head = { mlmHead: !electra };
   let model: Model;
   if (resumeFrom) {
-    model = await Model.load(resumeFrom, { device, dtype, mlmHead: true, seed: options.seed, ...dropout });
+    model = await Model.load(resumeFrom, { device, dtype, ...head, seed: options.seed, ...dropout });
   } else if (options.init) {
-    model = await Model.load(options.init, { device, dtype, mlmHead: true, seed: options.seed, ...dropout });
+    model = await Model.load(options.init, { device, dtype, ...head, seed: options.seed, ...dropout });
   } else {
     if (!options.architecture)
       throw new HealbertError('ERR_ARGUMENT', 'pre-training from scratch needs an architecture (layers, hidden, heads)');
-    model = await Model.fromConfig(bertConfig(corpus.specials.vocabSize, options.architecture, corpus.specials.pad), {
-      device,
-      dtype,
-      mlmHead: true,
-      seed: options.seed,
-      ...dropout,
-    });
+    const raw = electra
+      ? electraConfig(corpus.specials.vocabSize, options.architecture, corpus.specials.pad, generatorSize, options.rtdWeight ?? 50)
+      : bertConfig(corpus.specials.vocabSize, options.architecture, corpus.specials.pad);
+    model = await Model.fromConfig(raw, { device, dtype, ...head, seed: options.seed, ...dropout });
+  }
+  if (electra !== (model.config.generator !== undefined)) {
+    model.dispose();
+    throw new HealbertError(
+      'ERR_ARGUMENT',
+      electra
+        ? `--objective electra continues healbert's ELECTRA pre-training checkpoints (a discriminator with its generator); ${resumeFrom ?? options.init} has no generator`
+        : `${resumeFrom ?? options.init} is an ELECTRA pre-training checkpoint: continue it with --objective electra`,
+    );
   }
   if (model.config.vocabSize < corpus.specials.vocabSize) {
     model.dispose();
@@ -254,7 +294,7 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainSummar
     let lossSum = 0;
     let lossCount = 0;
     const logEvery = options.logEvery ?? 10;
-    let finalEval = { loss: Number.NaN, accuracy: Number.NaN, count: 0 };
+    let finalEval: PretrainSummary['finalEval'] = { loss: Number.NaN, accuracy: Number.NaN, count: 0 };
     while (cursor.step < options.steps) {
       if (options.signal?.aborted) {
         await writeCheckpoint(model, options.out, { ...cursor, seconds: elapsed() }, options.saveDtype);
@@ -292,7 +332,7 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainSummar
         lossCount = 0;
       }
       if (cursor.step % options.evalEvery === 0 || cursor.step === options.steps) {
-        finalEval = await evaluate(model, corpus, options);
+        finalEval = electra ? await evaluateElectra(model, corpus, options) : await evaluate(model, corpus, options);
         await record({ type: 'eval', step: cursor.step, ...finalEval });
       }
       if (cursor.step % options.checkpointEvery === 0 && cursor.step < options.steps) {
@@ -300,21 +340,28 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainSummar
         await record({ type: 'checkpoint', step: cursor.step, dir });
       }
     }
-    if (Number.isNaN(finalEval.loss)) finalEval = await evaluate(model, corpus, options);
+    if (Number.isNaN(finalEval.loss))
+      finalEval = electra ? await evaluateElectra(model, corpus, options) : await evaluate(model, corpus, options);
     // A checkpoint at the end too: running again with more steps continues from here.
     await writeCheckpoint(model, options.out, { ...cursor, seconds: elapsed() }, options.saveDtype);
     const final = join(options.out, 'model');
-    await rm(final, { recursive: true, force: true });
-    await model.save(final, { architecture: 'BertForMaskedLM', dtype: options.saveDtype ?? 'float32', skip: notInMaskedLm });
-    for (const file of ['vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) {
-      if (existsSync(join(options.tokenizer, file)) && !existsSync(join(final, file)))
-        await copyFile(join(options.tokenizer, file), join(final, file));
+    let generator: string | undefined;
+    if (electra) {
+      generator = (await saveElectraFolders(model, options.out, options.tokenizer, options.saveDtype ?? 'float32')).generator;
+    } else {
+      await rm(final, { recursive: true, force: true });
+      await model.save(final, { architecture: 'BertForMaskedLM', dtype: options.saveDtype ?? 'float32', skip: notInMaskedLm });
+      for (const file of ['vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) {
+        if (existsSync(join(options.tokenizer, file)) && !existsSync(join(final, file)))
+          await copyFile(join(options.tokenizer, file), join(final, file));
+      }
     }
     const summary: PretrainSummary = {
       steps: cursor.step,
       tokensSeen: cursor.tokensSeen,
       sequencesSeen: cursor.sequencesSeen,
       finalEval,
+      ...(generator ? { generator } : {}),
       seconds: elapsed(),
       corpus: {
         files: corpus.files.length,
@@ -332,6 +379,8 @@ export async function pretrain(options: PretrainOptions): Promise<PretrainSummar
         warmupSteps: options.warmupSteps,
         weightDecay: options.weightDecay ?? 0.01,
         maskRate,
+        objective: electra ? 'electra' : 'mlm',
+        ...(electra ? { generator: model.config.generator, rtdWeight: model.config.rtdWeight } : {}),
         dropout: options.dropout ?? model.config.hiddenDropout,
         seed: options.seed,
         device,

@@ -4,7 +4,20 @@ import type { Column, Table } from './table.js';
 
 export interface Figure {
   id: string;
-  kind: 'heatmap' | 'curves' | 'sensitivity' | 'bottom-top' | 'shapley' | 'interactions' | 'dose-response';
+  kind:
+    | 'heatmap'
+    | 'curves'
+    | 'sensitivity'
+    | 'bottom-top'
+    | 'shapley'
+    | 'interactions'
+    | 'dose-response'
+    | 'by-k'
+    | 'extremes'
+    | 'distribution'
+    | 'cka'
+    | 'weights'
+    | 'mlm';
   title: string;
   caption: string;
   spec: TopLevelSpec;

@@ -6,12 +6,15 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { Analysis } from '../analysis/analyze.js';
 import { type Figure, interval, num, pointsWithBars, quantityName, slug, text } from './figure-parts.js';
+import { largeContexts } from './figures-summary.js';
 import { protocolNote } from './protocol-note.js';
 import type { Cell } from './table.js';
 
 export function heatmapsFigures(a: Analysis): Figure[] {
   const figures: Figure[] = [];
-  const contexts = [...new Set(a.layerDose.map((r) => r.context))];
+  // A method with thousands of layer sets gets summaries instead (figures-summary.ts).
+  const large = new Set(largeContexts(a));
+  const contexts = [...new Set(a.layerDose.map((r) => r.context))].filter((c) => !large.has(c));
   for (const context of contexts) {
     const rows = a.layerDose.filter((r) => r.context === context);
     if (rows.length < 2) continue;

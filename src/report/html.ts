@@ -5,7 +5,9 @@
  */
 import type { Analysis } from '../analysis/analyze.js';
 import { healbertVersion } from '../version.js';
+import type { figureSet } from './figures.js';
 import type { RenderedFigure } from './render.js';
+import { MAX_PAGE_ROWS, pageRows } from './scale.js';
 import { htmlEscape, type Table, toCsv, toHtmlTable } from './table.js';
 
 const STYLE = `
@@ -22,17 +24,32 @@ th, td { border: 1px solid #ddd; padding: 2px 6px; text-align: left; vertical-al
 th { background: #f4f4f4; position: sticky; top: 0; }
 tr.status-diverged td, tr.status-failed td { background: #fde8e8; } tr.status-running td, tr.status-pending td { background: #eef3fb; color: #555; }
 .scroll { max-height: 420px; overflow: auto; }
+.cut { color: #555; font-style: italic; }
 dl dt { font-weight: bold; margin-top: .6em; } dl dd { margin-left: 1.5em; }
 nav ul { columns: 2; }
 `;
 
 const base64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 
-function dataBlock(table: Table, filename: string): string {
-  return `<details><summary>Data (${table.rows.length} rows) &middot; <a download="${htmlEscape(filename)}" href="data:text/csv;base64,${base64(toCsv(table))}">CSV</a></summary><div class="scroll">${toHtmlTable(table)}</div></details>`;
+/**
+ * A table's rows behind a disclosure, with its CSV: inline (a data: URL) when it is small; else its first
+ * MAX_PAGE_ROWS rows and a link to the CSV file the report wrote beside the page (`path`), so that a page
+ * of 100,000 cells stays a few megabytes.
+ */
+function dataBlock(table: Table, path: string): string {
+  const n = table.rows.length;
+  if (n <= MAX_PAGE_ROWS)
+    return `<details><summary>Data (${n} rows) &middot; <a download="${htmlEscape(path.split('/').at(-1) as string)}" href="data:text/csv;base64,${base64(toCsv(table))}">CSV</a></summary><div class="scroll">${toHtmlTable(table)}</div></details>`;
+  const shown = { ...table, rows: pageRows(table.rows) };
+  return `<details><summary>Data (${n} rows; ${MAX_PAGE_ROWS} here, unfinished cells first) &middot; <a href="${htmlEscape(path)}">${htmlEscape(path)}</a></summary><p class="cut">All ${n} rows: <a href="${htmlEscape(path)}">${htmlEscape(path)}</a> and analysis.json, beside this page.</p><div class="scroll">${toHtmlTable(shown)}</div></details>`;
 }
 
-export function renderHtml(analysis: Analysis, figures: readonly RenderedFigure[], tables: readonly Table[]): string {
+export function renderHtml(
+  analysis: Analysis,
+  figures: readonly RenderedFigure[],
+  tables: readonly Table[],
+  omitted: ReturnType<typeof figureSet>['omitted'] = [],
+): string {
   const a = analysis;
   const title = `healbert report: ${a.name}`;
   const parts: string[] = [];
@@ -48,17 +65,21 @@ export function renderHtml(analysis: Analysis, figures: readonly RenderedFigure[
   parts.push(
     `<nav><h2>Figures</h2><ul>${figures.map((f) => `<li><a href="#fig-${f.figure.id}">${htmlEscape(f.figure.title)}</a></li>`).join('')}</ul></nav>`,
   );
+  for (const o of omitted)
+    parts.push(
+      `<p class="cut">${o.shown} of ${o.total} ${htmlEscape(o.kind)} figures shown (one per method context, those with the most data); the data of all are in <a href="csv/${o.table}.csv">csv/${o.table}.csv</a> and analysis.json.</p>`,
+    );
   if (figures.length === 0) parts.push('<p class="empty">No figure: the sweep has no finished cells to plot yet.</p>');
   else if (a.counts.done === 0)
     parts.push('<p class="empty">No cell has finished yet: the figures show only what is planned and what is excluded.</p>');
   for (const { figure, svg } of figures) {
     parts.push(
-      `<figure id="fig-${figure.id}" data-kind="${figure.kind}"><h3>${htmlEscape(figure.title)}</h3>${svg}<figcaption>${htmlEscape(figure.caption)}</figcaption>${dataBlock(figure.data, `${figure.id}.csv`)}</figure>`,
+      `<figure id="fig-${figure.id}" data-kind="${figure.kind}"><h3>${htmlEscape(figure.title)}</h3>${svg}<figcaption>${htmlEscape(figure.caption)}</figcaption>${dataBlock(figure.data, `csv/figures/${figure.id}.csv`)}</figure>`,
     );
   }
   parts.push('<h2 id="tables">Tables</h2>');
   for (const table of tables)
-    parts.push(`<section id="section-${table.id}"><h3>${htmlEscape(table.title)}</h3>${dataBlock(table, `${table.id}.csv`)}</section>`);
+    parts.push(`<section id="section-${table.id}"><h3>${htmlEscape(table.title)}</h3>${dataBlock(table, `csv/${table.id}.csv`)}</section>`);
   parts.push(
     `<h2 id="definitions">Definitions</h2><dl>${Object.entries(a.definitions)
       .map(([k, v]) => `<dt>${htmlEscape(k)}</dt><dd>${htmlEscape(v)}</dd>`)

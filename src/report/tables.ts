@@ -1,5 +1,7 @@
 /** The analysis as tables: one per kind of result, each also the data behind a figure (figures.ts filters them). */
 import type { Analysis } from '../analysis/analyze.js';
+import type { GroupSummary } from '../analysis/groups.js';
+import type { Protocol } from '../sweep/types.js';
 import { protocolsOf, withProtocol } from './protocol-note.js';
 import type { Column, Table } from './table.js';
 import { countColumns, summaryCells, summaryColumns } from './table-columns.js';
@@ -13,6 +15,7 @@ import {
   shapleyTable,
   trendsTable,
 } from './tables-layers.js';
+import { measurementTables } from './tables-measure.js';
 
 export function statusTable(a: Analysis): Table {
   return { id: 'status', title: 'Cells by state', columns: countColumns, rows: [{ ...a.counts }] };
@@ -42,6 +45,8 @@ export function groupsTable(a: Analysis): Table {
       { key: 'ratio', title: 'recovery ratio', kind: 'num' },
       { key: 'ratio_low', title: 'CI low', kind: 'num' },
       { key: 'ratio_high', title: 'CI high', kind: 'num' },
+      { key: 'ratio_reason', title: 'no ratio because' },
+      { key: 'finding', title: 'finding' },
     ],
     rows: a.groups.map((g) => ({
       label: g.label,
@@ -57,8 +62,16 @@ export function groupsTable(a: Analysis): Table {
       ratio: g.recoveryRatio.value,
       ratio_low: g.recoveryRatio.ci?.low ?? null,
       ratio_high: g.recoveryRatio.ci?.high ?? null,
+      ratio_reason: g.config.corruption ? g.recoveryRatio.reason : null,
+      finding: g.config.corruption || g.config.control ? findingText(g.finding, g.protocol) : null,
     })),
   };
+}
+
+/** A condition's finding in words, with the protocol's reference: "better than clean" is a finding of its own. */
+export function findingText(finding: GroupSummary['finding'], protocol: Protocol): string {
+  if (finding !== 'better than reference') return finding;
+  return `better than ${protocol === 'finetuned' ? 'the control' : 'clean'}: the corruption improved the model`;
 }
 
 export function cellsTable(a: Analysis): Table {
@@ -133,6 +146,7 @@ export function allTables(a: Analysis): Table[] {
     doseResponseTable(a),
     fitsTable(a),
     trendsTable(a),
+    ...measurementTables(a),
     cellsTable(a),
   ];
 }

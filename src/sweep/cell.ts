@@ -17,6 +17,7 @@ import { corrupt } from '../corruption/corrupt.js';
 import { computeMetrics } from '../data/compute-metrics.js';
 import { defaultCacheDir } from '../data/tokenize-split.js';
 import { HealbertError, isHealbertError } from '../errors.js';
+import { FleetMeasurer } from '../measure/cell.js';
 import { Model, type ParameterInfo } from '../model/model.js';
 import { loadNative } from '../native/binding.js';
 import { maskedBatch } from '../pretrain/masking.js';
@@ -26,7 +27,7 @@ import { healbertVersion } from '../version.js';
 import { type CellData, loadCellData } from './data.js';
 import { canonicalJson, heals } from './expand.js';
 import { linearProbe } from './probe.js';
-import { cellDir } from './store.js';
+import { cellModelDir } from './store.js';
 import { evaluateMembers, fineTuneMembers, outputsMembers } from './train.js';
 import type { CellConfig, CellResult, EpochRecord, MetricValues } from './types.js';
 
@@ -55,7 +56,7 @@ export function derivedSeed(seed: number, purpose: string): number {
 }
 
 /** The task model a finetuned-protocol clean cell saves, and its corrupted cells start from. */
-export const baselineModelDir = (dir: string, id: string) => join(cellDir(dir, id), 'model');
+export const baselineModelDir = cellModelDir;
 
 function recoverySettings(config: CellConfig, model: Model, corrupted: Set<string>) {
   const { recovery } = config;
@@ -178,7 +179,7 @@ export async function runFleet(cells: PlannedCell[], ctx: Omit<CellContext, 'id'
     primaryMetric: '',
     scores: { epochs: [] },
     timings,
-    ...(k > 1 ? { fleet: { size: k, member } } : {}),
+    ...(k > 1 ? { fleet: { size: k, member, cells: cells.map((x) => x.id) } } : {}),
     device: ctx.device,
     versions: { healbert: healbertVersion, libtorch, node: process.version },
     worker: { host: hostname(), pid: process.pid },
@@ -207,12 +208,13 @@ export async function runFleet(cells: PlannedCell[], ctx: Omit<CellContext, 'id'
     if (healsTaskModel && !existsSync(join(source, 'model.safetensors'))) {
       throw new HealbertError('ERR_DATA', `the clean baseline ${baselineId} has not saved its task model`);
     }
+    const regression = data.task.isRegression ? { problemType: 'regression' as const } : {};
     model = await phase('load', () =>
       Model.load(source, {
         device: ctx.device,
         dtype: config.dtype,
         numLabels: data.numLabels,
-        ...(data.task.isRegression ? { problemType: 'regression' as const } : {}),
+        ...regression,
         newHead: !healsTaskModel,
         seed: derivedSeed(config.seed, 'model'),
         mlmHead: config.recovery.mlmSteps > 0,
@@ -222,8 +224,14 @@ export async function runFleet(cells: PlannedCell[], ctx: Omit<CellContext, 'id'
     );
     const loaded = model;
     const evalAll = () => evaluateMembers(loaded, data.task, data.eval, config.recipe.evalBatchSize);
+    // Measurements (config.measure) ride on the evaluation passes below and never change a score.
+    const load = { device: ctx.device, dtype: config.dtype, numLabels: data.numLabels, seed: derivedSeed(config.seed, 'model') };
+    const measurer = config.measure
+      ? new FleetMeasurer({ model: loaded, cells, data, dir: ctx.dir, healsTaskModel, load: { ...load, ...regression } })
+      : undefined;
+    await measurer?.beforeCorruption();
     if (healsTaskModel) {
-      const before = await phase('evaluate', evalAll);
+      const before = await phase('evaluate', () => measurer?.evaluate('before') ?? evalAll());
       before.forEach((metrics, i) => {
         (results[i] as CellResult).scores.beforeCorruption = metrics;
       });
@@ -255,10 +263,12 @@ export async function runFleet(cells: PlannedCell[], ctx: Omit<CellContext, 'id'
       };
     }
 
+    await measurer?.afterCorruption(corrupted);
+
     if (config.protocol === 'pretrained') {
       const probes = await phase('probe', async () => {
         const train = await outputsMembers(loaded, data.train, config.recipe.evalBatchSize, 'cls');
-        const test = await outputsMembers(loaded, data.eval, config.recipe.evalBatchSize, 'cls');
+        const test = (await measurer?.probeFeatures()) ?? (await outputsMembers(loaded, data.eval, config.recipe.evalBatchSize, 'cls'));
         const labels = data.train.labels as Int32Array | Float32Array;
         // The fit's own seconds, inside the probe's: the rest of the phase is the features' forward passes.
         const fitStart = process.hrtime.bigint();
@@ -287,7 +297,7 @@ export async function runFleet(cells: PlannedCell[], ctx: Omit<CellContext, 'id'
       });
     } else if (healsTaskModel && cells.some((c) => c.config.corruption)) {
       // A control has no corruption to measure: its beforeCorruption is its start.
-      const after = await phase('evaluate', evalAll);
+      const after = await phase('evaluate', () => measurer?.evaluate('after') ?? evalAll());
       after.forEach((metrics, i) => {
         if ((cells[i] as PlannedCell).config.corruption) (results[i] as CellResult).scores.afterCorruption = metrics;
       });
@@ -308,6 +318,9 @@ export async function runFleet(cells: PlannedCell[], ctx: Omit<CellContext, 'id'
         seed: derivedSeed(config.seed, 'data'),
         signal: ctx.signal,
         inactive: stopped,
+        ...(measurer
+          ? { evaluate: (epoch: number, last: boolean, active: readonly boolean[]) => measurer.epochEnd(epoch, last, active) }
+          : {}),
         ...(settings.some((s) => s.trainable) ? { trainable: (p, member) => settings[member]?.trainable?.(p) ?? true } : {}),
         ...(settings.some((s) => s.lrScale) ? { lrScale: (p, member) => settings[member]?.lrScale?.(p) ?? 1 } : {}),
         onStep: (s) => {
@@ -349,6 +362,7 @@ export async function runFleet(cells: PlannedCell[], ctx: Omit<CellContext, 'id'
         await phase('save', () => loaded.save(dir, { member }));
       }
     }
+    await measurer?.finish(results);
   } catch (error) {
     if (ctx.signal?.aborted) throw error; // interrupted: leave no result, the cells are redone next time
     const reason = isHealbertError(error)

@@ -193,34 +193,55 @@ export function changedInputs(recorded: CellInputs | undefined, current: CellInp
  * averaged or compared as one condition.
  */
 export function mixedInputWarnings(cells: { config: CellConfig; result?: { inputs?: CellInputs } | undefined }[]): string[] {
-  const groups = new Map<string, { withInputs: CellInputs[]; without: number }>();
-  for (const c of cells) {
-    if (!c.result) continue;
-    const key = `${c.config.model.name}/${c.config.task.name}`;
-    const g = groups.get(key) ?? { withInputs: [], without: 0 };
-    if (c.result.inputs) g.withInputs.push(c.result.inputs);
-    else g.without += 1;
-    groups.set(key, g);
+  const tally = new InputsTally();
+  for (const c of cells) if (c.result) tally.add(c.config, c.result.inputs);
+  return tally.warnings();
+}
+
+/**
+ * mixedInputWarnings one cell at a time, for readers that stream results (status, export): cells that
+ * read the same files share one entry (by their digest), so the tally stays small at any number of cells.
+ */
+export class InputsTally {
+  readonly #groups = new Map<string, { without: number; with: number; digests: Map<string, { inputs: CellInputs; cells: number }> }>();
+
+  add(config: { model: { name: string }; task: { name: string } }, inputs: CellInputs | undefined): void {
+    const key = `${config.model.name}/${config.task.name}`;
+    let g = this.#groups.get(key);
+    if (!g) {
+      g = { without: 0, with: 0, digests: new Map() };
+      this.#groups.set(key, g);
+    }
+    if (!inputs) {
+      g.without += 1;
+      return;
+    }
+    g.with += 1;
+    const digest = inputsDigest(inputs) as string;
+    const entry = g.digests.get(digest);
+    if (entry) entry.cells += 1;
+    else g.digests.set(digest, { inputs, cells: 1 });
   }
-  const warnings: string[] = [];
-  for (const [key, g] of groups) {
-    if (g.without > 0 && g.withInputs.length > 0)
-      warnings.push(
-        `${key}: ${g.without} cells recorded no input fingerprints and ${g.withInputs.length} did; they may come from different inputs`,
-      );
-    const byFile = new Map<string, Map<string, number>>();
-    for (const inputs of g.withInputs) {
-      for (const [file, sha] of Object.entries(inputs)) {
-        const counts = byFile.get(file) ?? new Map<string, number>();
-        counts.set(sha, (counts.get(sha) ?? 0) + 1);
-        byFile.set(file, counts);
+
+  warnings(): string[] {
+    const warnings: string[] = [];
+    for (const [key, g] of this.#groups) {
+      if (g.without > 0 && g.with > 0)
+        warnings.push(`${key}: ${g.without} cells recorded no input fingerprints and ${g.with} did; they may come from different inputs`);
+      const byFile = new Map<string, Map<string, number>>();
+      for (const { inputs, cells } of g.digests.values()) {
+        for (const [file, sha] of Object.entries(inputs)) {
+          const counts = byFile.get(file) ?? new Map<string, number>();
+          counts.set(sha, (counts.get(sha) ?? 0) + cells);
+          byFile.set(file, counts);
+        }
+      }
+      for (const [file, counts] of byFile) {
+        if (counts.size < 2) continue;
+        const versions = [...counts].map(([sha, n]) => `${shortFingerprint(sha)} (${n} cells)`).join(', ');
+        warnings.push(`${key}: cells were computed from different versions of ${file}: ${versions}`);
       }
     }
-    for (const [file, counts] of byFile) {
-      if (counts.size < 2) continue;
-      const versions = [...counts].map(([sha, n]) => `${shortFingerprint(sha)} (${n} cells)`).join(', ');
-      warnings.push(`${key}: cells were computed from different versions of ${file}: ${versions}`);
-    }
+    return warnings;
   }
-  return warnings;
 }

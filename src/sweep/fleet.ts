@@ -6,7 +6,9 @@
  * gain worth the memory (README). CUDA: as many members as fit in 80% of the device's free memory, by the
  * estimate below, at most 8.
  */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeAtomic } from '../atomic.js';
 import { HealbertError } from '../errors.js';
 import { engineConfig, readRawConfig } from '../model/config.js';
 import { layoutOf } from '../model/layout.js';
@@ -58,4 +60,59 @@ export function resolveFleet(setting: FleetSetting, device: string, shape: Fleet
   if (!device.startsWith('cuda')) return 1;
   const { free } = loadNative().deviceMemory(device);
   return fleetForMemory(free, memberBytes(shape, recipe));
+}
+
+/** A results folder's fleets.json: the sizes `auto` chose on CUDA, per model path, for every later run. */
+interface FleetsFile {
+  format: 1;
+  sizes: Record<string, number>;
+}
+
+/**
+ * The fleet size of each model of a sweep in a results folder. `auto` on CUDA depends on the free memory a
+ * worker finds, which differs between GPUs and moments, and the fleets (so the round-off of every result,
+ * fleet-plan.ts) depend on the size: the first run records its choice in fleets.json and every later run,
+ * worker and shard uses it (the first writer wins a race). A number, or `auto` on a CPU (1), needs no record.
+ * `record: false` (--plan) reads the record without writing one.
+ */
+export async function folderFleetSizes(
+  dir: string,
+  models: readonly { path: string }[],
+  recipe: Recipe,
+  setting: FleetSetting,
+  device: string,
+  options: { record: boolean },
+): Promise<Map<string, number>> {
+  const sizes = new Map<string, number>();
+  if (setting !== 'auto' || !device.startsWith('cuda')) {
+    for (const m of models) sizes.set(m.path, resolveFleet(setting, device, { parameters: 0, hidden: 0, layers: 0, heads: 0 }, recipe));
+    return sizes;
+  }
+  const path = join(dir, 'fleets.json');
+  const read = async (): Promise<Record<string, number>> => {
+    try {
+      return (JSON.parse(await readFile(path, 'utf8')) as FleetsFile).sizes ?? {};
+    } catch {
+      return {};
+    }
+  };
+  const recorded = await read();
+  const missing = models.filter((m) => !Number.isInteger(recorded[m.path]));
+  for (const m of missing) recorded[m.path] = resolveFleet('auto', device, await fleetShape(m.path), recipe);
+  if (missing.length > 0 && options.record) {
+    const text = `${JSON.stringify({ format: 1, sizes: recorded } satisfies FleetsFile, null, 2)}\n`;
+    try {
+      await mkdir(dir, { recursive: true });
+      await writeFile(path, text, { flag: 'wx' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      // Another worker recorded first: its sizes win; models it did not know are added.
+      const theirs = await read();
+      Object.assign(recorded, theirs);
+      if (models.some((m) => !Number.isInteger(theirs[m.path])))
+        await writeAtomic(path, `${JSON.stringify({ format: 1, sizes: recorded } satisfies FleetsFile, null, 2)}\n`);
+    }
+  }
+  for (const m of models) sizes.set(m.path, recorded[m.path] as number);
+  return sizes;
 }

@@ -8,9 +8,10 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Calibration, calibrate } from './calibrate.js';
-import { fleetKey, type PlannedCell } from './cell.js';
-import { conditionName, heals, shardCells } from './expand.js';
-import { fleetShape, resolveFleet } from './fleet.js';
+import type { PlannedCell } from './cell.js';
+import { conditionName, heals } from './expand.js';
+import { folderFleetSizes } from './fleet.js';
+import { planFleets, shardFleets } from './fleet-plan.js';
 import { checkedSweep } from './load.js';
 import { findChangedCells, fingerprintCells } from './resume.js';
 import { isFinished, readResult } from './store.js';
@@ -85,27 +86,6 @@ export function fleetSeconds(cells: PlannedCell[], cal: Calibration): number {
   return cal.loadSeconds + cal.warmupSeconds + probe + mlm + config.recipe.epochs * epoch;
 }
 
-/** The fleets a worker forms from `cells` (as run.ts does): clean cells first, each with the next cells of its key. */
-export function planFleets(cells: PlannedCell[], size: (cell: PlannedCell) => number): PlannedCell[][] {
-  const order = [...cells.filter((c) => !c.baselineId), ...cells.filter((c) => c.baselineId)];
-  const keys = new Map(order.map((c) => [c.id, fleetKey(c)]));
-  const taken = new Set<string>();
-  const fleets: PlannedCell[][] = [];
-  for (const cell of order) {
-    if (taken.has(cell.id)) continue;
-    const group = [cell];
-    taken.add(cell.id);
-    for (const other of order) {
-      if (group.length >= size(cell)) break;
-      if (taken.has(other.id) || keys.get(other.id) !== keys.get(cell.id)) continue;
-      group.push(other);
-      taken.add(other.id);
-    }
-    fleets.push(group);
-  }
-  return fleets;
-}
-
 export async function planSweep(input: unknown, options: PlanOptions): Promise<SweepPlan> {
   const setupStart = process.hrtime.bigint();
   const dir = resolve(options.out);
@@ -128,10 +108,11 @@ export async function planSweep(input: unknown, options: PlanOptions): Promise<S
   }
   const todo = cells.filter((c) => state.get(c.id) !== 'finished');
 
-  const setting = options.fleet ?? spec.fleet;
-  const sizes = new Map<string, number>();
-  for (const m of spec.models) sizes.set(m.path, resolveFleet(setting, device, await fleetShape(m.path), spec.recipe));
+  const sizes = await folderFleetSizes(dir, spec.models, spec.recipe, options.fleet ?? spec.fleet, device, { record: false });
   const sizeOf = (c: PlannedCell) => sizes.get(c.config.model.path) ?? 1;
+  // The fleets a run forms (fleet-plan.ts): planned over every cell, run when any member is to run.
+  const planned = planFleets(cells, sizeOf);
+  const toRun = (fleets: PlannedCell[][]) => fleets.filter((f) => f.some((c) => state.get(c.id) !== 'finished'));
 
   // One calibration per model and task (the recipe is the spec's): the first cell's config stands for all.
   const calibrations = new Map<string, Calibration & { model: string; task: string }>();
@@ -144,15 +125,14 @@ export async function planSweep(input: unknown, options: PlanOptions): Promise<S
   }
   const calOf = (c: PlannedCell) => calibrations.get(calKey(c.config)) as Calibration;
 
-  const fleetsOf = (list: PlannedCell[]) =>
-    planFleets(list, sizeOf).map((f) => ({ cells: f, seconds: fleetSeconds(f, calOf(f[0] as PlannedCell)) }));
+  const timed = (list: PlannedCell[][]) => list.map((f) => ({ cells: f, seconds: fleetSeconds(f, calOf(f[0] as PlannedCell)) }));
   // Once per model and task in a worker: its data, and what its first fleet in the process pays beyond the rest.
   const oncePerWorkerSeconds = (list: PlannedCell[]) =>
     [...new Set(list.map((c) => calKey(c.config)))].reduce((s, k) => {
       const cal = calibrations.get(k);
       return s + (cal ? cal.dataSeconds + cal.processSeconds : 0);
     }, 0);
-  const fleets = fleetsOf(todo);
+  const fleets = timed(toRun(planned));
   const perCell = new Map<string, number>();
   for (const f of fleets) for (const c of f.cells) perCell.set(c.id, f.seconds);
   const totalSeconds = todo.length ? setupSeconds + fleets.reduce((s, f) => s + f.seconds, 0) + oncePerWorkerSeconds(todo) : 0;
@@ -169,8 +149,9 @@ export async function planSweep(input: unknown, options: PlanOptions): Promise<S
 
   const shards = options.shards
     ? Array.from({ length: options.shards }, (_, index) => {
-        const mine = shardCells(cells, { index, count: options.shards as number }).filter((c) => state.get(c.id) !== 'finished');
-        const seconds = mine.length ? setupSeconds + fleetsOf(mine).reduce((s, f) => s + f.seconds, 0) + oncePerWorkerSeconds(mine) : 0;
+        const share = toRun(shardFleets(planned, { index, count: options.shards as number }));
+        const mine = share.flat().filter((c) => state.get(c.id) !== 'finished');
+        const seconds = mine.length ? setupSeconds + timed(share).reduce((s, f) => s + f.seconds, 0) + oncePerWorkerSeconds(mine) : 0;
         return { index, cells: mine.length, seconds };
       })
     : undefined;

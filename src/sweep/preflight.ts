@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { loadSplit } from '../data/load-split.js';
 import { getTask } from '../data/tasks.js';
 import { HealbertError } from '../errors.js';
+import { checkMeasure } from '../measure/preflight.js';
 import { locateWeightFiles } from '../model/checkpoint.js';
 import { loadNative } from '../native/binding.js';
 import { loadTokenizerSpec } from '../tokenizer/load.js';
@@ -124,5 +125,7 @@ export async function preflight(
   for (const [i, model] of spec.models.entries()) {
     if (existsSync(join(model.path, 'config.json'))) await checkModelFolder(model.path, `spec.models[${i}]`);
   }
-  return { rows: await checkTaskData(spec) };
+  const rows = await checkTaskData(spec);
+  await checkMeasure(spec, corruptions, rows);
+  return { rows };
 }

@@ -1,28 +1,31 @@
 /**
  * runSweep: expands a spec into cells and runs those not yet finished, resumable at any moment.
  *
- * Workers pull cells through lock files (store.ts), so any number of processes on any number of machines
- * can share one results folder: `devices` starts one worker process per GPU, `workers` several CPU worker
- * processes, and `shard` gives each of N machines a deterministic share. A cell that a worker was running
- * when it died is redone by the next worker that finds its lock stale.
+ * Workers pull planned fleets (fleet-plan.ts; a solo cell is a fleet of one) through lock files (store.ts),
+ * so any number of processes on any number of machines can share one results folder: `devices` starts one
+ * worker process per GPU, `workers` several CPU worker processes, and `shard` gives each of N machines a
+ * deterministic share of the fleets. A fleet that a worker was running when it died is redone by the next
+ * worker that finds its locks stale.
  */
 import { spawn } from 'node:child_process';
 import { availableParallelism, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { HealbertError } from '../errors.js';
+import { measuredAgainstCleanCell } from '../measure/spec.js';
 import { loadNative, packageRoot } from '../native/binding.js';
 import { healbertVersion } from '../version.js';
-import { type CellEvent, fleetKey, type PlannedCell, runFleet } from './cell.js';
+import { type CellEvent, type PlannedCell, runFleet } from './cell.js';
 import type { CellData } from './data.js';
-import { conditionName, type expandSweep, shardCells } from './expand.js';
+import { conditionName, type expandSweep } from './expand.js';
 import { type CellInputs, writeInputsFile } from './fingerprint.js';
-import { fleetShape, resolveFleet } from './fleet.js';
+import { folderFleetSizes } from './fleet.js';
+import { planFleets, shardFleets } from './fleet-plan.js';
 import { explainIoError } from './io-errors.js';
 import { checkedSweep } from './load.js';
 import { changedInputsError, findChangedCells, fingerprintCells, setAsideStale } from './resume.js';
 import type { ResolvedSweepSpec } from './spec.js';
-import { claimCell, initSweepDir, isFinished, readResult, rebuildIndex, writeResult } from './store.js';
+import { appendToIndex, claimCell, initSweepDir, isFinished, readResult, rebuildIndex, writeResult } from './store.js';
 import type { CellConfig, CellResult } from './types.js';
 
 export { checkedSweep, loadSpec } from './load.js';
@@ -69,8 +72,10 @@ export interface SweepOptions {
   shard?: { index: number; count: number };
   /**
    * Cells trained together per step as one fleet (overrides the spec's `fleet`): a number, or 'auto' (1 on
-   * the CPU, what fits in memory on CUDA). Cell ids and results do not depend on it, so a sweep may be
-   * resumed with another fleet size.
+   * the CPU, what fits in memory on CUDA, recorded in the folder's fleets.json by its first run). Cell ids
+   * do not depend on it, so a sweep may be resumed with another fleet size; results do by round-off (each
+   * records its fleet). The fleets themselves are fixed by the cells and K (fleet-plan.ts), never by which
+   * worker claimed what.
    */
   fleet?: number | 'auto';
   /**
@@ -144,11 +149,18 @@ async function runChecked(
   if (changed.length > 0 && !options.recomputeChanged) throw changedInputsError(dir, changed);
   await initSweepDir(dir, spec, expanded.cells);
   await writeInputsFile(dir, fingerprinter, inputs.values());
-  if (changed.length > 0) await setAsideStale(dir, changed, inputs);
-  const mine = shardCells(expanded.cells, options.shard);
+  // The index still lists the results set aside: rewrite it (rare, so its full pass is fine).
+  if (changed.length > 0 && (await setAsideStale(dir, changed, inputs)).length > 0) await rebuildIndex(dir);
   const started = process.hrtime.bigint();
   const devices = options.devices ?? [];
   const workers = devices.length > 1 ? devices.length : Math.max(1, options.workers ?? 1);
+  // The fleets are fixed here, from the cells and K alone (fleet-plan.ts); a shard is a share of fleets.
+  const sizes = await folderFleetSizes(dir, spec.models, spec.recipe, options.fleet ?? spec.fleet, devices[0] ?? spec.device, {
+    record: true,
+  });
+  const fleets = planFleets(expanded.cells, (c) => sizes.get(c.config.model.path) ?? 1);
+  const myFleets = shardFleets(fleets, options.shard);
+  const mine = myFleets.flat();
   if (workers > 1) {
     // The workers' own sweep-start events are not relayed (each sees the cells the others finished): one here.
     const before = await summarize(dir, mine);
@@ -164,9 +176,8 @@ async function runChecked(
     });
     await runWorkerProcesses(dir, devices, workers, options, emit);
   } else {
-    await workLoop(dir, spec, expanded.cells, mine, devices[0] ?? spec.device, { ...options, inputs, recomputed: changed.length }, emit);
+    await workLoop(dir, spec, fleets, myFleets, devices[0] ?? spec.device, { ...options, inputs, recomputed: changed.length }, emit);
   }
-  await rebuildIndex(dir);
   const summary = await summarize(dir, mine);
   emit({ type: 'sweep-end', ...summary, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
   return summary;
@@ -175,14 +186,15 @@ async function runChecked(
 async function workLoop(
   dir: string,
   spec: ResolvedSweepSpec,
-  all: ReturnType<typeof expandSweep>['cells'],
-  mine: ReturnType<typeof expandSweep>['cells'],
+  all: PlannedCell[][],
+  fleets: PlannedCell[][],
   device: string,
   options: SweepOptions & { inputs: Map<string, CellInputs>; recomputed: number },
   emit: (e: SweepEvent) => void,
 ): Promise<void> {
   const worker = `${device}`;
-  const byId = new Map(all.map((c) => [c.id, c]));
+  const mine = fleets.flat();
+  const fleetOf = new Map(all.flatMap((fleet) => fleet.map((c) => [c.id, fleet] as const)));
   const staleAfterMs = options.staleAfterMs ?? 120_000;
   const dataCache = new Map<string, Promise<CellData>>();
   // Results are final once written (a failed one is retried by the next run, not again in this one), so
@@ -209,56 +221,50 @@ async function workLoop(
     worker,
     ...(options.recomputed ? { recomputed: options.recomputed } : {}),
   });
-  // Clean cells first: corrupted cells and controls of the finetuned protocol start from their baseline's model.
-  const order = [...mine.filter((c) => !c.baselineId), ...mine.filter((c) => c.baselineId)];
-  // Fleet sizes per model (they depend on the model's size when 'auto' on CUDA).
-  const setting = options.fleet ?? spec.fleet;
-  const fleetSizes = new Map<string, number>();
-  const fleetKeys = new Map(order.map((c) => [c.id, fleetKey(c)]));
-  const fleetSize = async (cell: PlannedCell) => {
-    const path = cell.config.model.path;
-    if (!fleetSizes.has(path)) fleetSizes.set(path, resolveFleet(setting, device, await fleetShape(path), cell.config.recipe));
-    return fleetSizes.get(path) as number;
-  };
   for (;;) {
     let waiting = 0;
-    for (const planned of order) {
+    for (const planned of fleets) {
       if (options.signal?.aborted) throw new HealbertError('ERR_ARGUMENT', 'sweep interrupted; run it again to resume');
-      if (await done(planned.id)) continue;
-      let cell = planned;
-      if (cell.config.protocol === 'finetuned' && cell.baselineId) {
-        const baseline = await resultOf(cell.baselineId);
-        if (!baseline || (baseline.status === 'failed' && !attempted.has(cell.baselineId))) {
-          // Its baseline is not done: run it here if nobody else is (it may belong to another shard).
-          const b = byId.get(cell.baselineId);
-          if (!b || (await done(b.id))) continue;
-          cell = b;
+      let fleet = planned;
+      // finetuned: corrupted cells and controls start from their baseline's task model; measured cells of the
+      // pretrained protocol compare with their clean cell, which must be finished first unless it is in the fleet.
+      const needy = fleet.find(
+        (c) =>
+          c.baselineId &&
+          !fleet.some((m) => m.id === c.baselineId) &&
+          (c.config.protocol === 'finetuned' || measuredAgainstCleanCell(c.config)),
+      );
+      if (needy?.baselineId) {
+        const baseline = await resultOf(needy.baselineId);
+        if (!baseline || (baseline.status === 'failed' && !attempted.has(needy.baselineId))) {
+          // Its baseline is not done: run the baseline's fleet here if nobody is (it may belong to another shard).
+          const b = fleetOf.get(needy.baselineId);
+          if (!b || (await done(needy.baselineId))) continue;
+          fleet = b;
         }
       }
-      const lock = await claimCell(dir, cell.id, { staleAfterMs });
-      if (!lock) {
-        waiting += 1;
-        continue;
-      }
-      const locks = [lock];
+      const open: PlannedCell[] = [];
+      for (const c of fleet) if (!(await done(c.id))) open.push(c);
+      if (open.length === 0) continue;
+      // The fleet is claimed whole (its members still to run, in member order: every worker claims in
+      // the same order, so two never hold parts of one fleet).
+      const locks = [];
       try {
-        if (isFinished(await readResult(dir, cell.id))) continue; // finished by another worker meanwhile
-        // Its fleet: other unfinished cells of this share that can share its steps, claimed one by one
-        // (a cell another worker holds is left to it).
-        const group = [cell];
-        const size = await fleetSize(cell);
-        const key = fleetKeys.get(cell.id) ?? fleetKey(cell); // a baseline of another shard is not in `order`
-        for (const other of order) {
-          if (group.length >= size) break;
-          if (other.id === cell.id || attempted.has(other.id) || fleetKeys.get(other.id) !== key || (await done(other.id))) continue;
-          const otherLock = await claimCell(dir, other.id, { staleAfterMs });
-          if (!otherLock) continue;
-          locks.push(otherLock);
-          if (isFinished(await readResult(dir, other.id))) continue;
-          group.push(other);
+        for (const c of open) {
+          const lock = await claimCell(dir, c.id, { staleAfterMs });
+          if (!lock) break;
+          locks.push(lock);
         }
-        for (const c of group) attempted.add(c.id);
-        await runGroup(group, dir, device, options, emit, dataCache, worker, known, resultOf);
+        if (locks.length < open.length) {
+          waiting += 1;
+          continue;
+        }
+        // Finished by another worker meanwhile: those are kept, not rerun.
+        const toRun: PlannedCell[] = [];
+        for (const c of open) if (!isFinished(await readResult(dir, c.id))) toRun.push(c);
+        if (toRun.length === 0) continue;
+        for (const c of toRun) attempted.add(c.id);
+        await runGroup(fleet, new Set(toRun.map((c) => c.id)), dir, device, options, emit, dataCache, worker, known, resultOf);
       } finally {
         for (const l of locks) await l.release();
       }
@@ -270,16 +276,21 @@ async function workLoop(
       // Cells left only wait for baselines that failed in this run: they are reported next run. (A baseline
       // this worker ran for another shard and that finished does not count: its cells still run here.)
       const baselineFailedHere = (id: string | null) => id !== null && attempted.has(id) && known.get(id)?.status === 'failed';
-      if (order.every((c) => attempted.has(c.id) || known.has(c.id) || baselineFailedHere(c.baselineId))) return;
+      if (mine.every((c) => attempted.has(c.id) || known.has(c.id) || baselineFailedHere(c.baselineId))) return;
     }
     emit({ type: 'waiting', blocked: waiting });
     await new Promise((r) => setTimeout(r, options.pollMs ?? 2000));
   }
 }
 
-/** Runs one fleet group (one cell when solo) and writes each cell's result as soon as the group ends. */
+/**
+ * Runs one planned fleet (one cell when solo) and writes the results of the members in `write` when it
+ * ends. Members not in `write` finished earlier (a retried member's fleet is recomputed as the same fleet,
+ * so that its round-off is the one it was planned with): their new results are dropped.
+ */
 async function runGroup(
   group: PlannedCell[],
+  write: ReadonlySet<string>,
   dir: string,
   device: string,
   options: SweepOptions & { inputs: Map<string, CellInputs> },
@@ -289,7 +300,10 @@ async function runGroup(
   known: Map<string, CellResult>,
   resultOf: (id: string) => Promise<CellResult | undefined>,
 ): Promise<void> {
-  for (const cell of group) emit({ type: 'cell-start', id: cell.id, label: cellLabel(cell.config), worker });
+  for (const cell of group) if (write.has(cell.id)) emit({ type: 'cell-start', id: cell.id, label: cellLabel(cell.config), worker });
+  const relay = (e: SweepEvent) => {
+    if (!('id' in e) || write.has(e.id)) emit(e);
+  };
   // The cells of a group share their baseline (fleetKey).
   const first = group[0] as PlannedCell;
   const baseline = first.baselineId ? await resultOf(first.baselineId) : undefined;
@@ -301,12 +315,22 @@ async function runGroup(
             error: { code: 'ERR_BASELINE', message: `its clean baseline ${cell.baselineId} ${baseline.status}` },
           })),
         )
-      : await runFleet(group, { dir, device, signal: options.signal, onEvent: emit, dataCache });
+      : await runFleet(group, { dir, device, signal: options.signal, onEvent: relay, dataCache });
+  const written: CellResult[] = [];
   for (const [i, cell] of group.entries()) {
+    if (!write.has(cell.id)) continue;
     const result = results[i] as CellResult;
     const inputs = options.inputs.get(cell.id);
     if (inputs) result.inputs = inputs;
     await writeResult(dir, result);
+    written.push(result);
+  }
+  // One append for the group, after every result is on disk: a crash in between leaves result.json files
+  // that readers find in the cell folders the index does not name.
+  await appendToIndex(dir, written);
+  for (const [i, cell] of group.entries()) {
+    if (!write.has(cell.id)) continue;
+    const result = results[i] as CellResult;
     known.set(cell.id, result);
     const metric = result.primaryMetric;
     emit({

@@ -13,6 +13,7 @@ import { resolveTargets, type TargetParameter } from '../corruption/targets.js';
 import { getTask, resolveSplit } from '../data/tasks.js';
 import type { DtypeChoice } from '../dtype/choose.js';
 import { HealbertError } from '../errors.js';
+import { measureSpecSchema, type ResolvedMeasure, resolveMeasure } from '../measure/spec.js';
 import { engineConfig, readRawConfig } from '../model/config.js';
 import { type FamilyName, family } from '../model/families/index.js';
 import { layoutOf } from '../model/layout.js';
@@ -57,6 +58,7 @@ const corruptionEntry = {
 } as const;
 
 const corruptionEntrySchema = corruptionEntry;
+const { $id: _measureId, ...measureSchema } = measureSpecSchema;
 
 export const sweepSpecSchema = {
   $id: 'healbert/sweep-spec',
@@ -147,6 +149,7 @@ export const sweepSpecSchema = {
         healEpochs: { type: 'integer', minimum: 1 },
       },
     },
+    measure: measureSchema,
     device: { type: 'string', default: 'cpu' },
     fleet: { anyOf: [{ type: 'integer', minimum: 1, maximum: 256 }, { const: 'auto' }] },
     dtype: { enum: ['float32', 'bfloat16', 'auto'], default: 'float32' },
@@ -181,6 +184,8 @@ export interface ResolvedSweepSpec {
   recipe: Recipe;
   probe: ProbeRecipe;
   recovery: Recovery;
+  /** What every cell measures beyond its scores (src/measure); absent when nothing is (cell ids unchanged). */
+  measure?: ResolvedMeasure;
   device: string;
   /** Cells trained together per step (src/sweep/fleet.ts); not part of any cell id. */
   fleet: number | 'auto';
@@ -256,6 +261,7 @@ export function resolveSweepSpec(input: unknown, baseDir = process.cwd()): Resol
   if (recovery.mlmSteps > 0 && !recovery.mlmCorpus)
     throw new HealbertError('ERR_CONFIG', 'spec.recovery.mlmCorpus: MLM healing needs a corpus');
   if (recovery.mlmCorpus) recovery.mlmCorpus = abs(recovery.mlmCorpus);
+  const measure = resolveMeasure(spec.measure);
   return {
     name: spec.name ?? 'sweep',
     protocol: spec.protocol ?? 'pretrained',
@@ -266,6 +272,7 @@ export function resolveSweepSpec(input: unknown, baseDir = process.cwd()): Resol
     recipe: withoutFalseGrouping({ ...DEFAULT_RECIPE, ...spec.recipe }),
     probe: { ...DEFAULT_PROBE, ...spec.probe },
     recovery,
+    ...(measure ? { measure } : {}),
     device: spec.device ?? 'cpu',
     fleet: spec.fleet ?? 'auto',
     dtype: spec.dtype ?? 'float32',

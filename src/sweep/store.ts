@@ -14,8 +14,11 @@ import type { CellConfig, CellResult } from './types.js';
 
 export const cellDir = (dir: string, id: string) => join(dir, 'cells', id);
 export const resultPath = (dir: string, id: string) => join(cellDir(dir, id), 'result.json');
+/** A clean cell's saved model: the finetuned protocol's task model, or (measuring weights) the pretrained protocol's fine-tuned model. */
+export const cellModelDir = (dir: string, id: string) => join(cellDir(dir, id), 'model');
 
 export { writeAtomic } from '../atomic.js';
+export { appendToIndex, rebuildIndex } from './index-file.js';
 
 export async function initSweepDir(
   dir: string,
@@ -161,36 +164,4 @@ export async function readSweep(
     out.push({ id, baselineId, config, ...(result ? { result } : {}) });
   }
   return out;
-}
-
-/**
- * Rewrites index.jsonl from the results: one line per finished (or failed) cell, in id order. Workers
- * rebuild it under a lock, one after the other, so a rebuild from an older reading of the results can
- * never land after a newer one.
- */
-export async function rebuildIndex(dir: string): Promise<number> {
-  const lockPath = join(dir, 'index.lock');
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      const handle = await open(lockPath, 'wx');
-      await handle.writeFile(JSON.stringify({ host: hostname(), pid: process.pid, started: new Date().toISOString() } satisfies LockInfo));
-      await handle.close();
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      if (await isStale(lockPath, 30_000)) await rm(lockPath, { force: true });
-      else if (Date.now() > deadline)
-        throw new HealbertError('ERR_IO', `${lockPath} has been held for a minute; remove it if no sweep is running`);
-      else await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  try {
-    const cells = await readSweep(dir);
-    const lines = cells.flatMap((c) => (c.result ? [JSON.stringify(c.result)] : []));
-    await writeAtomic(join(dir, 'index.jsonl'), lines.length ? `${lines.join('\n')}\n` : '');
-    return lines.length;
-  } finally {
-    await rm(lockPath, { force: true });
-  }
 }

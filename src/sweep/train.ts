@@ -11,7 +11,7 @@ import type { Model, ParameterInfo } from '../model/model.js';
 import type { EpochRecord, MetricValues, Recipe } from './types.js';
 
 /** Evaluation order: examples sorted by length, so batches pad little; results go back in dataset order. */
-function lengthOrder(d: TokenizedDataset): Int32Array {
+export function lengthOrder(d: TokenizedDataset): Int32Array {
   const order = Int32Array.from({ length: d.size }, (_, i) => i);
   return order.sort(
     (a, b) => (d.offsets[a + 1] as number) - (d.offsets[a] as number) - ((d.offsets[b + 1] as number) - (d.offsets[b] as number)),
@@ -142,6 +142,11 @@ export interface FleetFineTuneOptions extends Pick<FineTuneOptions, 'recipe' | '
   inactive?: ReadonlySet<number>;
   onStep?: (info: FleetStep) => void;
   onEpoch?: (record: EpochRecord, member: number) => void;
+  /**
+   * Evaluates every member after an epoch instead of evaluateMembers() (measurements gather what they need from
+   * the same pass: src/measure/cell.ts); it must return what evaluateMembers() would.
+   */
+  evaluate?: (epoch: number, last: boolean, active: readonly boolean[]) => Promise<MetricValues[]>;
 }
 
 export interface FleetFineTuneResult {
@@ -205,7 +210,9 @@ export async function fineTuneMembers(
       lossCount += 1;
       options.onStep?.({ epoch, step, steps, losses: r.losses, active: [...active] });
     }
-    const metrics = await evaluateMembers(model, task, evalSet, recipe.evalBatchSize);
+    const metrics = options.evaluate
+      ? await options.evaluate(epoch + 1, epoch + 1 === options.epochs, active)
+      : await evaluateMembers(model, task, evalSet, recipe.evalBatchSize);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     for (let m = 0; m < k; m++) {
       if (!active[m]) continue;

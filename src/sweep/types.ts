@@ -11,9 +11,13 @@
  *   cells/<id>/lock           held while a worker runs the cell (its heartbeat is the file's mtime)
  *   cells/<id>/model/         finetuned protocol, clean baselines only: the fine-tuned task model
  *                             (its corrupted cells and its control start from it)
- *   index.jsonl               one line per finished cell (rebuilt from the results; read by analysis)
+ *   index.jsonl               a line per result, appended as each fleet ends (a cell's last line wins; index-file.ts):
+ *                             what status, export and analysis read
+ *   fleets.json               the fleet sizes `auto` chose on CUDA, per model (fleet.ts), kept for every later run
  */
 import type { CorruptionSpec, ResolvedCorruptionSpec } from '../corruption/spec.js';
+import type { MeasureSpec, ResolvedMeasure } from '../measure/spec.js';
+import type { CellMeasurements } from '../measure/types.js';
 
 export type Protocol = 'pretrained' | 'finetuned';
 
@@ -101,6 +105,8 @@ export interface CellConfig {
   recipe: Recipe;
   probe: ProbeRecipe;
   recovery: Recovery;
+  /** What the cell measures beyond its scores (src/measure/spec.ts); absent when nothing (ids do not change). */
+  measure?: ResolvedMeasure;
   device: string;
   dtype: 'float32' | 'bfloat16';
 }
@@ -150,6 +156,8 @@ export interface CellResult {
     /** What the corruption reaches beyond its tensors, as in CorruptionReport.notes (DeBERTa's shared keys). */
     notes?: string[];
   };
+  /** What config.measure asked for (src/measure/types.ts), with what each measurement cost. */
+  measurements?: CellMeasurements;
   /** Why the cell diverged (first non-finite loss) or failed (the error). */
   error?: { code: string; message: string; step?: number };
   /** Seconds per phase; in a fleet, the fleet's (shared by its cells). probeFit: the linear probe's fit alone, a part
@@ -157,8 +165,12 @@ export interface CellResult {
   timings: Record<string, number>;
   /** The sha256 of every file the cell read (absolute path -> hex), recorded when the sweep started. */
   inputs?: Record<string, string>;
-  /** Set when the cell ran in a fleet: how many cells shared its steps, and which member it was. */
-  fleet?: { size: number; member: number };
+  /**
+   * Set when the cell ran in a fleet: how many cells shared its steps, which member it was, and the fleet's
+   * cells in member order (absent in results from before fleets were planned with the sweep). A member's
+   * result is its solo result up to round-off that depends on the fleet (fleet-plan.ts).
+   */
+  fleet?: { size: number; member: number; cells?: string[] };
   device: string;
   versions: { healbert: string; libtorch: string; node: string };
   worker: { host: string; pid: number };
@@ -178,10 +190,13 @@ export interface SweepSpec {
   recipe?: Partial<Recipe>;
   probe?: Partial<ProbeRecipe>;
   recovery?: Partial<Recovery>;
+  /** Measurements beyond the scores: representation similarity, weight space, MLM knowledge (src/measure/spec.ts). */
+  measure?: MeasureSpec;
   device?: string;
   /**
    * Cells that differ only in their corruption train together, K per step, as the members of one model
-   * (default "auto": 1 on the CPU, what fits in memory on CUDA, at most 8). Results do not depend on it.
+   * (default "auto": 1 on the CPU, what fits in memory on CUDA, at most 8). The fleets are fixed by the
+   * cells and K; a member's result is its solo result up to round-off, and records its fleet.
    */
   fleet?: number | 'auto';
   /**

@@ -63,6 +63,19 @@ test('unreadable result and config files are ERR_DATA naming the file', async (t
   t.deepEqual((await readSweep(empty)).cells, [], 'a cell folder without config.json is being created');
 });
 
+test('a cell not finished yet is read from the config.json a sweep writes ({ id, baselineId, config }), not only from a bare config', async (t) => {
+  const dir = tempDir();
+  writeSyntheticSweep(dir, { clean: true });
+  const id = readdirSync(join(dir, 'cells'))[0] as string;
+  const config = JSON.parse(readFileSync(join(dir, 'cells', id, 'config.json'), 'utf8'));
+  rmSync(join(dir, 'cells', id, 'result.json'));
+  // As src/sweep/store.ts initSweepDir writes it.
+  writeFileSync(join(dir, 'cells', id, 'config.json'), JSON.stringify({ id, baselineId: null, config }, null, 2));
+  const cell = (await readSweep(dir)).cells.find((c) => c.id === id);
+  t.is(cell?.status, 'pending');
+  t.deepEqual(cell?.config, config);
+});
+
 test('quantities: baselines by id or by configuration; missing and unfinished baselines are said, not guessed', async (t) => {
   const dir = tempDir();
   writeSyntheticSweep(dir, { clean: true, noise: 0 });

@@ -110,6 +110,38 @@ test('reinit variants: Kaiming a=0 bound sqrt(6/fan_in); BERT init N(0, 0.02)', 
   m.dispose();
 });
 
+test('init "bert" (Zhang et al. 2021): the top layer and the pooler as BERT initialises them, the same bytes as bert-normal', async (t) => {
+  const [a, b] = await Promise.all([freshModel(), freshModel()]);
+  const targets = { layers: 'top:1', include: ['pooler'] };
+  const report = await corrupt(a, { method: 'reinit', init: 'bert', targets }, { seed: 4 });
+  await corrupt(b, { method: 'reinit', init: 'bert-normal', targets }, { seed: 4 });
+  t.is(report.spec.init, 'bert-normal', 'one name per initialisation in resolved specs');
+  const [wa, wb] = [await weights(a), await weights(b)];
+  const top = CONFIG.num_hidden_layers - 1;
+  for (const p of a.parameters()) {
+    t.true(bytesEqual(wa.get(p.name) as Float32Array, wb.get(p.name) as Float32Array), p.name);
+    if (p.layer !== top && p.component !== 'pooler') continue;
+    const v = wa.get(p.name) as Float32Array;
+    if (p.kind === 'linear.weight') t.true(Math.abs(stats(v).std / 0.02 - 1) < 0.1, `${p.name}: std ${stats(v).std}`);
+    else if (p.kind === 'layernorm.weight')
+      t.true(
+        v.every((x) => x === 1),
+        p.name,
+      );
+    else
+      t.true(
+        v.every((x) => x === 0),
+        p.name,
+      );
+  }
+  t.true(
+    report.tensors.some((x) => x.name === 'bert.pooler.dense.weight'),
+    'the pooler is a target',
+  );
+  a.dispose();
+  b.dispose();
+});
+
 test('gaussian noise: absolute sigma and sigma relative to each tensor std', async (t) => {
   const m = await freshModel();
   const abs = await run(m, { method: 'gaussian', level: 0.05, targets: { layers: 'top:1', components: ['ffn'], kinds: 'weights' } });

@@ -20,12 +20,19 @@ test('the bundled mini-BERT loads as a 4-layer classifier with its tokenizer', a
   t.true(readFileSync(join(bundledModel, 'README.md'), 'utf8').includes('healbert pretrain'));
 });
 
-test('the CPU demo on the bundled model: 24 cells on the committed SST-2 slice', (t) => {
+test('the CPU demo on the bundled model: 48 cells on the committed SST-2 slice, 6 seeds, CKA on 512 dev examples', (t) => {
   const spec = resolveSweepSpec(demoSpec({ model: bundledModel, data: bundledData, device: 'cpu', layers: 4 }), '/');
   // The demo computes in the dtype `auto` picks on the machine; runSweep resolves it before expanding.
   t.is(spec.dtype, 'auto');
   const cells = expandSweep({ ...spec, dtype: 'float32' }).cells;
-  t.is(cells.length, 24);
+  t.is(cells.length, 48);
+  // 6 seeds: the exact sign-flip test of a bottom-vs-top comparison can reach 2 / 2^6 = 0.031 < 0.05.
+  t.is(spec.seeds.length, 6);
+  t.deepEqual(spec.measure, { cka: { examples: 512, estimator: 'linear' } });
+  t.is(
+    resolveSweepSpec(demoSpec({ model: bundledModel, data: bundledData, device: 'cpu', layers: 4, measure: null }), '/').measure,
+    undefined,
+  );
   t.deepEqual([...new Set(cells.map((c) => c.config.corruption?.label ?? 'clean'))].sort(), [
     'clean',
     'gaussian 0.25',
@@ -56,6 +63,12 @@ test('healbert demo runs to the end and writes the report and the summary table;
     /3\. How does recovery fall with the corruption level\? {2}\(pretrained protocol; .*clean fine-tuned minus corrupted fine-tuned\)/,
   );
   t.notRegex(r.stdout, /finetuned|control/);
+  // The representation view: CKA by layer before -> after healing, for the re-initialisations.
+  t.regex(
+    r.stdout,
+    /4\. Where does the damage sit, and where does it remain\? {2}\(pretrained protocol; linear CKA .* of 512 dev examples/,
+  );
+  t.regex(r.stdout, /\n {3}reinit bottom:1 +(\d\.\d\d->\d\.\d\d {2,}){4}/);
   t.regex(r.stdout, /Cells: 8 done, 0 diverged, 0 failed/);
   t.true(existsSync(join(out, 'report', 'report.html')));
   t.true(readFileSync(join(out, 'summary.txt'), 'utf8').includes('reinit bottom:1'));

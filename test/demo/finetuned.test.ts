@@ -35,11 +35,11 @@ test("the finetuned demo: the pretrained demo's corruptions, seeds and recipe, p
   t.deepEqual(finetuned.recovery, { healEpochs: 1 });
   t.deepEqual(demoSpec({ ...cpu, protocol: 'finetuned', healEpochs: 3 }).recovery, { healEpochs: 3 });
   const cells = cellsOf(finetuned);
-  // 3 task models, 3 controls and 7 corruptions x 3 seeds, where the pretrained demo has 24 cells.
-  t.is(cells.length, 27);
-  t.is(cells.filter((c) => c.config.control).length, 3);
+  // 6 task models, 6 controls and 7 corruptions x 6 seeds, where the pretrained demo has 48 cells.
+  t.is(cells.length, 54);
+  t.is(cells.filter((c) => c.config.control).length, 6);
   t.true(cells.every((c) => c.config.protocol === 'finetuned'));
-  t.is(cellsOf(pretrained).length, 24);
+  t.is(cellsOf(pretrained).length, 48);
   t.is(
     (() => {
       try {

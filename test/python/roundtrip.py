@@ -3,8 +3,8 @@ Round trips between healbert and Hugging Face transformers, with transformers it
 (test/model/transformers-roundtrip.test.ts calls this with the pip-torch lane's python).
 
   load-and-run [--keep-going] <folder> <kind> [<folder> <kind> ...]
-      Loads each folder with the matching AutoModelFor... class (kind: sequence-classification, masked-lm or
-      base), in eval mode, and runs its batch. stdin: a JSON list of batches, one per folder. Fails (exit 1)
+      Loads each folder with the matching AutoModelFor... class (kind: sequence-classification, masked-lm,
+      pretraining or base), in eval mode, and runs its batch. stdin: a JSON list of batches, one per folder. Fails (exit 1)
       if transformers reports missing, unexpected or mismatched keys, or if the folder's config.json names
       another class than the one that loaded it: a folder that "loads" with re-initialised weights is a failure.
       With --keep-going, a folder that fails gets {"error": "..."} in its place and the rest still run.
@@ -31,6 +31,7 @@ import transformers
 from transformers import (
     AutoModel,
     AutoModelForMaskedLM,
+    AutoModelForPreTraining,
     AutoModelForSequenceClassification,
     BertConfig,
     BertForMaskedLM,
@@ -49,6 +50,7 @@ KINDS = {
     "sequence-classification": AutoModelForSequenceClassification,
     "masked-lm": AutoModelForMaskedLM,
     "base": AutoModel,
+    "pretraining": AutoModelForPreTraining,
 }
 
 # Small enough to run in milliseconds, with the 400-token vocabulary of test/fixtures/models/tiny-bert-sst2.

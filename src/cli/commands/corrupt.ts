@@ -133,7 +133,12 @@ export const corruptCommand: Command = {
     level: { type: 'string', valueName: 'x', description: 'sigma, lambda (uniform), factor (scale) or rate (bit-flip)' },
     relative: { type: 'boolean', description: 'gaussian: sigma relative to each tensor std' },
     fraction: { type: 'string', valueName: 'p', description: 'share of entries corrupted in each tensor', defaultText: '1' },
-    init: { type: 'string', valueName: 'v', description: 'reinit: kaiming-sqrt5, kaiming-0 or bert-normal', defaultText: 'kaiming-sqrt5' },
+    init: {
+      type: 'string',
+      valueName: 'v',
+      description: 'reinit: kaiming-sqrt5, kaiming-0 or bert (N(0, initializer_range); also bert-normal)',
+      defaultText: 'kaiming-sqrt5',
+    },
     bits: { type: 'string', valueName: 'b', description: 'bit-flip: any or exponent', defaultText: 'any' },
     seed: { type: 'string', valueName: 'n', description: 'random seed (required)' },
     out: { type: 'string', valueName: 'dir', description: 'where to write the corrupted model (required)' },

@@ -10,8 +10,13 @@ function describe(e: PretrainEvent): string {
       return `resuming from ${e.checkpoint} at step ${e.step}`;
     case 'step':
       return `step ${e.step}/${e.steps}  loss ${e.loss.toFixed(4)}  lr ${e.lr.toExponential(2)}  ${e.tokens} tokens  ${e.seconds.toFixed(0)} s`;
-    case 'eval':
-      return `eval at step ${e.step}: held-out MLM loss ${e.loss.toFixed(4)}, accuracy ${(100 * e.accuracy).toFixed(2)}% (${e.count} tokens)`;
+    case 'eval': {
+      const d = e.discriminator;
+      const mlm = `${d ? "generator's " : ''}held-out MLM loss ${e.loss.toFixed(4)}, accuracy ${(100 * e.accuracy).toFixed(2)}% (${e.count} tokens)`;
+      return d
+        ? `eval at step ${e.step}: ${mlm}; discriminator accuracy ${(100 * d.accuracy).toFixed(2)}%, AUC ${d.auc.toFixed(4)} (${(100 * d.replaced).toFixed(1)}% of ${d.tokens} tokens replaced)`
+        : `eval at step ${e.step}: ${mlm}`;
+    }
     case 'checkpoint':
       return `checkpoint ${e.dir}`;
     case 'stopped':
@@ -23,10 +28,13 @@ function describe(e: PretrainEvent): string {
 
 export const pretrainCommand: Command = {
   name: 'pretrain',
-  summary: 'Pre-train a BERT with masked-language modelling on plain text (from scratch, or continuing a checkpoint).',
+  summary: 'Pre-train a BERT (masked-language modelling) or an ELECTRA (replaced-token detection) on plain text.',
   description:
     'Writes checkpoints to --out as it goes and resumes from the latest when run again with the same options.\n' +
-    'The final model (a Hugging Face BertForMaskedLM folder with the tokenizer) goes to <out>/model.',
+    'The final model (a Hugging Face BertForMaskedLM folder with the tokenizer) goes to <out>/model.\n' +
+    '--objective electra trains a discriminator of the given size with a generator --generator-size as wide that\n' +
+    'shares its embeddings; the loss is the generator MLM loss + --rtd-weight x the discriminator loss. It writes\n' +
+    '<out>/model (ElectraForPreTraining, the model to fine-tune) and <out>/generator (ElectraForMaskedLM).',
   options: {
     corpus: { type: 'string', valueName: 'paths', description: '.txt files or folders, comma-separated (required)' },
     tokenizer: { type: 'string', valueName: 'dir', description: 'folder with vocab.txt or tokenizer.json (required)' },
@@ -40,6 +48,14 @@ export const pretrainCommand: Command = {
     'batch-size': { type: 'string', valueName: 'n', description: 'sequences per step', defaultText: '32' },
     'max-length': { type: 'string', valueName: 'n', description: 'tokens per packed sequence', defaultText: '128' },
     lr: { type: 'string', valueName: 'x', description: 'peak learning rate', defaultText: '5e-4' },
+    objective: { type: 'string', valueName: 'name', description: 'mlm or electra', defaultText: 'mlm' },
+    'generator-size': {
+      type: 'string',
+      valueName: 'share',
+      description: "electra: the generator's width as a share of the model's",
+      defaultText: '0.25',
+    },
+    'rtd-weight': { type: 'string', valueName: 'x', description: "electra: the discriminator loss's weight", defaultText: '50' },
     'mask-rate': {
       type: 'string',
       valueName: 'share',
@@ -71,6 +87,7 @@ export const pretrainCommand: Command = {
     'healbert pretrain --corpus ./corpus --tokenizer ./bert-base-uncased --out ./mini-bert --layers 4 --hidden 256 --heads 4 --steps 20000',
     'healbert pretrain --corpus ./corpus --tokenizer ./bert-base-uncased --out ./crammed --steps 8000 --lr 2e-3 --mask-rate 0.4 --dropout 0',
     'healbert pretrain --corpus ./corpus --tokenizer ./bert-base-uncased --init ./corrupted-bert --out ./mlm-healed --steps 500 --lr 1e-4',
+    'healbert pretrain --corpus ./corpus --tokenizer ./bert-base-uncased --out ./mini-electra --objective electra --steps 2000 --lr 1e-3',
   ],
   async run({ values, io, signal }) {
     const int = (name: string, fallback: number, min = 1) => numberOption(values, name, { min, integer: true }) ?? fallback;
@@ -81,6 +98,12 @@ export const pretrainCommand: Command = {
     if (!['float32', 'float16', 'bfloat16'].includes(saveDtype))
       throw new UsageError(`--save-dtype must be float32, float16 or bfloat16, got '${saveDtype}'`);
     const init = stringOption(values, 'init');
+    const objective = stringOption(values, 'objective') ?? 'mlm';
+    if (objective !== 'mlm' && objective !== 'electra') throw new UsageError(`--objective must be mlm or electra, got '${objective}'`);
+    const generatorSize = numberOption(values, 'generator-size', { min: 0.01, max: 1 });
+    const rtdWeight = numberOption(values, 'rtd-weight', { min: 0 });
+    if (objective === 'mlm' && (generatorSize !== undefined || rtdWeight !== undefined))
+      throw new UsageError('--generator-size and --rtd-weight need --objective electra');
     const hidden = int('hidden', 256);
     const intermediate = numberOption(values, 'intermediate', { min: 1, integer: true });
     const tty = io.stderr.isTTY === true && !values.json;
@@ -100,6 +123,9 @@ export const pretrainCommand: Command = {
       maxLength: int('max-length', 128, 8),
       lr: numberOption(values, 'lr', { min: 0 }) ?? 5e-4,
       maskRate: numberOption(values, 'mask-rate', { min: 0.01, max: 0.95 }) ?? 0.15,
+      objective,
+      ...(generatorSize !== undefined ? { generatorSize } : {}),
+      ...(rtdWeight !== undefined ? { rtdWeight } : {}),
       ...(values.dropout !== undefined ? { dropout: numberOption(values, 'dropout', { min: 0, max: 0.9 }) as number } : {}),
       warmupSteps: numberOption(values, 'warmup', { min: 0, integer: true }) ?? Math.round(0.06 * steps),
       evalEvery: int('eval-every', 200),
@@ -118,8 +144,9 @@ export const pretrainCommand: Command = {
       },
     });
     if (!values.json) {
+      const d = summary.finalEval.discriminator;
       io.stdout.write(
-        `pre-trained ${summary.steps} steps on ${summary.tokensSeen} tokens in ${summary.seconds.toFixed(0)} s; held-out MLM loss ${summary.finalEval.loss.toFixed(4)}, accuracy ${(100 * summary.finalEval.accuracy).toFixed(2)}%\n`,
+        `pre-trained ${summary.steps} steps on ${summary.tokensSeen} tokens in ${summary.seconds.toFixed(0)} s; held-out ${d ? "generator's " : ''}MLM loss ${summary.finalEval.loss.toFixed(4)}, accuracy ${(100 * summary.finalEval.accuracy).toFixed(2)}%${d ? `; discriminator accuracy ${(100 * d.accuracy).toFixed(2)}%, AUC ${d.auc.toFixed(4)}; generator in ${summary.generator}` : ''}\n`,
       );
     }
     return 0;

@@ -4,8 +4,9 @@ import { type AnalyzeOptions, analyze } from '../../analysis/analyze.js';
 import { planShapleyCells } from '../../analysis/plan.js';
 import { planShapleySweep, readCorruptionEntry } from '../../analysis/plan-from-sweep.js';
 import { HealbertError } from '../../errors.js';
+import { figureSet } from '../../report/figures.js';
 import { renderMarkdown } from '../../report/markdown.js';
-import { analysisJson, REPORT_FORMATS, type ReportFormat, renderFigures, writeReport } from '../../report/render.js';
+import { analysisJsonChunks, REPORT_FORMATS, type ReportFormat, renderFigures, writeReport } from '../../report/render.js';
 import { toCsv } from '../../report/table.js';
 import { allTables } from '../../report/tables.js';
 import { type Command, type CommandContext, numberOption, stringOption, UsageError } from '../command.js';
@@ -149,10 +150,22 @@ export const reportCommand: Command = {
     }
     const analysis = await analyze(dir, options);
     if (out === '-') {
-      if (format === 'json') io.stdout.write(analysisJson(analysis));
-      else if (format === 'md')
-        io.stdout.write(renderMarkdown(analysis, await renderFigures(analysis), allTables(analysis), { figureDir: null }));
-      else {
+      if (format === 'json') {
+        let buffer = '';
+        for (const chunk of analysisJsonChunks(analysis)) {
+          buffer += chunk;
+          if (buffer.length >= 1 << 20) {
+            io.stdout.write(buffer);
+            buffer = '';
+          }
+        }
+        io.stdout.write(buffer);
+      } else if (format === 'md') {
+        const { figures, omitted } = figureSet(analysis);
+        io.stdout.write(
+          renderMarkdown(analysis, await renderFigures(analysis, figures), allTables(analysis), { figureDir: null, omitted }),
+        );
+      } else {
         const tables = allTables(analysis);
         const chosen = tables.find((t) => t.id === table);
         if (!chosen) throw new UsageError(`--table must be one of ${tables.map((t) => t.id).join(', ')}, got '${table}'`);

@@ -131,7 +131,12 @@ export const scanCommand: Command = {
     sigma: { type: 'string', valueName: 's', description: 'gaussian sigma (alias of --level)' },
     relative: { type: 'boolean', description: 'gaussian: sigma relative to each tensor std' },
     fraction: { type: 'string', valueName: 'p', description: 'share of entries corrupted in each tensor', defaultText: '1' },
-    init: { type: 'string', valueName: 'v', description: 'reinit: kaiming-sqrt5, kaiming-0 or bert-normal', defaultText: 'kaiming-sqrt5' },
+    init: {
+      type: 'string',
+      valueName: 'v',
+      description: 'reinit: kaiming-sqrt5, kaiming-0 or bert (N(0, initializer_range); also bert-normal)',
+      defaultText: 'kaiming-sqrt5',
+    },
     bits: { type: 'string', valueName: 'b', description: 'bit-flip: any or exponent', defaultText: 'any' },
     layers: { type: 'string', valueName: 'sel', description: 'layers scanned: all, 2-5, bottom:3, or a list', defaultText: 'all' },
     components: { type: 'string', valueName: 'list', description: 'components scanned (or, for --each layer, corrupted in each layer)' },

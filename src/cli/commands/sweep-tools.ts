@@ -1,10 +1,12 @@
-import { writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
 import type { TargetSpec } from '../../corruption/spec.js';
-import { exportResults, exportWarnings, sweepStatus } from '../../sweep/export.js';
+import { HealbertError } from '../../errors.js';
+import { sweepStatus, writeExport } from '../../sweep/export.js';
 import { runSweep } from '../../sweep/run.js';
-import { rebuildIndex } from '../../sweep/store.js';
 import { type Command, numberOption, requiredOption, selectorOption, stringOption, UsageError } from '../command.js';
 import { dtypeOption, dtypeOptionSpec } from '../dtype-option.js';
+import { measureOption, measureOptionSpecs } from '../measure-option.js';
 import { sweepReporter } from '../sweep-progress.js';
 
 export const statusCommand: Command = {
@@ -19,7 +21,6 @@ export const statusCommand: Command = {
   async run({ positionals, values, io }) {
     const dir = positionals[0] as string;
     const status = await sweepStatus(dir);
-    await rebuildIndex(dir);
     if (values.json) {
       io.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
       return 0;
@@ -41,9 +42,16 @@ export const statusCommand: Command = {
   },
 };
 
+/** Writes to a stream, waiting whenever it asks to (so an export of any size holds one chunk at a time). */
+const writeTo = (stream: { write(text: string): unknown; once?: Writable['once'] }) => (chunk: string) =>
+  stream.write(chunk) !== false || !stream.once ? undefined : new Promise<void>((resolve) => stream.once?.('drain', () => resolve()));
+
 export const exportCommand: Command = {
   name: 'export',
   summary: 'Export the results of a sweep folder as CSV (one row per cell) or JSONL (full records).',
+  description:
+    'Streams index.jsonl (and the results it does not hold yet): rows in the order the cells finished, memory independent of the\n' +
+    'number of cells.',
   args: '<sweep-dir>',
   positionals: { min: 1, max: 1 },
   options: {
@@ -53,11 +61,22 @@ export const exportCommand: Command = {
   async run({ positionals, values, io }) {
     const format = stringOption(values, 'format') ?? 'csv';
     if (format !== 'csv' && format !== 'jsonl') throw new UsageError(`--format must be csv or jsonl, got '${format}'`);
-    const text = await exportResults(positionals[0] as string, format);
-    for (const w of await exportWarnings(positionals[0] as string)) io.stderr.write(`warning: ${w}\n`);
     const output = stringOption(values, 'output');
-    if (output) await writeFile(output, text);
-    else io.stdout.write(text);
+    const file = output ? createWriteStream(output) : undefined;
+    const opened = file
+      ? new Promise<void>((resolve, reject) => {
+          file.once('open', () => resolve());
+          file.once('error', reject);
+        })
+      : Promise.resolve();
+    try {
+      await opened;
+    } catch (error) {
+      throw new HealbertError('ERR_IO', `${output}: cannot write (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+    const { warnings } = await writeExport(positionals[0] as string, format, writeTo(file ?? io.stdout));
+    if (file) await new Promise<void>((resolve, reject) => file.end((error?: Error | null) => (error ? reject(error) : resolve())));
+    for (const w of warnings) io.stderr.write(`warning: ${w}\n`);
     return 0;
   },
 };
@@ -87,9 +106,13 @@ export const runCommand: Command = {
     'train-examples': { type: 'string', valueName: 'n', description: 'a fixed subset of the training set' },
     device: { type: 'string', valueName: 'device', description: "'cpu', 'cuda' or 'cuda:<n>'", defaultText: 'cpu' },
     dtype: dtypeOptionSpec('float32'),
+    ...measureOptionSpecs('none'),
     json: { type: 'boolean', description: 'print events as JSON lines' },
   },
-  examples: ['healbert run --model ./bert --task sst2 --data ./glue --method reinit --layers bottom:3 --out ./runs/one'],
+  examples: [
+    'healbert run --model ./bert --task sst2 --data ./glue --method reinit --layers bottom:3 --out ./runs/one',
+    'healbert run --model ./bert --task sst2 --data ./glue --method reinit --layers top:2 --measure cka,weights,mlm --out ./runs/where',
+  ],
   async run({ values, io, signal }) {
     const method = stringOption(values, 'method');
     const level = numberOption(values, 'level');
@@ -125,6 +148,7 @@ export const runCommand: Command = {
       },
       device: stringOption(values, 'device') ?? 'cpu',
       dtype: dtypeOption(values, 'float32'),
+      ...measureOption(values, undefined),
     };
     const mode = values.json ? 'json' : io.stderr.isTTY ? 'tty' : 'plain';
     const summary = await runSweep(spec, { out: requiredOption(values, 'out'), signal, onEvent: sweepReporter(io, mode) });

@@ -29,6 +29,13 @@ export const electra: Family = {
     layer: bertLayerNames('electra.encoder.layer.{i}'),
     headDense: { name: 'classifier.dense', pooler: false },
     classifier: 'classifier.out_proj',
+    pretraining: {
+      rtdDense: 'discriminator_predictions.dense',
+      rtdPrediction: 'discriminator_predictions.dense_prediction',
+      generatorDense: 'generator_predictions.dense',
+      generatorNorm: 'generator_predictions.LayerNorm',
+      generatorBias: 'generator_lm_head.bias',
+    },
   },
   structure: {
     positions: 'absolute',

@@ -85,6 +85,11 @@ export interface FamilyNames {
   classifier: string;
   /** BERT's masked-language-model head (BertForMaskedLM's cls.predictions.*). */
   mlm?: { dense: string; norm: string; bias: string; decoder: string };
+  /**
+   * ELECTRA pre-training: the discriminator's replaced-token-detection head (ElectraForPreTraining) and the
+   * generator's masked-LM head (ElectraForMaskedLM; its decoder is the shared word embeddings).
+   */
+  pretraining?: { rtdDense: string; rtdPrediction: string; generatorDense: string; generatorNorm: string; generatorBias: string };
 }
 
 /** The sizes and options a family's config.json gives (the rest of EngineConfig is the head's and common). */
