@@ -11,7 +11,8 @@
  * ratio = peer_ms / healbert_ms (above 1: healbert is faster), plus the machine (its CPU model and whether
  * it has native bf16), libtorch and commit.
  *
- *   node --import tsx bench/cpu.ts [--only train-step,eval,electra-step,electra-eval,corrupt,cell,mlm-step]
+ *   node --import tsx bench/cpu.ts [--only train-step,eval,electra-step,electra-eval,deberta-step,deberta-eval,
+ *                                         modernbert-step,modernbert-eval,modernbert-long,corrupt,cell,mlm-step]
  *                                  [--dtypes float32,bfloat16]
  *                                  [--repeat 5]
  */
@@ -33,7 +34,12 @@ import { bertBaseConfig, randomBatch } from './inputs.js';
 
 const python = process.env.HEALBERT_PYTHON;
 if (!python) throw new Error('bench:cpu needs HEALBERT_PYTHON (the python with transformers); run it with `npm run bench:cpu`');
-const only = new Set(flag('only', 'train-step,eval,electra-step,electra-eval,corrupt,cell,mlm-step').split(','));
+const only = new Set(
+  flag(
+    'only',
+    'train-step,eval,electra-step,electra-eval,deberta-step,deberta-eval,modernbert-step,modernbert-eval,modernbert-long,corrupt,cell,mlm-step',
+  ).split(','),
+);
 const repeat = Number(flag('repeat', '5'));
 type Dtype = 'float32' | 'bfloat16';
 const dtypes = flag('dtypes', 'float32,bfloat16').split(',') as Dtype[];
@@ -82,8 +88,19 @@ const round = (x: number, digits = 2) => Number(x.toFixed(digits));
 const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`).padStart(9);
 
 /** The base-size configurations of the families the step and evaluation rows run (--family on the peer). */
-const FAMILY_CONFIGS = { bert: 'bert-base-uncased', electra: 'electra-base-discriminator' } as const;
+const FAMILY_CONFIGS = {
+  bert: 'bert-base-uncased',
+  electra: 'electra-base-discriminator',
+  deberta: 'deberta-v3-base',
+  modernbert: 'modernbert-base',
+} as const;
 type BenchFamily = keyof typeof FAMILY_CONFIGS;
+const FAMILY_LABELS: Record<BenchFamily, string> = {
+  bert: 'bert-base',
+  electra: 'electra-base',
+  deberta: 'deberta-v3-base',
+  modernbert: 'modernbert-base',
+};
 const baseConfig = (family: BenchFamily) =>
   family === 'bert'
     ? bertBaseConfig()
@@ -140,10 +157,43 @@ async function evalWorkload(batchSize: number, seqLen: number, dtype: Dtype, fam
       ...['--repeat', String(Math.max(3, repeat - 2)), '--batch', String(batchSize), '--seq', String(seqLen), '--dtype', dtype],
       ...['--family', family],
     ]);
-    add(`evaluation (${family}-base, batch ${batchSize} x ${seqLen})`, dtype, h.medianMs, p.ms as number);
+    add(`evaluation (${FAMILY_LABELS[family]}, batch ${batchSize} x ${seqLen})`, dtype, h.medianMs, p.ms as number);
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * A long-sequence evaluation (ModernBERT-base at 2,048 tokens: two thirds of its layers slide a 128-token
+ * window), each side in a process of its own, with the peak resident memory of one pass (model loaded and warm).
+ */
+function longEvalWorkload(batchSize: number, seqLen: number, dtype: Dtype): void {
+  const runs = String(Math.max(3, Math.floor(repeat / 2)));
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(packageRoot, 'bench', 'long-eval.ts'),
+      '--config',
+      'modernbert-base',
+      ...['--batch', String(batchSize), '--seq', String(seqLen), '--dtype', dtype, '--repeat', runs],
+    ],
+    { encoding: 'utf8', env: process.env },
+  );
+  if (r.status !== 0) throw new Error(`long-eval failed (${r.status}):\n${r.stderr}`);
+  const h = JSON.parse(r.stdout.trim().split('\n').at(-1) as string);
+  const shape = ['--batch', String(batchSize), '--seq', String(seqLen), '--dtype', dtype];
+  const p = peer('eval', ['--repeat', runs, ...shape, '--family', 'modernbert', '--peak-memory']);
+  const mb = (x: number) => round(x, 0);
+  add(`evaluation (modernbert-base, batch ${batchSize} x ${seqLen})`, dtype, h.ms, p.ms as number, {
+    healbert: { peak_rss_mb: mb(h.peak_rss_mb), rss_before_mb: mb(h.rss_before_mb), pass_mb: mb(h.peak_rss_mb - h.rss_before_mb) },
+    peer: {
+      peak_rss_mb: mb(p.peak_rss_mb as number),
+      rss_before_mb: mb(p.rss_before_mb as number),
+      pass_mb: mb((p.peak_rss_mb as number) - (p.rss_before_mb as number)),
+    },
+  });
 }
 
 /** Repeats of the memory-bound corruption methods (zero, sign-flip, scale, revert): a few ms each. */
@@ -264,6 +314,11 @@ for (const dtype of dtypes) {
   if (only.has('eval')) await evalWorkload(64, 128, dtype);
   if (only.has('electra-step')) await stepWorkload('training step (electra-base, batch 8 x 128)', false, 8, 128, dtype, 'electra');
   if (only.has('electra-eval')) await evalWorkload(64, 128, dtype, 'electra');
+  if (only.has('deberta-step')) await stepWorkload('training step (deberta-v3-base, batch 8 x 128)', false, 8, 128, dtype, 'deberta');
+  if (only.has('deberta-eval')) await evalWorkload(64, 128, dtype, 'deberta');
+  if (only.has('modernbert-step')) await stepWorkload('training step (modernbert-base, batch 8 x 128)', false, 8, 128, dtype, 'modernbert');
+  if (only.has('modernbert-eval')) await evalWorkload(64, 128, dtype, 'modernbert');
+  if (only.has('modernbert-long')) longEvalWorkload(1, 2048, dtype);
   if (only.has('cell')) await cellWorkload(dtype);
   if (only.has('mlm-step')) await stepWorkload('MLM pre-training step (bert-base, batch 8 x 128)', true, 8, 128, dtype);
 }

@@ -24,10 +24,14 @@ import transformers
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 CONFIG = json.load(open(os.path.join(ROOT, 'test', 'fixtures', 'configs', 'bert-base-uncased.json')))
-# --family electra: the train-step and eval workloads on ELECTRA-base's discriminator shapes instead.
+# --family electra|deberta|modernbert: the train-step and eval workloads on ELECTRA-base's discriminator,
+# DeBERTa-v3-base's or ModernBERT-base's shapes instead (DeBERTa-v2 has only its eager attention; ModernBERT and
+# the others run SDPA).
 FAMILIES = {
     'bert': ('bert-base-uncased', 'BertConfig', 'BertForSequenceClassification'),
     'electra': ('electra-base-discriminator', 'ElectraConfig', 'ElectraForSequenceClassification'),
+    'deberta': ('deberta-v3-base', 'DebertaV2Config', 'DebertaV2ForSequenceClassification'),
+    'modernbert': ('modernbert-base', 'ModernBertConfig', 'ModernBertForSequenceClassification'),
 }
 FAMILY = 'bert'
 TOKENIZER = os.path.join(ROOT, 'test', 'fixtures', 'tokenizer', 'models', 'bert-base-uncased')
@@ -84,7 +88,9 @@ def classifier():
     raw = json.load(open(os.path.join(ROOT, 'test', 'fixtures', 'configs', f'{name}.json')))
     config = getattr(transformers, config_class)(**{k: v for k, v in raw.items() if k not in ('model_type', 'architectures')},
                                                   num_labels=2)
-    return getattr(transformers, model_class)._from_config(config, attn_implementation='sdpa')
+    # DebertaV2 has no SDPA implementation (its disentangled attention is eager only).
+    attention = 'eager' if FAMILY == 'deberta' else 'sdpa'
+    return getattr(transformers, model_class)._from_config(config, attn_implementation=attention)
 
 
 def train_step(a):
@@ -93,8 +99,21 @@ def train_step(a):
     opt = torch.optim.AdamW(model.parameters(), lr=2e-5, weight_decay=0.0)
     ids = random_ids(a.batch, a.seq, 1)
     labels = torch.randint(0, 2, (a.batch,), generator=torch.Generator().manual_seed(2))
-    return timed_steps(a, model, opt, dict(input_ids=ids, attention_mask=torch.ones_like(ids),
-                                           token_type_ids=torch.zeros_like(ids), labels=labels))
+    return timed_steps(a, model, opt, dict(input_ids=ids, attention_mask=torch.ones_like(ids), labels=labels, **token_types(ids)))
+
+
+def token_types(ids):
+    """All zeros, where the family takes token type ids (ModernBERT's forward has none)."""
+    return {} if FAMILY == 'modernbert' else {'token_type_ids': torch.zeros_like(ids)}
+
+
+def resident_mb(field):
+    """VmRSS (now) or VmHWM (the peak since the last reset) of this process, in MB (Linux)."""
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith(field + ':'):
+                return int(line.split()[1]) / 1024
+    return None
 
 
 def evaluate(a):
@@ -105,10 +124,19 @@ def evaluate(a):
 
     def run():
         with torch.inference_mode(), autocast():
-            return model(input_ids=ids, attention_mask=torch.ones_like(ids), token_type_ids=torch.zeros_like(ids)).logits
+            return model(input_ids=ids, attention_mask=torch.ones_like(ids), **token_types(ids)).logits
 
     ms, samples = timed(run, 1, a.repeat)
-    return dict(ms=ms, samples=samples, shape=[a.batch, a.seq])
+    out = dict(ms=ms, samples=samples, shape=[a.batch, a.seq])
+    if a.peak_memory:
+        # The peak resident memory of one more evaluation: the peak counter reset (clear_refs 5) with the model
+        # loaded and warm, then read after the pass.
+        with open('/proc/self/clear_refs', 'w') as f:
+            f.write('5')
+        before = resident_mb('VmRSS')
+        run()
+        out.update(rss_before_mb=before, peak_rss_mb=resident_mb('VmHWM'))
+    return out
 
 
 def mlm_step(a):
@@ -288,6 +316,7 @@ def main():
     p.add_argument('--work', default=None)
     p.add_argument('--dtype', choices=['float32', 'bfloat16'], default='float32')
     p.add_argument('--family', choices=sorted(FAMILIES), default='bert')
+    p.add_argument('--peak-memory', action='store_true', help='eval: also the peak resident memory of one pass')
     a = p.parse_args()
     global DTYPE, FAMILY
     DTYPE = a.dtype

@@ -60,9 +60,10 @@ node bin/healbert.js doctor --size 64 | tee "$out/doctor.txt"
 if [ "$lane" = cuda ]; then
   grep -q 'built with CUDA, no device' "$out/doctor.txt" || { echo "lane cuda: doctor does not report a CUDA build" >&2; exit 1; }
   # A smoke subset on the CPU: loading, errors, the model's arithmetic against the parity references,
-  # training, corruption, the 2.x paths.
+  # training, corruption, the 2.x paths (DeBERTa's and ModernBERT's attention among them).
   npx ava test/doctor.test.ts test/native-errors.test.ts test/loader.test.ts test/torch-mismatch.test.ts test/model/parity.test.ts \
-    test/model/train.test.ts test/model/torch2-paths.test.ts test/model/fleet.test.ts test/corruption
+    test/model/train.test.ts test/model/torch2-paths.test.ts test/model/fleet.test.ts test/model/deberta-modernbert-engine.test.ts \
+    test/corruption
 else
   npx ava
 fi

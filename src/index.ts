@@ -58,7 +58,7 @@ export type {
   WeightSums,
 } from './measure/types.js';
 export type { LoadEntry, LoadPlan } from './model/checkpoint.js';
-export type { GeneratorSizes, HeadKind, HeadOptions, RawConfig } from './model/config.js';
+export type { GeneratorSizes, HeadKind, HeadOptions, RawConfig, RelativeAttention, RotaryAttention } from './model/config.js';
 export { type EngineConfig, engineConfig, readRawConfig } from './model/config.js';
 export type { ActivationName } from './model/config-fields.js';
 export type { FamilyName, ModelStructure } from './model/families/types.js';

@@ -111,6 +111,16 @@ ParamSpec to_param_spec(const Napi::Value& value, int64_t num_layers, int64_t ge
   p.component = string_field(obj, "component");
   p.is_head = bool_field(obj, "isHead", false);
   p.padding_idx = obj.Get("paddingIdx").IsUndefined() ? -1 : int_field(obj, "paddingIdx");
+  const auto init = obj.Get("init");
+  if (!init.IsUndefined()) {
+    if (!init.IsObject()) bad(env, p.name + ": init must be an object");
+    const auto o = init.As<Napi::Object>();
+    p.init_std = number_field(o, "std");
+    p.init_cutoff = o.Get("cutoff").IsUndefined() ? 0.0 : number_field(o, "cutoff");
+    const auto row = o.Get("paddingRow");
+    p.init_zero_padding = row.IsUndefined() || string_field(o, "paddingRow") == "zero";
+    if (!(p.init_std > 0) || !(p.init_cutoff >= 0)) bad(env, p.name + ": init needs std > 0 and cutoff >= 0");
+  }
   p.network = obj.Get("network").IsUndefined() ? 0 : static_cast<int>(int_field(obj, "network"));
   if (p.network != 0 && p.network != 1) bad(env, p.name + ": network must be 0 or 1");
   if (p.shape.empty() || p.shape.size() > 2) bad(env, p.name + ": a parameter has 1 or 2 dimensions");
@@ -160,12 +170,66 @@ ModelConfig to_model_config(const Napi::Value& value) {
   const auto structure = obj.Get("structure");
   if (!structure.IsObject()) bad(env, "config.structure must be an object");
   const auto s = structure.As<Napi::Object>();
-  c.positions = enum_field<PositionKind>(s, "positions",
-                                         {{"absolute", PositionKind::kAbsolute}, {"offset", PositionKind::kOffset}});
-  c.attention_output_dropout = bool_field(s, "attentionOutputDropout", true);
-  c.ffn_output_dropout = bool_field(s, "ffnOutputDropout", true);
-  c.head_dropout_before_dense = bool_field(s, "headDropoutBeforeDense", false);
+  c.positions = enum_field<PositionKind>(
+      s, "positions",
+      {{"absolute", PositionKind::kAbsolute}, {"offset", PositionKind::kOffset}, {"none", PositionKind::kNone}});
+  const auto optional_enum = [&](const char* key, auto fallback, auto choices) {
+    return s.Get(key).IsUndefined() ? fallback : enum_field<decltype(fallback)>(s, key, choices);
+  };
+  c.norm = optional_enum("norm", NormPlacement::kPost,
+                         std::initializer_list<std::pair<const char*, NormPlacement>>{{"post", NormPlacement::kPost},
+                                                                                      {"pre", NormPlacement::kPre}});
+  c.attention = optional_enum(
+      "attention", AttentionKind::kAbsolute,
+      std::initializer_list<std::pair<const char*, AttentionKind>>{{"absolute", AttentionKind::kAbsolute},
+                                                                   {"disentangled", AttentionKind::kDisentangled},
+                                                                   {"rotary", AttentionKind::kRotary}});
+  c.glu = !s.Get("ffn").IsUndefined() && string_field(s, "ffn") == "glu";
+  c.embedding_norm_after_projection = bool_field(s, "embeddingNormAfterProjection", false);
+  c.pooling = optional_enum(
+      "pooling", Pooling::kFirst,
+      std::initializer_list<std::pair<const char*, Pooling>>{{"first", Pooling::kFirst}, {"mean", Pooling::kMean}});
   c.head_activation = enum_field<Activation>(s, "headActivation", kActivations);
+  // Dropout by site: the structure says where a family has one, the config (or its hidden dropout) how much.
+  const auto probability = [&](const char* key, double fallback) {
+    return obj.Get(key).IsUndefined() ? fallback : number_field(obj, key);
+  };
+  c.embedding_dropout = probability("embeddingDropout", c.hidden_dropout);
+  c.attention_output_dropout =
+      bool_field(s, "attentionOutputDropout", true) ? probability("attentionOutputDropout", c.hidden_dropout) : 0.0;
+  c.ffn_inner_dropout = probability("ffnInnerDropout", 0.0);
+  c.ffn_output_dropout = bool_field(s, "ffnOutputDropout", true) ? c.hidden_dropout : 0.0;
+  c.head_input_dropout =
+      bool_field(s, "headDropoutBeforeDense", false) ? probability("headInputDropout", c.classifier_dropout) : 0.0;
+  for (double p : {c.embedding_dropout, c.attention_output_dropout, c.ffn_inner_dropout, c.head_input_dropout})
+    if (!(p >= 0.0 && p < 1.0)) bad(env, "dropout probabilities must be in [0, 1)");
+  if (c.attention == AttentionKind::kDisentangled) {
+    const auto r = obj.Get("relative");
+    if (!r.IsObject()) bad(env, "disentangled attention needs config.relative");
+    const auto o = r.As<Napi::Object>();
+    c.relative.buckets = int_field(o, "buckets");
+    c.relative.max_relative = int_field(o, "maxRelative");
+    c.relative.c2p = bool_field(o, "c2p", false);
+    c.relative.p2c = bool_field(o, "p2c", false);
+    c.relative.share_keys = bool_field(o, "shareKeys", false);
+    if (c.relative.span() < 1 || !(c.relative.c2p || c.relative.p2c))
+      bad(env, "config.relative needs a positive span and at least one of c2p and p2c");
+  }
+  if (c.attention == AttentionKind::kRotary) {
+    const auto r = obj.Get("rotary");
+    if (!r.IsObject()) bad(env, "rotary attention needs config.rotary");
+    const auto o = r.As<Napi::Object>();
+    const double global = number_field(o, "globalTheta"), local = number_field(o, "localTheta");
+    const int64_t window = int_field(o, "window");
+    if (!(global > 0) || !(local > 0) || window < 0) bad(env, "config.rotary needs positive thetas and a window >= 0");
+    c.rope_theta.assign(static_cast<size_t>(c.num_layers), global);
+    c.layer_window.assign(static_cast<size_t>(c.num_layers), -1);
+    for (int64_t l : int_list(o, "localLayers")) {
+      if (l < 0 || l >= c.num_layers) bad(env, "config.rotary.localLayers names a layer that does not exist");
+      c.rope_theta[static_cast<size_t>(l)] = local;
+      c.layer_window[static_cast<size_t>(l)] = window;
+    }
+  }
   const auto generator = obj.Get("generator");
   if (generator.IsObject()) {
     const auto g = generator.As<Napi::Object>();

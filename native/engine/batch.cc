@@ -38,7 +38,9 @@ void validate_batch(const HostBatch& b, const ModelConfig& c, bool need_labels) 
   }
   if (!b.token_type_ids.empty()) {
     check_length(b.token_type_ids.size(), n, "tokenTypeIds");
-    const int64_t types = std::max<int64_t>(c.type_vocab_size, 1);
+    // A model without token-type embeddings ignores them, as transformers' DeBERTa (type_vocab_size 0) and
+    // ModernBERT do: a tokenizer's pair encodings still carry 1s in the second segment.
+    const int64_t types = c.type_vocab_size > 0 ? c.type_vocab_size : INT32_MAX;
     for (int64_t i = 0; i < n; ++i) {
       const int32_t t = b.token_type_ids[i];
       HB_CHECK(t >= 0 && t < types, code::kArgument, "tokenTypeIds[", i, "] = ", t, " is outside [0, ", types, ")");

@@ -20,16 +20,24 @@ std::vector<int64_t> expected_shape(const ModelConfig& c, Role role) {
       return {c.type_vocab_size, e};
     case Role::kEmbNormW:
     case Role::kEmbNormB:
-      return {e};
+      return {c.embedding_norm_after_projection ? h : e};
     case Role::kEmbProjW:
       return {h, e};
     case Role::kQueryW:
     case Role::kKeyW:
     case Role::kValueW:
+    case Role::kPosKeyW:
+    case Role::kPosQueryW:
     case Role::kAttnOutW:
     case Role::kHeadDenseW:
     case Role::kRtdDenseW:
       return {h, h};
+    case Role::kQkvW:
+      return {3 * h, h};
+    case Role::kQkvB:
+      return {3 * h};
+    case Role::kRelEmb:
+      return {2 * c.relative.span(), h};
     // The masked-LM head maps the hidden states to the embeddings' width, so that the tied decoder (the word
     // embeddings) can read them: H -> H for BERT, H -> E for an ELECTRA generator.
     case Role::kMlmDenseW:
@@ -43,9 +51,9 @@ std::vector<int64_t> expected_shape(const ModelConfig& c, Role role) {
     case Role::kRtdPredB:
       return {1};
     case Role::kFfnInW:
-      return {i, h};
+      return {c.ffn_in_rows(), h};
     case Role::kFfnInB:
-      return {i};
+      return {c.ffn_in_rows()};
     case Role::kFfnOutW:
       return {h, i};
     case Role::kClassifierW:
@@ -59,6 +67,32 @@ std::vector<int64_t> expected_shape(const ModelConfig& c, Role role) {
       return {c.vocab_size, e};
     default:  // the biases and norms of width H
       return {h};
+  }
+}
+
+// The bias that goes with a weight role (its role + 1 in the enum), for the roles whose bias is optional.
+bool has_optional_bias(Role weight) {
+  switch (weight) {
+    case Role::kEmbNormW:
+    case Role::kEmbProjW:
+    case Role::kQueryW:
+    case Role::kKeyW:
+    case Role::kValueW:
+    case Role::kQkvW:
+    case Role::kPosKeyW:
+    case Role::kPosQueryW:
+    case Role::kAttnOutW:
+    case Role::kAttnNormW:
+    case Role::kFfnInW:
+    case Role::kFfnOutW:
+    case Role::kFfnNormW:
+    case Role::kRelNormW:
+    case Role::kFinalNormW:
+    case Role::kHeadDenseW:
+    case Role::kHeadNormW:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -86,33 +120,64 @@ void check_layout(const ModelConfig& c) {
     }
     for (int64_t l : p.layers) ++per_layer.at(static_cast<size_t>(l))[r];
   }
-  const auto need = [&](Role role, bool wanted) {
-    const int n = global[static_cast<size_t>(role)];
-    HB_CHECK(n == (wanted ? 1 : 0), code::kArgument, "the layout has ", n, " tensors for ", role_name(role), " (",
-             wanted ? "one" : "none", " expected)");
+  const auto count = [](const std::vector<int>& counts, Role role) { return counts[static_cast<size_t>(role)]; };
+  // A role wanted exactly once (or not at all); a weight whose bias is optional: its bias at most once, and
+  // only with the weight (ModernBERT has none; the layout says).
+  const auto need = [&](const std::vector<int>& counts, Role role, bool wanted, const std::string& where) {
+    const int n = count(counts, role);
+    HB_CHECK(n == (wanted ? 1 : 0), code::kArgument, where, "the layout has ", n, " tensors for ", role_name(role),
+             " (", wanted ? "one" : "none", " expected)");
+    if (!has_optional_bias(role)) return;
+    const Role bias = static_cast<Role>(static_cast<size_t>(role) + 1);
+    const int b = count(counts, bias);
+    HB_CHECK(b <= (wanted ? 1 : 0), code::kArgument, where, "the layout has ", b, " tensors for ", role_name(bias),
+             wanted ? " (at most one expected)" : " (none expected without its weight)");
   };
-  need(Role::kWord, true);
-  need(Role::kPosition, true);
-  need(Role::kTokenType, c.type_vocab_size > 0);
-  need(Role::kEmbNormW, true);
-  need(Role::kEmbNormB, true);
-  const bool projected = global[static_cast<size_t>(Role::kEmbProjW)] > 0;
+  const bool disentangled = c.attention == AttentionKind::kDisentangled;
+  need(global, Role::kWord, true, "");
+  need(global, Role::kPosition, c.positions != PositionKind::kNone, "");
+  need(global, Role::kTokenType, c.type_vocab_size > 0, "");
+  need(global, Role::kEmbNormW, true, "");
+  const bool projected = count(global, Role::kEmbProjW) > 0;
   HB_CHECK(projected || c.embedding_size == c.hidden_size, code::kArgument, "embeddings of width ", c.embedding_size,
            " need a projection to the hidden size ", c.hidden_size);
-  need(Role::kEmbProjB, projected);
-  need(Role::kHeadDenseW, c.classification_head);
-  need(Role::kHeadDenseB, c.classification_head);
-  need(Role::kClassifierW, c.classification_head);
-  need(Role::kClassifierB, c.classification_head);
-  for (Role r : {Role::kRtdDenseW, Role::kRtdDenseB, Role::kRtdPredW, Role::kRtdPredB}) need(r, c.has_generator());
-  for (Role r : {Role::kMlmDenseW, Role::kMlmDenseB, Role::kMlmNormW, Role::kMlmNormB, Role::kMlmBias})
-    need(r, c.mlm_head);
-  need(Role::kMlmDecoderW, c.mlm_head && !c.mlm_tied);
-  need(Role::kMlmDecoderB, c.mlm_head && !c.mlm_tied);
-  for (size_t l = 0; l < per_layer.size(); ++l)
-    for (size_t r = static_cast<size_t>(Role::kQueryW); r <= static_cast<size_t>(Role::kFfnNormB); ++r)
-      HB_CHECK(per_layer[l][r] == 1, code::kArgument, "layer ", l, " has ", per_layer[l][r], " tensors for ",
-               role_name(static_cast<Role>(r)), " (one expected)");
+  need(global, Role::kEmbProjW, projected, "");
+  need(global, Role::kRelEmb, disentangled, "");
+  need(global, Role::kRelNormW, disentangled && count(global, Role::kRelNormW) > 0, "");
+  need(global, Role::kFinalNormW, c.norm == NormPlacement::kPre, "");
+  // The sequence-classification head: every model but an ELECTRA generator's view.
+  const bool head = c.classification_head;
+  need(global, Role::kHeadDenseW, head, "");
+  need(global, Role::kHeadNormW, head && count(global, Role::kHeadNormW) > 0, "");
+  need(global, Role::kClassifierW, head, "");
+  need(global, Role::kClassifierB, head, "");
+  for (Role r : {Role::kRtdDenseW, Role::kRtdDenseB, Role::kRtdPredW, Role::kRtdPredB})
+    need(global, r, c.has_generator(), "");
+  for (Role r : {Role::kMlmDenseW, Role::kMlmDenseB, Role::kMlmNormW, Role::kMlmNormB}) need(global, r, c.mlm_head, "");
+  need(global, Role::kMlmBias, c.mlm_head, "");
+  need(global, Role::kMlmDecoderW, c.mlm_head && !c.mlm_tied, "");
+  need(global, Role::kMlmDecoderB, c.mlm_head && !c.mlm_tied, "");
+  for (size_t l = 0; l < per_layer.size(); ++l) {
+    const auto& counts = per_layer[l];
+    const std::string where = "layer " + std::to_string(l) + ": ";
+    // Query, key and value as three projections, or one fused qkv projection.
+    const bool fused = count(counts, Role::kQkvW) > 0;
+    for (Role r : {Role::kQueryW, Role::kKeyW, Role::kValueW}) need(counts, r, !fused, where);
+    need(counts, Role::kQkvW, fused, where);
+    need(counts, Role::kPosKeyW, disentangled && !c.relative.share_keys && c.relative.c2p, where);
+    need(counts, Role::kPosQueryW, disentangled && !c.relative.share_keys && c.relative.p2c, where);
+    need(counts, Role::kAttnOutW, true, where);
+    // A pre-norm layer may leave its attention input unnormalised (ModernBERT's layer 0).
+    const bool attention_norm = c.norm == NormPlacement::kPost || count(counts, Role::kAttnNormW) > 0;
+    need(counts, Role::kAttnNormW, attention_norm, where);
+    for (Role r : {Role::kFfnInW, Role::kFfnOutW, Role::kFfnNormW}) need(counts, r, true, where);
+  }
+  if (c.attention == AttentionKind::kRotary) {
+    HB_CHECK(static_cast<int64_t>(c.rope_theta.size()) == c.num_layers &&
+                 static_cast<int64_t>(c.layer_window.size()) == c.num_layers,
+             code::kArgument, "rotary attention needs a theta and a window for each of the ", c.num_layers, " layers");
+    HB_CHECK(c.head_dim() % 2 == 0, code::kArgument, "rotary attention needs an even head size, got ", c.head_dim());
+  }
   if (c.has_generator()) {
     HB_CHECK(c.network == 0, code::kArgument, "a generator cannot have a generator of its own");
     check_layout(generator_view(c, nullptr));

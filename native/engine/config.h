@@ -14,8 +14,25 @@ namespace healbert {
 
 enum class Activation { kGeluErf, kGeluTanh, kRelu, kSilu, kTanh };
 enum class HeadKind { kClassification, kRegression };
-// How position ids count: from 0 (BERT), or from pad_token_id + 1 over the non-padding tokens (RoBERTa).
-enum class PositionKind { kAbsolute, kOffset };
+// How position ids count: from 0 (BERT), or from pad_token_id + 1 over the non-padding tokens (RoBERTa); or no
+// position embeddings (DeBERTa-v3, ModernBERT: the attention carries positions).
+enum class PositionKind { kAbsolute, kOffset, kNone };
+// Where the LayerNorms sit: after each residual sum (BERT), or before each block with a final norm (ModernBERT).
+enum class NormPlacement { kPost, kPre };
+// softmax(QK^T / sqrt(d)) (BERT); DeBERTa's disentangled attention (attention_disentangled.h); rotary position
+// embeddings on the query and key, global or sliding-window per layer (attention_rotary.h).
+enum class AttentionKind { kAbsolute, kDisentangled, kRotary };
+// What the classification head reads: the first token's state, or the mean over the real tokens.
+enum class Pooling { kFirst, kMean };
+
+// DeBERTa's relative positions (transformers' make_log_bucket_position and DisentangledSelfAttention).
+struct RelativeAttention {
+  int64_t buckets = -1;        // position_buckets; <= 0: none
+  int64_t max_relative = 512;  // max_relative_positions
+  bool c2p = true, p2c = true;
+  bool share_keys = true;  // share_att_key: positions projected by the content key and query projections
+  int64_t span() const { return buckets > 0 ? buckets : max_relative; }  // the embeddings have 2 * span rows
+};
 
 struct ModelConfig {
   std::string family;  // "bert", "roberta", "electra", ... (messages only)
@@ -30,7 +47,8 @@ struct ModelConfig {
   int64_t pad_token_id = 0;
   double layer_norm_eps = 1e-12;
   Activation activation = Activation::kGeluErf;
-  double hidden_dropout = 0.1;      // embeddings, attention output, FFN output
+  double hidden_dropout = 0.1;      // FFN output where the structure has it; DeBERTa's relative embeddings
+                                    // (the other sites' probabilities below default to it)
   double attention_dropout = 0.1;   // attention probabilities
   double classifier_dropout = 0.1;  // in the classification head
   double initializer_range = 0.02;  // N(0, r) for freshly initialised weights, as Hugging Face does
@@ -46,13 +64,28 @@ struct ModelConfig {
 
   // The structure, where the families differ:
   PositionKind positions = PositionKind::kAbsolute;
-  bool attention_output_dropout = true;  // dropout on the attention projection's output (DistilBERT: none)
-  bool ffn_output_dropout = true;        // dropout on the FFN's output (ALBERT: none)
-  // The classification head on the first token's state x: [dropout] -> dense -> activation -> dropout ->
-  // classifier. BERT and ALBERT (the pooler as the dense, tanh) and DistilBERT (relu) have no dropout before the
-  // dense; RoBERTa (tanh) and ELECTRA (gelu) have one.
-  bool head_dropout_before_dense = false;
+  NormPlacement norm = NormPlacement::kPost;
+  AttentionKind attention = AttentionKind::kAbsolute;
+  bool glu = false;  // the FFN input's rows are [input; gate]: act(input) * gate (ModernBERT's GeGLU)
+  // The embeddings' LayerNorm after the projection (DeBERTa's embed_proj), not before it (ELECTRA, ALBERT).
+  bool embedding_norm_after_projection = false;
+  // Dropout probabilities by site, 0 where a family has none (the TypeScript config resolves them):
+  double embedding_dropout = 0.1;         // on the embeddings' output
+  double attention_output_dropout = 0.1;  // on the attention projection's output (DistilBERT: none)
+  double ffn_inner_dropout = 0;           // on the FFN's activation, before its output projection (ModernBERT)
+  double ffn_output_dropout = 0.1;        // on the FFN's output (ALBERT, ModernBERT: none)
+  // The classification head on the pooled state x: dropout(head_input_dropout) -> dense -> activation ->
+  // [norm] -> dropout(classifier_dropout) -> classifier. BERT and ALBERT (the pooler as the dense, tanh) and
+  // DistilBERT (relu) have no dropout before the dense; RoBERTa (tanh), ELECTRA (gelu) and DeBERTa (its
+  // ContextPooler's pooler_dropout) have one; ModernBERT a norm after the activation (its head.norm).
+  double head_input_dropout = 0;
   Activation head_activation = Activation::kTanh;
+  Pooling pooling = Pooling::kFirst;
+  RelativeAttention relative;  // attention == kDisentangled
+  // attention == kRotary, per layer: the rotary theta, and the half-window w of a sliding-window layer (a token
+  // attends to |i - j| <= w), -1 for a global one.
+  std::vector<double> rope_theta;
+  std::vector<int64_t> layer_window;
 
   // ELECTRA pre-training (replaced-token detection, Clark et al. 2020): a generator, an encoder of the same
   // family that shares this model's embedding tables and has its own projection, layers and masked-LM head
@@ -76,6 +109,8 @@ struct ModelConfig {
   int64_t head_dim() const { return hidden_size / num_heads; }
   int64_t position_offset() const { return positions == PositionKind::kOffset ? pad_token_id + 1 : 0; }
   int64_t max_sequence_length() const { return max_positions - position_offset(); }
+  // The FFN input's rows: the intermediate size, twice that for a GLU.
+  int64_t ffn_in_rows() const { return glu ? 2 * intermediate_size : intermediate_size; }
 };
 
 // Checks that the layout fits the config: every role the structure needs bound once (per layer for the layer

@@ -1,22 +1,15 @@
 #include "engine/encoder.h"
 
+#include <functional>
 #include <vector>
 
 #include "engine/errors.h"
+#include "engine/packing.h"
+#include "engine/self_attention.h"
 
 namespace healbert {
 
 namespace {
-
-// (K, B, T, H) -> (K * B, NH, T, HD): the members' sequences side by side, member-major.
-torch::Tensor split_heads(const torch::Tensor& x, int64_t heads) {
-  return x.view({x.size(0) * x.size(1), x.size(2), heads, x.size(3) / heads}).transpose(1, 2);
-}
-
-// (K * B, NH, T, HD) -> (K, B, T, H)
-torch::Tensor merge_heads(const torch::Tensor& x, int64_t members) {
-  return x.transpose(1, 2).reshape({members, x.size(0) / members, x.size(2), x.size(1) * x.size(3)});
-}
 
 // Each member's rows of its own (K, rows, H) table: (B, T) ids -> (K, B, T, H). Looked up per member, so
 // padding_idx keeps its meaning (no gradient at the pad row); unbind's backward stacks the members'
@@ -38,9 +31,9 @@ torch::Tensor position_ids(const ModelConfig& c, const torch::Tensor& input_ids)
   return torch::arange(seq, input_ids.options()).unsqueeze(0).expand_as(input_ids);
 }
 
-// (B, T) ids -> (K, B, T, H): word (+ token type) + position, LayerNorm, dropout (all E wide), and the projection
-// from E to the hidden size H where the family has one (ELECTRA's embeddings_project, ALBERT's
-// embedding_hidden_mapping_in).
+// (B, T) ids -> (K, B, T, H): word (+ token type) (+ position), all E wide; then LayerNorm and dropout, and the
+// projection from E to the hidden size H where the family has one (ELECTRA's embeddings_project, ALBERT's
+// embedding_hidden_mapping_in), or (DeBERTa's embed_proj) the projection first and the LayerNorm over H.
 torch::Tensor embeddings(const ModelConfig& c, const Weights& w, const std::array<int64_t, kRoleCount>& padding,
                          const DeviceBatch& b, const ForwardContext& ctx) {
   // padding_idx: Hugging Face's word (and RoBERTa's position) embeddings never receive gradient at the pad row.
@@ -52,97 +45,79 @@ torch::Tensor embeddings(const ModelConfig& c, const Weights& w, const std::arra
     auto types = b.token_type_ids.defined() ? b.token_type_ids : torch::zeros_like(b.input_ids);
     x = x + lookup(w[Role::kTokenType], types, -1);
   }
-  x = x + lookup(w[Role::kPosition], position_ids(c, b.input_ids), pad(Role::kPosition));
-  x = layer_norm(x, w[Role::kEmbNormW], w[Role::kEmbNormB], c.layer_norm_eps);
-  x = dropout(x, c.hidden_dropout, ctx);
+  if (w[Role::kPosition].defined())
+    x = x + lookup(w[Role::kPosition], position_ids(c, b.input_ids), pad(Role::kPosition));
   // The projection's output stays in the compute dtype, as autocast leaves a Linear's: the first residual sum
   // then rounds as transformers' does.
-  if (w[Role::kEmbProjW].defined()) x = linear(x, w[Role::kEmbProjW], w[Role::kEmbProjB], ctx);
-  return x;
-}
-
-// Padding packed away: the batch's real tokens, as rows of the flattened (B * T) layout. The per-token
-// layers (linear, LayerNorm, activation, dropout), most of a layer's work, then run on N real rows instead of
-// B * T (on GLUE-like batches padded to their longest row, a third of the rows or less); attention alone
-// needs the (B, T) layout and gets it back, zeros in the padding, which the key mask hides. A real token's
-// values are the padded computation's, up to the summation order inside the matrix products.
-// Rows (N) of one member's flattened layout of `per_member` rows -> (K * N): the same rows of every member in
-// the flattened (K * per_member) layout, member-major.
-torch::Tensor member_rows(const torch::Tensor& rows, int64_t members, int64_t per_member) {
-  if (members == 1) return rows;
-  return (rows.unsqueeze(0) + torch::arange(members, rows.options()).unsqueeze(1) * per_member).reshape({-1});
-}
-
-struct Packing {
-  torch::Tensor rows;  // (N) int64 positions in B * T; undefined: nothing packed
-  // (K * N): every member's rows in the flattened (K * B * T) layout, so that packing gathers whole rows
-  // along the first dimension (the contiguous fast path), not along a middle one.
-  torch::Tensor member_rows;
-  int64_t batch = 0, seq = 0;
-  bool active() const { return rows.defined(); }
-};
-
-Packing packing_for(const DeviceBatch& b, const ForwardContext& ctx) {
-  Packing p;
-  if (!ctx.pack_padding || !b.key_mask.defined()) return p;
-  auto flat = b.key_mask.reshape({-1});
-  p.rows = b.real_rows.defined() ? b.real_rows : flat.nonzero().squeeze(1);  // (N), counted on the host
-  p.batch = b.key_mask.size(0);
-  p.seq = b.key_mask.size(1);
-  if (p.rows.size(0) == flat.size(0)) {
-    p.rows = torch::Tensor();  // no padding after all
-    return p;
-  }
-  p.member_rows = member_rows(p.rows, ctx.members, flat.size(0));
-  return p;
-}
-
-// (K, B, T, H) -> (K, N, H): every member's real tokens.
-torch::Tensor pack(const torch::Tensor& x, const Packing& p) {
-  return x.reshape({-1, x.size(-1)}).index_select(0, p.member_rows).view({x.size(0), -1, x.size(-1)});
-}
-
-// (K, N, H) -> (K, B, T, H), zeros at the padding.
-torch::Tensor unpack(const torch::Tensor& x, const Packing& p) {
-  return torch::zeros({x.size(0) * p.batch * p.seq, x.size(-1)}, x.options())
-      .index_copy(0, p.member_rows, x.reshape({-1, x.size(-1)}))
-      .view({x.size(0), p.batch, p.seq, x.size(-1)});
-}
-
-// (K, B, T, H) -> (K, B, T, H), or packed (K, N, H) -> (K, N, H): one post-LayerNorm transformer layer, its
-// tensors by role (l).
-torch::Tensor encoder_layer(const ModelConfig& c, const std::array<torch::Tensor, kRoleCount>& l,
-                            const torch::Tensor& x, const torch::Tensor& key_mask, const Packing& packing,
-                            const ForwardContext& ctx) {
-  const auto at = [&](Role r) -> const torch::Tensor& { return l[static_cast<size_t>(r)]; };
-  const auto heads = [&](const torch::Tensor& y) {  // -> (K * B, NH, T, HD)
-    return split_heads(packing.active() ? unpack(y, packing) : y, c.num_heads);
+  const auto project = [&](const torch::Tensor& y) {
+    return w[Role::kEmbProjW].defined() ? linear(y, w[Role::kEmbProjW], w[Role::kEmbProjB], ctx) : y;
   };
+  if (c.embedding_norm_after_projection) x = project(x);
+  x = layer_norm(x, w[Role::kEmbNormW], w[Role::kEmbNormB], c.layer_norm_eps);
+  x = dropout(x, c.embedding_dropout, ctx);
+  return c.embedding_norm_after_projection ? x : project(x);
+}
+
+// The FFN on h ((K, B, T, H) or packed (K, N, H)): act(W_in h), or for a GLU act(input) * gate with W_in's rows
+// [input; gate]; dropout inside (ModernBERT's mlp_dropout); the output projection.
+torch::Tensor feed_forward(const ModelConfig& c, const LayerTensors& l, const torch::Tensor& h,
+                           const std::function<torch::Tensor(const torch::Tensor&, double)>& drop,
+                           const ForwardContext& ctx) {
+  const auto at = [&](Role r) -> const torch::Tensor& { return l[static_cast<size_t>(r)]; };
+  auto inner = linear(h, at(Role::kFfnInW), at(Role::kFfnInB), ctx);
+  if (c.glu) {
+    const int64_t i = c.intermediate_size;
+    inner = activate(inner.narrow(-1, 0, i), c.activation) * inner.narrow(-1, i, i);
+  } else {
+    inner = activate(inner, c.activation);
+  }
+  return linear(drop(inner, c.ffn_inner_dropout), at(Role::kFfnOutW), at(Role::kFfnOutB), ctx);
+}
+
+// (K, B, T, H) -> (K, B, T, H), or packed (K, N, H) -> (K, N, H): one transformer layer, its tensors by role (l):
+// post-norm (BERT: the LayerNorm after each residual sum) or pre-norm (ModernBERT: before each block; a layer
+// without an attention norm attends to its input as it is).
+torch::Tensor encoder_layer(const ModelConfig& c, const LayerTensors& l, size_t layer, const torch::Tensor& x,
+                            const LayerInputs& in, const ForwardContext& ctx) {
+  const auto at = [&](Role r) -> const torch::Tensor& { return l[static_cast<size_t>(r)]; };
+  const Packing& packing = in.packing;
   const auto drop = [&](const torch::Tensor& y, double p) {  // packing.rows undefined: not packed
     return dropout(y, p, ctx, packing.rows, packing.batch * packing.seq);
   };
-  auto q = heads(linear(x, at(Role::kQueryW), at(Role::kQueryB), ctx));
-  auto k = heads(linear(x, at(Role::kKeyW), at(Role::kKeyB), ctx));
-  auto v = heads(linear(x, at(Role::kValueW), at(Role::kValueB), ctx));
-  auto context = merge_heads(attention(q, k, v, key_mask, c.attention_dropout, ctx), ctx.members);
-  if (packing.active()) context = pack(context, packing);
-  auto attended = linear(context, at(Role::kAttnOutW), at(Role::kAttnOutB), ctx);
-  if (c.attention_output_dropout) attended = drop(attended, c.hidden_dropout);
-  auto h = layer_norm(attended + x, at(Role::kAttnNormW), at(Role::kAttnNormB), c.layer_norm_eps);
-  auto inner = activate(linear(h, at(Role::kFfnInW), at(Role::kFfnInB), ctx), c.activation);
-  auto out = linear(inner, at(Role::kFfnOutW), at(Role::kFfnOutB), ctx);
-  if (c.ffn_output_dropout) out = drop(out, c.hidden_dropout);
-  return layer_norm(out + h, at(Role::kFfnNormW), at(Role::kFfnNormB), c.layer_norm_eps);
+  const auto norm = [&](const torch::Tensor& y, Role weight, Role bias) {
+    return layer_norm(y, at(weight), at(bias), c.layer_norm_eps);
+  };
+  if (c.norm == NormPlacement::kPre) {
+    const auto h = at(Role::kAttnNormW).defined() ? norm(x, Role::kAttnNormW, Role::kAttnNormB) : x;
+    auto attended = linear(self_attention(c, l, layer, h, in, ctx), at(Role::kAttnOutW), at(Role::kAttnOutB), ctx);
+    auto y = x + drop(attended, c.attention_output_dropout);
+    auto out = feed_forward(c, l, norm(y, Role::kFfnNormW, Role::kFfnNormB), drop, ctx);
+    return y + drop(out, c.ffn_output_dropout);
+  }
+  auto attended = linear(self_attention(c, l, layer, x, in, ctx), at(Role::kAttnOutW), at(Role::kAttnOutB), ctx);
+  attended = drop(attended, c.attention_output_dropout);
+  auto h = norm(attended + x, Role::kAttnNormW, Role::kAttnNormB);
+  auto out = drop(feed_forward(c, l, h, drop, ctx), c.ffn_output_dropout);
+  return norm(out + h, Role::kFfnNormW, Role::kFfnNormB);
 }
 
-// (K, B, H) first-token states -> (K, B, num_labels): [dropout] -> dense -> activation -> dropout -> classifier
-// (config.h: BERT's and ALBERT's dense is their pooler).
-torch::Tensor classification_head(const ModelConfig& c, const Weights& w, const torch::Tensor& first,
+// (K, B, T, H) final states -> (K, B, H): the first token's, or (ModernBERT's mean pooling) the mean over the
+// real tokens, as transformers computes it: (x * mask).sum(1) / mask.sum(1).
+torch::Tensor pooled_states(const ModelConfig& c, const torch::Tensor& x, const torch::Tensor& key_mask) {
+  if (c.pooling == Pooling::kFirst) return x.select(2, 0);
+  if (!key_mask.defined()) return x.sum(2) / static_cast<double>(x.size(2));
+  auto mask = key_mask.to(x.scalar_type());  // (B, T)
+  return (x * mask.unsqueeze(-1)).sum(2) / mask.sum(1, /*keepdim=*/true);
+}
+
+// (K, B, H) pooled states -> (K, B, num_labels): dropout -> dense -> activation -> [norm] -> dropout ->
+// classifier (config.h: BERT's and ALBERT's dense is their pooler; ModernBERT's norm its head.norm).
+torch::Tensor classification_head(const ModelConfig& c, const Weights& w, const torch::Tensor& pooled,
                                   const ForwardContext& ctx) {
-  const double p = c.classifier_dropout;
-  auto x = c.head_dropout_before_dense ? dropout(first, p, ctx) : first;
+  auto x = dropout(pooled, c.head_input_dropout, ctx);
   x = activate(linear(x, w[Role::kHeadDenseW], w[Role::kHeadDenseB], ctx), c.head_activation);
-  return linear(dropout(x, p, ctx), w[Role::kClassifierW], w[Role::kClassifierB], ctx);
+  if (w[Role::kHeadNormW].defined()) x = layer_norm(x, w[Role::kHeadNormW], w[Role::kHeadNormB], c.layer_norm_eps);
+  return linear(dropout(x, c.classifier_dropout, ctx), w[Role::kClassifierW], w[Role::kClassifierB], ctx);
 }
 
 }  // namespace
@@ -173,12 +148,16 @@ torch::Tensor encode(const ModelConfig& c, const Weights& w, const DeviceBatch& 
   for (const auto& spec : c.params) padding[static_cast<size_t>(spec.role)] = spec.padding_idx;
   auto x = embeddings(c, w, padding, b, ctx);  // (K, B, T, H) float32
   if (on_layer) (*on_layer)(x);
-  const Packing packing = packing_for(b, ctx);
+  const LayerInputs in = layer_inputs(c, w.global, b, ctx);  // the padding layout, the attention's positions
+  const Packing& packing = in.packing;
   if (packing.active()) x = pack(x, packing);  // (K, N, H)
-  for (const auto& layer : w.layers) {
-    x = encoder_layer(c, layer, x, b.key_mask, packing, ctx);
+  for (size_t i = 0; i < w.layers.size(); ++i) {
+    x = encoder_layer(c, w.layers[i], i, x, in, ctx);
     if (on_layer) (*on_layer)(packing.active() ? unpack(x, packing) : x);
   }
+  // A pre-norm encoder's final norm belongs to the output, not to the last layer: the observer saw that layer's
+  // output before it, as transformers' hidden_states hold ModernBERT's.
+  if (w[Role::kFinalNormW].defined()) x = layer_norm(x, w[Role::kFinalNormW], w[Role::kFinalNormB], c.layer_norm_eps);
   return packing.active() ? unpack(x, packing) : x;  // (K, B, T, H); zeros at the padding when packed
 }
 
@@ -216,7 +195,7 @@ ForwardResult forward(const ModelConfig& c, const Weights& w, const DeviceBatch&
   auto x = encode(c, w, b, ctx, on_layer);
   ForwardResult result;
   result.cls = x.select(2, 0);  // (K, B, H)
-  result.logits = classification_head(c, w, result.cls, ctx).to(torch::kFloat32);
+  result.logits = classification_head(c, w, pooled_states(c, x, b.key_mask), ctx).to(torch::kFloat32);
   return result;
 }
 

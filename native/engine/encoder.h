@@ -1,6 +1,7 @@
 // The forward pass of the BERT family with its sequence-classification heads, following Hugging Face
-// transformers' semantics (post-LayerNorm encoder; heads as in *ForSequenceClassification). One code path for
-// every family: the differences are the config's options and the layout's roles (config.h, layout.h).
+// transformers' semantics (post-LayerNorm encoders, and ModernBERT's pre-norm one; heads as in
+// *ForSequenceClassification). One code path for every family: the differences are the config's options and
+// the layout's roles (config.h, layout.h); the attention kinds are self_attention.h's.
 #pragma once
 
 #include <torch/torch.h>

@@ -29,8 +29,21 @@ constexpr std::array<const char*, kRoleCount> kRoleNames = {
     "layer.ffn_out.bias",
     "layer.ffn_norm.weight",
     "layer.ffn_norm.bias",
+    "layer.qkv.weight",
+    "layer.qkv.bias",
+    "layer.pos_key.weight",
+    "layer.pos_key.bias",
+    "layer.pos_query.weight",
+    "layer.pos_query.bias",
+    "encoder.relative_embeddings",
+    "encoder.relative_norm.weight",
+    "encoder.relative_norm.bias",
+    "encoder.final_norm.weight",
+    "encoder.final_norm.bias",
     "head.dense.weight",
     "head.dense.bias",
+    "head.norm.weight",
+    "head.norm.bias",
     "head.classifier.weight",
     "head.classifier.bias",
     "mlm.dense.weight",
@@ -61,6 +74,6 @@ std::optional<Role> role_from_name(const std::string& name) {
   return std::nullopt;
 }
 
-bool is_layer_role(Role role) { return role >= Role::kQueryW && role <= Role::kFfnNormB; }
+bool is_layer_role(Role role) { return role >= Role::kQueryW && role <= Role::kPosQueryB; }
 
 }  // namespace healbert

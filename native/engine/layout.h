@@ -14,8 +14,9 @@ namespace healbert {
 
 enum class ParamKind { kLinearWeight, kBias, kLayerNormWeight, kLayerNormBias, kEmbedding };
 
-// The place of a tensor in the forward pass. Layer roles (kQueryW ... kFfnNormB) are bound per encoder layer,
-// the others once. The names (role_name) are what the TypeScript layer sends.
+// The place of a tensor in the forward pass. Layer roles (kQueryW ... kPosQueryB) are bound per encoder layer,
+// the others once. The names (role_name) are what the TypeScript layer sends. A role a model lacks is unbound
+// (no biases in ModernBERT, no separate query/key/value where one fused qkv projection holds them).
 enum class Role : uint8_t {
   kWord,
   kPosition,
@@ -40,8 +41,21 @@ enum class Role : uint8_t {
   kFfnOutB,
   kFfnNormW,
   kFfnNormB,
+  kQkvW,  // (3H, H): query, key and value rows one after the other (ModernBERT's Wqkv)
+  kQkvB,
+  kPosKeyW,  // DeBERTa without share_att_key: the relative embeddings' own key and query projections
+  kPosKeyB,
+  kPosQueryW,
+  kPosQueryB,
+  kRelEmb,  // (2 * span, H): DeBERTa's relative position embeddings
+  kRelNormW,
+  kRelNormB,
+  kFinalNormW,  // the norm after the last layer of a pre-norm encoder (ModernBERT)
+  kFinalNormB,
   kHeadDenseW,
   kHeadDenseB,
+  kHeadNormW,  // a LayerNorm after the head's activation (ModernBERT's head.norm)
+  kHeadNormB,
   kClassifierW,
   kClassifierB,
   kMlmDenseW,
@@ -72,6 +86,12 @@ struct ParamSpec {
       component;  // "attention.query", "ffn.output", "embeddings.word", "pooler", "classifier.dense", "classifier", ...
   bool is_head = false;      // task-specific (pooler excluded): initialised fresh when missing from a checkpoint
   int64_t padding_idx = -1;  // embeddings: the row that is zero at initialisation and gets no gradient
+  // A fresh value's draw where it is not N(0, initializer_range): its std (< 0: the config's range), a
+  // truncation at +-init_cutoff std (0: none; torch.nn.init.trunc_normal_), and whether the padding row is
+  // zeroed afterwards (ModernBERT's truncated draw overwrites it).
+  double init_std = -1;
+  double init_cutoff = 0;
+  bool init_zero_padding = true;
   // Which network of the model it belongs to: 0 the model itself, 1 its ELECTRA generator (config.h), which
   // reads the embedding tables of network 0 and has its own projection, layers and masked-LM head.
   int network = 0;

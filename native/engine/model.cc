@@ -2,6 +2,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <mutex>
@@ -29,6 +30,16 @@ std::optional<VocabLossInputs> vocab_loss_inputs(const ModelConfig& config, cons
   auto [states, labels] = mlm_states(config, w, hidden, batch, ctx);
   auto [decoder, bias] = mlm_decoder(config, w);
   return VocabLossInputs{states.squeeze(0), decoder.squeeze(0), bias.squeeze(0), labels};
+}
+
+// torch.nn.init.trunc_normal_(mean 0, std, a = -cutoff std, b = cutoff std): uniform draws between the normal
+// CDF's values at the bounds, mapped back through the inverse CDF, clamped.
+torch::Tensor truncated_normal(const std::vector<int64_t>& shape, double sd, double cutoff, at::Generator& gen) {
+  const auto cdf = [](double x) { return (1.0 + std::erf(x / std::sqrt(2.0))) / 2.0; };
+  const double lo = cdf(-cutoff), hi = cdf(cutoff);
+  auto t = torch::empty(shape, torch::kFloat32).uniform_(2 * lo - 1, 2 * hi - 1, gen);
+  t.erfinv_().mul_(sd * std::sqrt(2.0));
+  return t.clamp_(-cutoff * sd, cutoff * sd);
 }
 
 }  // namespace
@@ -139,17 +150,19 @@ void Model::set_member_active(int64_t member, bool active) {
 
 void Model::initialise(uint64_t seed) {
   // Hugging Face's _init_weights: N(0, initializer_range) for Linear and Embedding weights (padding rows
-  // zero: the layout's padding_idx), zero biases, LayerNorm 1 and 0. Drawn on the CPU so the same seed gives the same
-  // bytes on every device; the checkpoint then overwrites whatever it has.
+  // zero: the layout's padding_idx), zero biases, LayerNorm 1 and 0; where the layout says otherwise (ModernBERT),
+  // its own std, truncated at +-cutoff std. Drawn on the CPU so the same seed gives the same bytes on every
+  // device; the checkpoint then overwrites whatever it has.
   torch::NoGradGuard no_grad;
   auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
-  const double std = config_.initializer_range;
   for (const auto& spec : layout_) {
     torch::Tensor t;
+    const double sd = spec.init_std > 0 ? spec.init_std : config_.initializer_range;
     switch (spec.kind) {
       case ParamKind::kLinearWeight:
       case ParamKind::kEmbedding:
-        t = torch::empty(spec.shape, torch::kFloat32).normal_(0.0, std, gen);
+        t = spec.init_cutoff > 0 ? truncated_normal(spec.shape, sd, spec.init_cutoff, gen)
+                                 : torch::empty(spec.shape, torch::kFloat32).normal_(0.0, sd, gen);
         break;
       case ParamKind::kBias:
       case ParamKind::kLayerNormBias:
@@ -159,7 +172,8 @@ void Model::initialise(uint64_t seed) {
         t = torch::ones(spec.shape, torch::kFloat32);
         break;
     }
-    if (spec.padding_idx >= 0 && spec.padding_idx < spec.shape[0]) t[spec.padding_idx].zero_();
+    if (spec.init_zero_padding && spec.padding_idx >= 0 && spec.padding_idx < spec.shape[0])
+      t[spec.padding_idx].zero_();
     // Every member starts from the same values: (K, ...).
     auto stacked = spec.shape;
     stacked.insert(stacked.begin(), members_);

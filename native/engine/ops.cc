@@ -21,24 +21,28 @@ torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const 
                      const ForwardContext& ctx) {
   const int64_t k = weight.size(0);
   if (k == 1)
-    return torch::linear(x.to(ctx.compute), weight.squeeze(0).to(ctx.compute), bias.squeeze(0).to(ctx.compute));
+    return torch::linear(x.to(ctx.compute), weight.squeeze(0).to(ctx.compute),
+                         bias.defined() ? bias.squeeze(0).to(ctx.compute) : torch::Tensor());
   // One batched product for all members: (K, M, in) x (K, in, out) + (K, 1, out).
   auto sizes = x.sizes().vec();
   auto flat = x.to(ctx.compute).reshape({k, -1, x.size(-1)});
-  auto out = torch::baddbmm(bias.to(ctx.compute).unsqueeze(1), flat, weight.to(ctx.compute).transpose(1, 2));
+  const auto w = weight.to(ctx.compute).transpose(1, 2);
+  auto out = bias.defined() ? torch::baddbmm(bias.to(ctx.compute).unsqueeze(1), flat, w) : torch::bmm(flat, w);
   sizes.back() = weight.size(1);
   return out.view(sizes);
 }
 
 torch::Tensor layer_norm(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias, double eps) {
   const int64_t k = weight.size(0);
-  if (k == 1) return torch::layer_norm(x.to(torch::kFloat32), {x.size(-1)}, weight.squeeze(0), bias.squeeze(0), eps);
+  if (k == 1)
+    return torch::layer_norm(x.to(torch::kFloat32), {x.size(-1)}, weight.squeeze(0),
+                             bias.defined() ? bias.squeeze(0) : torch::Tensor(), eps);
   // Normalised once for all members, then each member's own scale and shift: (K, 1, ..., H).
   auto normed = torch::layer_norm(x.to(torch::kFloat32), {x.size(-1)}, {}, {}, eps);
   std::vector<int64_t> shape(static_cast<size_t>(x.dim()), 1);
   shape.front() = k;
   shape.back() = x.size(-1);
-  return torch::addcmul(bias.view(shape), normed, weight.view(shape));
+  return bias.defined() ? torch::addcmul(bias.view(shape), normed, weight.view(shape)) : normed * weight.view(shape);
 }
 
 torch::Tensor activate(const torch::Tensor& x, Activation activation) {
@@ -92,19 +96,25 @@ bool has_fused_attention() {
 #endif
 }
 
-torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
-                        const torch::Tensor& key_mask, double dropout_p, const ForwardContext& ctx) {
-  const int64_t members = ctx.members, rows = q.size(0), seq = q.size(2);
-  const double p = ctx.training ? dropout_p : 0.0;
-  // The key mask for all K x B sequences, member-major as q is.
-  const torch::Tensor mask_all = key_mask.defined() && members > 1 ? key_mask.repeat({members, 1}) : key_mask;
+namespace {
+
+// The attention core for a mask shared by the members: member_mask is one member's, (B, 1, Tq or 1, Tk) bool,
+// true where a query may attend to a key, or undefined for "all". q: (K * B, NH, Tq, HD), k and v:
+// (K * B, NH, Tk, HD), member-major. Returns (K * B, NH, Tq, HD).
+torch::Tensor attend(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                     const torch::Tensor& member_mask, double dropout_p, const ForwardContext& ctx) {
+  const int64_t members = ctx.members;
+  // The mask for all K x B sequences, member-major as q is.
+  const torch::Tensor mask_all =
+      member_mask.defined() && members > 1 ? member_mask.repeat({members, 1, 1, 1}) : member_mask;
 #ifdef HEALBERT_HAS_SDPA
   // With dropout on the CPU, libtorch's SDPA falls back to its unfused math with a serial bernoulli mask;
   // the formula below with our parallel masks measured about 15% less CPU time per bf16 bert-base training
   // step (2 cores, torch 2.13). Evaluation (no dropout) keeps the fused CPU kernel.
+  const double p = ctx.training ? dropout_p : 0.0;
   if (ctx.fused_attention && !(q.is_cpu() && p > 0.0)) {
     c10::optional<torch::Tensor> mask;
-    if (key_mask.defined()) mask = mask_all.view({rows, 1, 1, seq});  // true: may attend
+    if (mask_all.defined()) mask = mask_all;  // true: may attend
     if (p <= 0.0) return at::scaled_dot_product_attention(q, k, v, mask, 0.0, false);
     // SDPA takes no generator: its dropout draws from the device's default generator. The model lends that
     // generator its own stream for this one call (the step's seed and this call's index) and puts the
@@ -116,29 +126,46 @@ torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const to
     }
     // A fleet: SDPA's mask for a sequence depends on its place in the batch, so each member gets a call of
     // its own, lent the same seed: the masks a member would get alone.
-    const int64_t b = rows / members;
+    const int64_t b = q.size(0) / members;
     std::vector<torch::Tensor> outs;
     for (int64_t m = 0; m < members; ++m) {
       const DefaultGeneratorLoan loan(q.device(), seed);
-      c10::optional<torch::Tensor> member_mask;
-      if (key_mask.defined()) member_mask = key_mask.view({b, 1, 1, seq});
+      c10::optional<torch::Tensor> own;
+      if (member_mask.defined()) own = member_mask;
       outs.push_back(at::scaled_dot_product_attention(q.narrow(0, m * b, b), k.narrow(0, m * b, b),
-                                                      v.narrow(0, m * b, b), member_mask, p, false));
+                                                      v.narrow(0, m * b, b), own, p, false));
     }
     return torch::cat(outs, 0);
   }
 #endif
-  // (KB, NH, T, HD) @ (KB, NH, HD, T) -> (KB, NH, T, T)
+  // (KB, NH, Tq, HD) @ (KB, NH, HD, Tk) -> (KB, NH, Tq, Tk)
   // Scores in float32 so that the mask value (float32's lowest, as Hugging Face uses) is representable.
   const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(3)));
   auto scores = torch::matmul(q, k.transpose(-1, -2)).to(torch::kFloat32) * scale;
-  if (key_mask.defined()) {
-    scores = scores.masked_fill(mask_all.logical_not().view({rows, 1, 1, seq}), std::numeric_limits<float>::lowest());
-  }
+  if (mask_all.defined()) scores = scores.masked_fill(mask_all.logical_not(), std::numeric_limits<float>::lowest());
+  return attend_scores(scores, v, dropout_p, ctx);
+}
+
+}  // namespace
+
+torch::Tensor attend_scores(const torch::Tensor& scores, const torch::Tensor& v, double dropout_p,
+                            const ForwardContext& ctx) {
+  const double p = ctx.training ? dropout_p : 0.0;
   auto probs = torch::softmax(scores, -1);
   // Dropout sees the members as the leading dimension, so they share one member's masks.
-  probs = dropout(probs.view({members, -1, seq, seq}), p, ctx).view_as(probs);
-  return torch::matmul(probs.to(v.scalar_type()), v);  // (KB, NH, T, HD)
+  probs = dropout(probs.view({ctx.members, -1, scores.size(-2), scores.size(-1)}), p, ctx).view_as(probs);
+  return torch::matmul(probs.to(v.scalar_type()), v);  // (KB, NH, Tq, HD)
+}
+
+torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                        const torch::Tensor& key_mask, double dropout_p, const ForwardContext& ctx) {
+  return attend(q, k, v, key_mask.defined() ? key_mask.view({key_mask.size(0), 1, 1, key_mask.size(1)}) : key_mask,
+                dropout_p, ctx);
+}
+
+torch::Tensor attention_pairs(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                              const torch::Tensor& pair_mask, double dropout_p, const ForwardContext& ctx) {
+  return attend(q, k, v, pair_mask.unsqueeze(1), dropout_p, ctx);
 }
 
 }  // namespace healbert

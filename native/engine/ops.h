@@ -35,11 +35,13 @@ struct ForwardContext {
   int64_t members = 1;
 };
 
-// (K, ..., in) -> (K, ..., out) with stacked weight (K, out, in) and bias (K, out), computed in ctx.compute.
+// (K, ..., in) -> (K, ..., out) with stacked weight (K, out, in) and bias (K, out) (undefined: none), computed in
+// ctx.compute.
 torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
                      const ForwardContext& ctx);
 
-// LayerNorm over the last dimension with stacked (K, H) weight and bias, in float32; returns float32.
+// LayerNorm over the last dimension with stacked (K, H) weight and bias (undefined: none), in float32; returns
+// float32.
 torch::Tensor layer_norm(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias, double eps);
 
 torch::Tensor activate(const torch::Tensor& x, Activation activation);
@@ -55,6 +57,17 @@ torch::Tensor dropout(const torch::Tensor& x, double p, const ForwardContext& ct
 // bool, true where a key may be attended to, or undefined for "all". Returns (K * B, NH, T, HD).
 torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                         const torch::Tensor& key_mask, double dropout_p, const ForwardContext& ctx);
+
+// attention() with a mask per query and key: pair_mask (B, Tq, Tk) bool, true where query i may attend to key j
+// (one member's, shared by the members and heads); q (K * B, NH, Tq, HD), k and v (K * B, NH, Tk, HD). Every
+// query row must allow at least one key (SDPA gives NaN for a row that allows none).
+torch::Tensor attention_pairs(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                              const torch::Tensor& pair_mask, double dropout_p, const ForwardContext& ctx);
+
+// The end of the attention formula: scores (K * B, NH, Tq, Tk) float32, masked already -> softmax, dropout
+// (one member's masks shared by all, as dropout() does), probabilities @ v (K * B, NH, Tk, HD) in v's dtype.
+torch::Tensor attend_scores(const torch::Tensor& scores, const torch::Tensor& v, double dropout_p,
+                            const ForwardContext& ctx);
 
 // True when this libtorch has the fused scaled-dot-product attention (2.x).
 bool has_fused_attention();

@@ -77,6 +77,8 @@ export interface CorruptionReport {
   milliseconds: number;
   /** The random stream (2: counter-based per tensor name; results of another stream are not comparable). */
   streamVersion: number;
+  /** What the corruption reaches beyond its tensors (DeBERTa's shared position projections); absent when nothing. */
+  notes?: string[];
   /** How it ran: the fused CPU pass, the counter kernel (CUDA, or its body on the host), or tensor ops. */
   path: 'fused' | 'kernel' | 'tensor-ops';
 }
@@ -102,7 +104,26 @@ const finite = (x: number) => (Number.isFinite(x) ? x : null);
 function groupOf(layer: number, component: string): string {
   if (layer >= 0) return `layer ${layer}`;
   if (component.startsWith('embeddings')) return 'embeddings';
+  if (component.startsWith('encoder.')) return 'encoder';
   return component === 'pooler' ? 'pooler' : 'head';
+}
+
+/**
+ * What a corruption reaches beyond the tensors it names, where the architecture says: in DeBERTa with
+ * share_att_key, a layer's query and key projections also project the relative position embeddings, so a head's
+ * (or any) query and key rows feed its position-to-content and content-to-position terms too.
+ */
+function reachNotes(model: Model, tensors: { role?: string; layer: number }[]): string[] {
+  const relative = model.config.relative;
+  if (!relative?.shareKeys) return [];
+  const layers = [...new Set(tensors.filter((t) => /^layer\.(query|key)\./.test(t.role ?? '')).map((t) => t.layer))];
+  if (layers.length === 0) return [];
+  const terms = [relative.c2p ? 'content-to-position (keys)' : '', relative.p2c ? 'position-to-content (queries)' : '']
+    .filter(Boolean)
+    .join(' and ');
+  return [
+    `share_att_key: the query and key projections of layer${layers.length > 1 ? 's' : ''} ${layers.join(', ')} also project the relative position embeddings, so this corruption also changes the ${terms} terms of the heads it hits`,
+  ];
 }
 
 function aggregate(tensors: TensorChange[]): Omit<GroupChange, 'group' | 'layer'> {
@@ -233,6 +254,10 @@ export async function corrupt(model: Model, input: CorruptionSpec | unknown, opt
     ...aggregate(members),
   }));
   const heads = headChanges(tensors);
+  const notes = reachNotes(
+    model,
+    result.tensors.map((t) => params[t.index] as { role: string; layer: number }),
+  );
   return {
     spec,
     seed,
@@ -244,6 +269,7 @@ export async function corrupt(model: Model, input: CorruptionSpec | unknown, opt
     total: aggregate(tensors),
     milliseconds: result.milliseconds,
     streamVersion: result.streamVersion,
+    ...(notes.length > 0 ? { notes } : {}),
     path: result.kernel ? 'kernel' : result.fused ? 'fused' : 'tensor-ops',
   };
 }

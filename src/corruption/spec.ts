@@ -23,13 +23,25 @@ export interface TargetSpec {
    * `layers` defaults to all.
    */
   heads?: LayerSelector | LayerSelector[];
-  /** FFN neurons of the selected layers: row i of the intermediate weight and its bias, column i of the FFN output weight. */
+  /**
+   * FFN neurons of the selected layers: row i of the intermediate weight and its bias (and row I + i, its gate,
+   * in a GLU such as ModernBERT's), column i of the FFN output weight. A head of a fused qkv projection
+   * (ModernBERT's Wqkv) is its rows in each of the three thirds.
+   */
   neurons?: LayerSelector | LayerSelector[];
-  /** Parts of each selected layer: attention, attention.query|key|value|output, attention.layernorm, ffn, ffn.intermediate, ffn.output, ffn.layernorm, layernorm. Default: all. */
+  /**
+   * Parts of each selected layer: attention, attention.query|key|value|output, attention.qkv (ModernBERT's fused
+   * projection), attention.pos_key|pos_query|position (DeBERTa's own position projections), attention.layernorm,
+   * ffn, ffn.intermediate, ffn.output, ffn.layernorm, layernorm. Default: all.
+   */
   components?: string[];
   /** Only weights (Linear, LayerNorm and embedding weights) or only biases. Default: all. */
   kinds?: 'all' | 'weights' | 'biases';
-  /** Whole parts outside the encoder layers: embeddings (or embeddings.word|position|token_type|layernorm), pooler, classifier. */
+  /**
+   * Whole parts outside the encoder layers: embeddings (or embeddings.word|position|token_type|layernorm|projection),
+   * rel_embeddings (DeBERTa's relative position embeddings), encoder.layernorm (DeBERTa's norm on them, ModernBERT's
+   * final norm), pooler (ModernBERT: its head's dense and norm), classifier.
+   */
   include?: string[];
   /** Globs over Hugging Face parameter names (* matches any run of characters). */
   names?: string[];

@@ -29,10 +29,24 @@ export interface TargetDims {
 
 /** Layer components by the names a spec may use. */
 const COMPONENTS: Record<string, string[]> = {
-  attention: ['attention.query', 'attention.key', 'attention.value', 'attention.output'],
+  attention: [
+    'attention.query',
+    'attention.key',
+    'attention.value',
+    'attention.qkv',
+    'attention.pos_key',
+    'attention.pos_query',
+    'attention.output',
+  ],
   'attention.query': ['attention.query'],
   'attention.key': ['attention.key'],
   'attention.value': ['attention.value'],
+  // ModernBERT's fused query, key and value projection (Wqkv).
+  'attention.qkv': ['attention.qkv'],
+  // DeBERTa without share_att_key: the relative embeddings' own key and query projections.
+  'attention.pos_key': ['attention.pos_key'],
+  'attention.pos_query': ['attention.pos_query'],
+  'attention.position': ['attention.pos_key', 'attention.pos_query'],
   'attention.output': ['attention.output'],
   'attention.layernorm': ['attention.layernorm'],
   ffn: ['ffn.intermediate', 'ffn.output'],
@@ -42,7 +56,7 @@ const COMPONENTS: Record<string, string[]> = {
   layernorm: ['attention.layernorm', 'ffn.layernorm'],
 };
 
-/** Parts outside the encoder by the names a spec may use. */
+/** Parts outside the encoder layers by the names a spec may use. */
 const GROUPS: Record<string, (component: string) => boolean> = {
   embeddings: (c) => c.startsWith('embeddings.'),
   'embeddings.word': (c) => c === 'embeddings.word',
@@ -50,6 +64,10 @@ const GROUPS: Record<string, (component: string) => boolean> = {
   'embeddings.token_type': (c) => c === 'embeddings.token_type',
   'embeddings.layernorm': (c) => c === 'embeddings.layernorm',
   'embeddings.projection': (c) => c === 'embeddings.projection',
+  // DeBERTa's relative position embeddings; the encoder's own LayerNorm (DeBERTa's, on those embeddings;
+  // ModernBERT's final norm).
+  rel_embeddings: (c) => c === 'encoder.rel_embeddings',
+  'encoder.layernorm': (c) => c === 'encoder.layernorm',
   pooler: (c) => c === 'pooler',
   classifier: (c) => c === 'classifier' || c === 'classifier.dense',
 };
@@ -160,10 +178,12 @@ export interface ResolvedTargets {
 
 /**
  * Where heads and neurons sit, by role (src/model/layout.ts): in the rows (output features) or the columns
- * (input features) of a tensor. A head owns rows h*d..(h+1)*d of query, key and value (weights and biases)
- * and those columns of the attention output's weight; neuron i owns row i of the FFN input (weight and
- * bias) and column i of the FFN output's weight. The output biases are every head's and every neuron's: no
- * slice of them is anyone's, so they are left out.
+ * (input features) of a tensor. A head owns rows h*d..(h+1)*d of query, key and value (weights and biases;
+ * DeBERTa's position projections too) and those columns of the attention output's weight; in a fused qkv
+ * projection it owns those rows of each third (three runs). Neuron i owns row i of the FFN input (weight and
+ * bias), and row I + i too where the FFN is a GLU (its gate: the input's rows are 2I, two runs), and column i
+ * of the FFN output's weight. The output biases are every head's and every neuron's: no slice of them is
+ * anyone's, so they are left out.
  */
 const HEAD_GEOMETRY: Record<string, 'rows' | 'columns'> = {
   'layer.query.weight': 'rows',
@@ -172,6 +192,12 @@ const HEAD_GEOMETRY: Record<string, 'rows' | 'columns'> = {
   'layer.key.bias': 'rows',
   'layer.value.weight': 'rows',
   'layer.value.bias': 'rows',
+  'layer.qkv.weight': 'rows',
+  'layer.qkv.bias': 'rows',
+  'layer.pos_key.weight': 'rows',
+  'layer.pos_key.bias': 'rows',
+  'layer.pos_query.weight': 'rows',
+  'layer.pos_query.bias': 'rows',
   'layer.attention_output.weight': 'columns',
 };
 const NEURON_GEOMETRY: Record<string, 'rows' | 'columns'> = {
@@ -194,7 +220,15 @@ function roleOf(p: TargetParameter): string {
   return base ? `${base}.${p.kind === 'linear.weight' ? 'weight' : 'bias'}` : '';
 }
 /** The components a head slices, and those a neuron slices. */
-const HEAD_COMPONENTS = new Set(['attention.query', 'attention.key', 'attention.value', 'attention.output']);
+const HEAD_COMPONENTS = new Set([
+  'attention.query',
+  'attention.key',
+  'attention.value',
+  'attention.qkv',
+  'attention.pos_key',
+  'attention.pos_query',
+  'attention.output',
+]);
 const NEURON_COMPONENTS = new Set(['ffn.intermediate', 'ffn.output']);
 
 const selectorList = (value: LayerSelector | LayerSelector[] | undefined) =>
@@ -213,28 +247,44 @@ function runsOf(sorted: number[]): [number, number][] {
 
 /**
  * The slices of one parameter for heads or neurons (HEAD_GEOMETRY, NEURON_GEOMETRY), or null when neither
- * cuts it (a layer norm, or an output bias every head or neuron shares).
+ * cuts it (a layer norm, or an output bias every head or neuron shares). A row geometry over a tensor of
+ * several blocks (a fused qkv: 3 x H rows; a GLU's input: 2 x I rows) cuts the same rows of every block: one
+ * slice of `runs` runs, a block apart.
  */
-function slicesOf(p: TargetParameter, heads: number[], neurons: number[], numHeads: number): ParamSlice[] | null {
+function slicesOf(p: TargetParameter, heads: number[], neurons: number[], numHeads: number, numNeurons: number): ParamSlice[] | null {
   const shape = p.shape;
   if (!shape) throw new HealbertError('ERR_INTERNAL', `${p.name}: heads and neurons need parameter shapes`);
   const [rows, cols] = [shape[0] as number, (shape[1] ?? 1) as number];
   const role = roleOf(p);
+  const blocks = (owners: number) => {
+    if (owners <= 0 || rows % owners !== 0) throw new HealbertError('ERR_INTERNAL', `${p.name}: ${rows} rows for ${owners} owners`);
+    return rows / owners;
+  };
   const head = heads.length > 0 ? HEAD_GEOMETRY[role] : undefined;
   if (head) {
-    const d = (head === 'columns' ? cols : rows) / numHeads;
+    // A head's width: the attention output's columns (H) or one block's rows over the heads.
+    const runs = head === 'columns' ? 1 : role.startsWith('layer.qkv.') ? 3 : 1;
+    const block = head === 'columns' ? cols : rows / runs;
+    const d = block / numHeads;
     return heads.map((h) =>
       head === 'columns'
         ? { offset: h * d, length: d, stride: cols, count: rows, head: h }
-        : { offset: h * d * cols, length: d * cols, stride: 0, count: 1, head: h },
+        : { offset: h * d * cols, length: d * cols, stride: runs > 1 ? block * cols : 0, count: runs, head: h },
     );
   }
   const neuron = neurons.length > 0 ? NEURON_GEOMETRY[role] : undefined;
   if (neuron) {
+    const runs = neuron === 'rows' ? blocks(numNeurons) : 1;
     return runsOf(neurons).map(([from, to]) =>
       neuron === 'columns'
         ? { offset: from, length: to - from, stride: cols, count: rows, neurons: [from, to] }
-        : { offset: from * cols, length: (to - from) * cols, stride: 0, count: 1, neurons: [from, to] },
+        : {
+            offset: from * cols,
+            length: (to - from) * cols,
+            stride: runs > 1 ? numNeurons * cols : 0,
+            count: runs,
+            neurons: [from, to],
+          },
     );
   }
   return null;
@@ -296,7 +346,7 @@ export function resolveTargets(
       const what = targets.heads !== undefined ? 'heads' : 'neurons';
       fail(
         `${root}.${what}`,
-        `the selected components have no matrix that ${what} slice (heads: attention.query|key|value|output; neurons: ffn.intermediate|output)`,
+        `the selected components have no matrix that ${what} slice (heads: attention.query|key|value|qkv|pos_key|pos_query|output; neurons: ffn.intermediate|output)`,
       );
     }
     components.clear();
@@ -309,7 +359,7 @@ export function resolveTargets(
     if (p.layer >= 0 && (p.layers ?? [p.layer]).some((l) => layerSet.has(l)) && components.has(p.component)) {
       checkShared(p, layerSet, `${root}.layers`);
       if (!sliced) selected.add(i);
-      else if (slicesOf(p, heads, neurons, numHeads) !== null) {
+      else if (slicesOf(p, heads, neurons, numHeads, numNeurons) !== null) {
         selected.add(i);
         cutBySlices.add(i);
       }
@@ -342,6 +392,8 @@ export function resolveTargets(
     })
     .sort((a, b) => a - b);
   if (indices.length === 0) fail(root, 'selects no parameters');
-  const slices = indices.map((i) => (cutBySlices.has(i) ? slicesOf(params[i] as TargetParameter, heads, neurons, numHeads) : null));
+  const slices = indices.map((i) =>
+    cutBySlices.has(i) ? slicesOf(params[i] as TargetParameter, heads, neurons, numHeads, numNeurons) : null,
+  );
   return { indices, layers, slices, heads, neurons };
 }

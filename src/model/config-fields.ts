@@ -45,10 +45,21 @@ export class ConfigFields {
     return value;
   }
 
+  bool(key: string, fallback: boolean): boolean {
+    const value = this.raw[key] ?? fallback;
+    if (typeof value !== 'boolean') this.fail(key, 'true or false', value);
+    return value;
+  }
+
   string(key: string, fallback?: string): string {
     const value = this.raw[key] ?? fallback;
     if (typeof value !== 'string') this.fail(key, 'a string', value);
     return value;
+  }
+
+  /** Fails naming the key, as the readers do (for values a family checks itself). */
+  invalid(key: string, expected: string, value: unknown): never {
+    this.fail(key, expected, value);
   }
 
   /**

@@ -10,7 +10,8 @@ import type { Architecture, EngineConfig } from './engine-config.js';
 import { familyOfModelType } from './families/index.js';
 
 export type { ActivationName, RawConfig } from './config-fields.js';
-export type { Architecture, EngineConfig, GeneratorSizes, HeadKind } from './engine-config.js';
+export type { Architecture, EngineConfig, GeneratorSizes, HeadKind, RelativeAttention, RotaryAttention } from './engine-config.js';
+export { relativeSpan } from './engine-config.js';
 
 /** What a loaded model's heads are: the MLM head, the task head's classes or regression, and per-model overrides. */
 export interface HeadOptions {
@@ -88,7 +89,7 @@ export function engineConfig(raw: RawConfig, source: string, head: HeadOptions =
       'ERR_ARGUMENT',
       `an MLM head is available for BERT models only, not ${fam.name}${fam.name === 'electra' ? ' (an ELECTRA discriminator has no masked-LM head)' : ''}`,
     );
-  const { numLayerGroups, ...sizes } = fam.read(f);
+  const { numLayerGroups, structure, ...sizes } = fam.read(f);
   let config: EngineConfig = {
     arch: fam.name,
     ...sizes,
@@ -97,7 +98,7 @@ export function engineConfig(raw: RawConfig, source: string, head: HeadOptions =
     mlmHead: head.mlmHead ?? false,
     // tie_word_embeddings: false gives the MLM head a decoder of its own (cls.predictions.decoder.*).
     mlmTied: raw.tie_word_embeddings !== false,
-    structure: fam.structure,
+    structure: { ...fam.structure, ...structure },
     ...(numLayerGroups !== undefined && numLayerGroups < sizes.numLayers
       ? { sharedLayerGroups: numLayerGroups, ...(head.untieLayers ? { untied: true } : {}) }
       : {}),
@@ -107,7 +108,12 @@ export function engineConfig(raw: RawConfig, source: string, head: HeadOptions =
   if (head.dropout !== undefined) {
     if (!(head.dropout >= 0 && head.dropout < 1))
       throw new HealbertError('ERR_ARGUMENT', `dropout must be a probability in [0, 1), got ${head.dropout}`);
-    config = { ...config, hiddenDropout: head.dropout, attentionDropout: head.dropout };
+    // Every dropout of the encoder, the family-specific ones (ModernBERT's embedding, attention-output and
+    // mlp dropouts) included.
+    const p = head.dropout;
+    config = { ...config, hiddenDropout: p, attentionDropout: p };
+    for (const key of ['embeddingDropout', 'attentionOutputDropout', 'ffnInnerDropout'] as const)
+      if (config[key] !== undefined) config = { ...config, [key]: p };
   }
   if (config.hiddenSize % config.numHeads !== 0) {
     throw new HealbertError(

@@ -15,7 +15,10 @@ export interface ModelSummary {
   modelType: string;
   files: { path: string; bytes: number; dtypes: string[] }[];
   totalParameters: number;
-  /** Rows: 'embeddings', 'layer 0' ... 'layer N-1' (or shared groups: 'layers 0-11 (shared)'), 'pooler', 'head'. */
+  /**
+   * Rows: 'embeddings', 'layer 0' ... 'layer N-1' (or shared groups: 'layers 0-11 (shared)'), 'encoder' (DeBERTa's
+   * relative embeddings and their norm, ModernBERT's final norm), 'pooler', 'head'.
+   */
   groups: { group: string; parameters: number; byComponent: Record<string, number> }[];
   initialised: string[];
   ignored: string[];
@@ -28,6 +31,7 @@ function groupOf(p: { layer: number; layers: number[]; component: string }): str
   if (p.layers.length > 1) return `layers ${p.layers[0]}-${p.layers.at(-1)} (shared)`;
   if (p.layer >= 0) return `layer ${p.layer}`;
   if (p.component.startsWith('embeddings')) return 'embeddings';
+  if (p.component.startsWith('encoder.')) return 'encoder';
   if (p.component === 'pooler') return 'pooler';
   return 'head';
 }

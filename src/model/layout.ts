@@ -4,7 +4,7 @@
  * Pure: no addon. The engine takes this list with the config (native/engine/layout.h) and checks it.
  */
 import { HealbertError } from '../errors.js';
-import type { EngineConfig } from './config.js';
+import { type EngineConfig, relativeSpan } from './engine-config.js';
 import { layerGroupOf } from './families/albert.js';
 import { family } from './families/index.js';
 import type { LayerNames } from './families/types.js';
@@ -24,6 +24,8 @@ export interface NativeParamSpec {
   isHead: boolean;
   /** Embeddings: the row that is zero at initialisation and gets no gradient. */
   paddingIdx?: number;
+  /** How a fresh value is drawn, where not N(0, initializer_range) (src/model/families/types.ts: ParamInit). */
+  init?: { std: number; cutoff?: number; paddingRow?: 'zero' | 'drawn' };
   /** 1: a tensor of an ELECTRA pre-training model's generator (native/engine/layout.h); absent: the model's. */
   network?: number;
 }
@@ -39,15 +41,94 @@ export function layerGroups(c: EngineConfig): number[][] {
   return out;
 }
 
-const LAYER_PARTS: { key: keyof LayerNames; role: string; component: string; norm: boolean }[] = [
-  { key: 'query', role: 'query', component: 'attention.query', norm: false },
-  { key: 'key', role: 'key', component: 'attention.key', norm: false },
-  { key: 'value', role: 'value', component: 'attention.value', norm: false },
-  { key: 'attentionOutput', role: 'attention_output', component: 'attention.output', norm: false },
-  { key: 'attentionNorm', role: 'attention_norm', component: 'attention.layernorm', norm: true },
-  { key: 'ffnIn', role: 'ffn_in', component: 'ffn.intermediate', norm: false },
-  { key: 'ffnOut', role: 'ffn_out', component: 'ffn.output', norm: false },
-  { key: 'ffnNorm', role: 'ffn_norm', component: 'ffn.layernorm', norm: true },
+type Width = (c: EngineConfig) => number;
+const hidden: Width = (c) => c.hiddenSize;
+const inner: Width = (c) => c.intermediateSize * (c.structure.ffn === 'glu' ? 2 : 1);
+
+/**
+ * A layer's tensors in checkpoint order, where the family names them: out x in for a Linear, [out] for a
+ * norm; `bias` says whether it has one (EngineConfig.bias), `needed` whether this config has it at all.
+ */
+const LAYER_PARTS: {
+  key: keyof LayerNames;
+  role: string;
+  component: string;
+  norm: boolean;
+  shape: [Width, Width] | [Width];
+  bias: (c: EngineConfig) => boolean;
+  needed?: (c: EngineConfig) => boolean;
+}[] = [
+  {
+    key: 'query',
+    role: 'query',
+    component: 'attention.query',
+    norm: false,
+    shape: [hidden, hidden],
+    bias: (c) => c.bias?.attention ?? true,
+  },
+  { key: 'key', role: 'key', component: 'attention.key', norm: false, shape: [hidden, hidden], bias: (c) => c.bias?.attention ?? true },
+  {
+    key: 'value',
+    role: 'value',
+    component: 'attention.value',
+    norm: false,
+    shape: [hidden, hidden],
+    bias: (c) => c.bias?.attention ?? true,
+  },
+  // One fused projection: query, key and value rows one after the other (ModernBERT's Wqkv).
+  {
+    key: 'qkv',
+    role: 'qkv',
+    component: 'attention.qkv',
+    norm: false,
+    shape: [(c) => 3 * c.hiddenSize, hidden],
+    bias: (c) => c.bias?.attention ?? true,
+  },
+  // DeBERTa without share_att_key: the relative embeddings' own projections, for the terms pos_att_type names.
+  {
+    key: 'positionKey',
+    role: 'pos_key',
+    component: 'attention.pos_key',
+    norm: false,
+    shape: [hidden, hidden],
+    bias: () => true,
+    needed: (c) => c.relative !== undefined && !c.relative.shareKeys && c.relative.c2p,
+  },
+  {
+    key: 'positionQuery',
+    role: 'pos_query',
+    component: 'attention.pos_query',
+    norm: false,
+    shape: [hidden, hidden],
+    bias: () => true,
+    needed: (c) => c.relative !== undefined && !c.relative.shareKeys && c.relative.p2c,
+  },
+  {
+    key: 'attentionOutput',
+    role: 'attention_output',
+    component: 'attention.output',
+    norm: false,
+    shape: [hidden, hidden],
+    bias: (c) => c.bias?.attention ?? true,
+  },
+  {
+    key: 'attentionNorm',
+    role: 'attention_norm',
+    component: 'attention.layernorm',
+    norm: true,
+    shape: [hidden],
+    bias: (c) => c.bias?.norm ?? true,
+  },
+  { key: 'ffnIn', role: 'ffn_in', component: 'ffn.intermediate', norm: false, shape: [inner, hidden], bias: (c) => c.bias?.ffn ?? true },
+  {
+    key: 'ffnOut',
+    role: 'ffn_out',
+    component: 'ffn.output',
+    norm: false,
+    shape: [hidden, (c) => c.intermediateSize],
+    bias: (c) => c.bias?.ffn ?? true,
+  },
+  { key: 'ffnNorm', role: 'ffn_norm', component: 'ffn.layernorm', norm: true, shape: [hidden], bias: (c) => c.bias?.norm ?? true },
 ];
 
 /** Every tensor of a model of this config, from its family's descriptor: name, shape, kind, role and layers. */
@@ -57,18 +138,25 @@ export function layoutOf(c: EngineConfig): NativeParamSpec[] {
   const [h, e] = [c.hiddenSize, c.embeddingSize];
   const out: NativeParamSpec[] = [];
   const outside = { layer: -1, layers: [] as number[], isHead: false };
-  const embedding = (name: string, rows: number, role: string, component: string, paddingIdx?: number) =>
+  const normBias = c.bias?.norm ?? true;
+  // A fresh tensor's draw where the family's is not N(0, initializer_range) (ModernBERT).
+  const initOf = (role: string) => {
+    const init = f.initOf?.(role, c);
+    return init ? { init } : {};
+  };
+  const embedding = (name: string, rows: number, width: number, role: string, component: string, paddingIdx?: number) =>
     out.push({
       name: `${name}.weight`,
-      shape: [rows, e],
+      shape: [rows, width],
       kind: 'embedding',
       role,
       component,
       ...outside,
       ...(paddingIdx === undefined ? {} : { paddingIdx }),
+      ...initOf(role),
     });
-  // A Linear (weight (out, in) and bias) or a LayerNorm (weight and bias (size)), as two entries.
-  const pair: Pair = (name, shape, norm, role, component, where = outside) => {
+  // A Linear (weight (out, in) and, with `bias`, its bias) or a LayerNorm (weight and, with `bias`, its bias (size)).
+  const pair: Pair = (name, shape, norm, role, component, where = outside, bias = true) => {
     out.push({
       name: `${name}.weight`,
       shape,
@@ -76,7 +164,9 @@ export function layoutOf(c: EngineConfig): NativeParamSpec[] {
       role: `${role}.weight`,
       component,
       ...where,
+      ...initOf(`${role}.weight`),
     });
+    if (!bias) return;
     out.push({
       name: `${name}.bias`,
       shape: [shape[0] as number],
@@ -87,30 +177,42 @@ export function layoutOf(c: EngineConfig): NativeParamSpec[] {
     });
   };
 
-  embedding(n.word, c.vocabSize, 'embeddings.word', 'embeddings.word', c.padTokenId < c.vocabSize ? c.padTokenId : undefined);
+  embedding(n.word, c.vocabSize, e, 'embeddings.word', 'embeddings.word', c.padTokenId < c.vocabSize ? c.padTokenId : undefined);
   const offset = c.structure.positions === 'offset';
-  embedding(n.position, c.maxPositions, 'embeddings.position', 'embeddings.position', offset ? c.padTokenId : undefined);
-  if (n.tokenType && c.typeVocabSize > 0) embedding(n.tokenType, c.typeVocabSize, 'embeddings.token_type', 'embeddings.token_type');
-  pair(n.embeddingsNorm, [e], true, 'embeddings.norm', 'embeddings.layernorm');
-  if (n.projection && (f.alwaysProjects || e !== h)) pair(n.projection, [h, e], false, 'embeddings.projection', 'embeddings.projection');
+  if (n.position && c.structure.positions !== 'none')
+    embedding(n.position, c.maxPositions, e, 'embeddings.position', 'embeddings.position', offset ? c.padTokenId : undefined);
+  if (n.tokenType && c.typeVocabSize > 0) embedding(n.tokenType, c.typeVocabSize, e, 'embeddings.token_type', 'embeddings.token_type');
+  const projects = n.projection !== undefined && (f.alwaysProjects || e !== h);
+  const afterProjection = c.structure.embeddingNormAfterProjection ?? false;
+  const embeddingsNorm = () =>
+    pair(n.embeddingsNorm, [afterProjection && projects ? h : e], true, 'embeddings.norm', 'embeddings.layernorm', outside, normBias);
+  if (!afterProjection) embeddingsNorm();
+  if (projects)
+    pair(n.projection as string, [h, e], false, 'embeddings.projection', 'embeddings.projection', outside, c.bias?.projection ?? true);
+  if (afterProjection) embeddingsNorm();
 
   for (const [group, layers] of layerGroups(c).entries()) {
     const where = { layer: layers[0] as number, layers, isHead: false };
     for (const part of LAYER_PARTS) {
-      const name = n.layer[part.key].replace('{i}', String(group));
-      const shape = part.norm
-        ? [h]
-        : part.key === 'ffnIn'
-          ? [c.intermediateSize, h]
-          : part.key === 'ffnOut'
-            ? [h, c.intermediateSize]
-            : [h, h];
-      pair(name, shape, part.norm, `layer.${part.role}`, part.component, where);
+      const template = n.layer[part.key];
+      if (template === undefined || (part.needed && !part.needed(c))) continue;
+      if (part.key === 'attentionNorm' && f.noFirstAttentionNorm && group === 0) continue;
+      const shape = part.shape.map((width) => width(c));
+      pair(template.replace('{i}', String(group)), shape, part.norm, `layer.${part.role}`, part.component, where, part.bias(c));
     }
   }
+  if (c.relative && n.relativeEmbeddings) {
+    const rows = 2 * relativeSpan(c.relative);
+    embedding(n.relativeEmbeddings, rows, h, 'encoder.relative_embeddings', 'encoder.rel_embeddings');
+    if (c.relative.normalised && n.relativeNorm)
+      pair(n.relativeNorm, [h], true, 'encoder.relative_norm', 'encoder.layernorm', outside, normBias);
+  }
+  if (c.structure.norm === 'pre' && n.finalNorm) pair(n.finalNorm, [h], true, 'encoder.final_norm', 'encoder.layernorm', outside, normBias);
 
   const pooler = n.headDense.pooler;
-  pair(n.headDense.name, [h, h], false, 'head.dense', pooler ? 'pooler' : 'classifier.dense', { ...outside, isHead: !pooler });
+  const denseWhere = { ...outside, isHead: !pooler };
+  pair(n.headDense.name, [h, h], false, 'head.dense', pooler ? 'pooler' : 'classifier.dense', denseWhere, c.bias?.headDense ?? true);
+  if (n.headDense.norm) pair(n.headDense.norm, [h], true, 'head.norm', pooler ? 'pooler' : 'classifier.dense', denseWhere, normBias);
   pair(n.classifier, [c.numLabels, h], false, 'head.classifier', 'classifier', { ...outside, isHead: true });
   if (c.generator) generatorLayout(c, out, pair);
   if (c.mlmHead && n.mlm) {
@@ -130,7 +232,7 @@ export const GENERATOR_PREFIX = 'generator/';
 
 /** Where a parameter sits: its layers, whether it is a task head, its network. */
 type Where = Pick<NativeParamSpec, 'layer' | 'layers' | 'isHead'> & { network?: number };
-type Pair = (name: string, shape: number[], norm: boolean, role: string, component: string, where?: Where) => void;
+type Pair = (name: string, shape: number[], norm: boolean, role: string, component: string, where?: Where, bias?: boolean) => void;
 
 /**
  * ELECTRA pre-training: the discriminator's detection head, then the generator (network 1): its projection
@@ -154,18 +256,24 @@ function generatorLayout(c: EngineConfig, out: NativeParamSpec[], pair: Pair): v
       isHead: false,
       ...gen,
     });
+  // The generator's layers are the family's, at the generator's sizes.
+  const sized: EngineConfig = { ...c, hiddenSize: g.hiddenSize, intermediateSize: g.intermediateSize, numHeads: g.numHeads };
   for (let i = 0; i < g.numLayers; i++) {
     // layer -1: not one of the model's encoder layers (targets, scans and tables leave the generator alone).
     const where = { layer: -1, layers: [i], isHead: false, ...gen };
     for (const part of LAYER_PARTS) {
-      const shape = part.norm
-        ? [g.hiddenSize]
-        : part.key === 'ffnIn'
-          ? [g.intermediateSize, g.hiddenSize]
-          : part.key === 'ffnOut'
-            ? [g.hiddenSize, g.intermediateSize]
-            : [g.hiddenSize, g.hiddenSize];
-      pair(name(n.layer[part.key].replace('{i}', String(i))), shape, part.norm, `layer.${part.role}`, `generator.${part.component}`, where);
+      const template = n.layer[part.key];
+      if (template === undefined || (part.needed && !part.needed(sized))) continue;
+      const shape = part.shape.map((width) => width(sized));
+      pair(
+        name(template.replace('{i}', String(i))),
+        shape,
+        part.norm,
+        `layer.${part.role}`,
+        `generator.${part.component}`,
+        where,
+        part.bias(sized),
+      );
     }
   }
   pair(name(p.generatorDense), [e, g.hiddenSize], false, 'mlm.dense', 'generator.mlm.transform', { ...outside, ...gen });
@@ -188,7 +296,7 @@ function generatorLayout(c: EngineConfig, out: NativeParamSpec[], pair: Pair): v
 export function checkpointNames(c: EngineConfig, layout: NativeParamSpec[]): string[] {
   if (!c.untied || !c.sharedLayerGroups) return layout.map((p) => p.name);
   const n = family(c.arch).names.layer;
-  const templates = LAYER_PARTS.map((part) => n[part.key]);
+  const templates = LAYER_PARTS.flatMap((part) => n[part.key] ?? []);
   return layout.map((p) => {
     if (p.layer < 0) return p.name;
     for (const t of templates) {

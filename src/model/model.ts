@@ -469,7 +469,7 @@ export class Model {
     );
     await writeFile(
       join(dir, 'config.json'),
-      `${JSON.stringify((options.config ?? ((c) => c))(this.savedConfig(dtype, options.labels, options.architecture)), null, 2)}\n`,
+      `${configJson((options.config ?? ((c) => c))(this.savedConfig(dtype, options.labels, options.architecture)), family(this.config.arch).floatKeys ?? [])}\n`,
     );
     if (this.sourceDir && this.sourceDir !== dir) {
       for (const file of TOKENIZER_FILES) {
@@ -623,6 +623,19 @@ export class Model {
     this.queue = result.catch(() => undefined);
     return result;
   }
+}
+
+/**
+ * config.json's text. JSON.parse reads 2.0 as 2, which JSON.stringify writes back as 2; transformers' strict
+ * config classes refuse an integer where a field is typed float (ModernBertConfig's initializer_cutoff_factor),
+ * so the family's float-only keys keep a decimal point.
+ */
+export function configJson(raw: RawConfig, floatKeys: readonly string[]): string {
+  let text = JSON.stringify(raw, null, 2);
+  for (const key of floatKeys) {
+    if (Number.isInteger(raw[key])) text = text.replace(new RegExp(`^(  "${key}": -?\\d+)(,?)$`, 'm'), '$1.0$2');
+  }
+  return text;
 }
 
 function checkMembers(members: number | undefined): number {

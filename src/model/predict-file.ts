@@ -96,7 +96,8 @@ function checkAgainstModel(line: TokenizedLine, model: Model, where: string): vo
   const bad = line.inputIds.findIndex((id) => id < 0 || id >= vocabSize);
   if (bad >= 0)
     throw new HealbertError('ERR_DATA', `${where}: input_ids[${bad}] = ${line.inputIds[bad]} is outside the vocabulary [0, ${vocabSize})`);
-  const types = Math.max(typeVocabSize, 1);
+  // A model without token-type embeddings ignores them (as transformers' DeBERTa-v3 and ModernBERT do).
+  const types = typeVocabSize > 0 ? typeVocabSize : Number.POSITIVE_INFINITY;
   const badType = line.tokenTypeIds?.findIndex((t) => t < 0 || t >= types) ?? -1;
   if (badType >= 0) throw new HealbertError('ERR_DATA', `${where}: token_type_ids[${badType}] is outside [0, ${types})`);
 }

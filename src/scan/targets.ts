@@ -23,6 +23,21 @@ export const SCAN_COMPONENTS = [
   'ffn.layernorm',
 ] as const;
 
+/**
+ * The default walk, of which a scan takes the components the model has: BERT's eight, ModernBERT's fused
+ * attention.qkv (instead of query, key and value; its layer 0 has no attention norm), DeBERTa's position
+ * projections (without share_att_key).
+ */
+const DEFAULT_COMPONENTS = [
+  'attention.query',
+  'attention.key',
+  'attention.value',
+  'attention.qkv',
+  'attention.pos_key',
+  'attention.pos_query',
+  ...SCAN_COMPONENTS.slice(3),
+];
+
 /** What one scan target can be: a layer, a component, a component of one layer, a head or a group of neurons. */
 export const SCAN_EACH: readonly ScanEach[] = ['layer', 'component', 'layer.component', 'head', 'neuron'];
 
@@ -91,7 +106,9 @@ export function expandScanTargets(
   if (options.each === 'head' || options.each === 'neuron') return sliceTargets(options, params, numLayers, dims, layers);
   if (options.components !== undefined && options.components.length === 0) fail('components', 'lists no components');
   const perComponent = options.each !== 'layer';
-  const components = options.components ?? (perComponent ? [...SCAN_COMPONENTS] : undefined);
+  const inLayer = (c: string, among: number[]) =>
+    params.some((p) => p.component === c && (p.layers ?? [p.layer]).some((l) => among.includes(l)));
+  const components = options.components ?? (perComponent ? DEFAULT_COMPONENTS.filter((c) => inLayer(c, layers)) : undefined);
   if (components) {
     const seen = new Set<string>();
     for (const [i, c] of components.entries()) {
@@ -120,7 +137,12 @@ export function expandScanTargets(
     case 'component':
       return (components as string[]).map((c) => make(c, null, c, layers, [c]));
     default:
-      return layers.flatMap((l) => (components as string[]).map((c) => make(`layer ${l} ${c}`, l, c, l, [c])));
+      // By default, only the components each layer has (ModernBERT's layer 0 has no attention norm).
+      return layers.flatMap((l) =>
+        (components as string[])
+          .filter((c) => options.components !== undefined || inLayer(c, [l]))
+          .map((c) => make(`layer ${l} ${c}`, l, c, l, [c])),
+      );
   }
 }
 

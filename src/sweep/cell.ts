@@ -355,6 +355,7 @@ async function corruptMembers(run: FleetRun, model: Model): Promise<Set<string>[
         relativeChange: g.relativeChange,
       })),
       ...(report.heads ? { heads: report.heads.map((h) => ({ layer: h.layer, head: h.head, entries: h.numel, changed: h.changed })) } : {}),
+      ...(report.notes ? { notes: report.notes } : {}),
     };
   }
   return corrupted;

@@ -160,6 +160,8 @@ export interface CellResult {
     groups: { group: string; layer: number; entries: number; changed: number | null; relativeChange: number | null }[];
     /** Per (layer, head) when the corruption names heads, as in CorruptionReport.heads. */
     heads?: { layer: number; head: number; entries: number; changed: number | null }[];
+    /** What the corruption reaches beyond its tensors, as in CorruptionReport.notes (DeBERTa's shared keys). */
+    notes?: string[];
   };
   /** What config.measure asked for (src/measure/types.ts), with what each measurement cost. */
   measurements?: CellMeasurements;

@@ -69,9 +69,13 @@ export function fixtureBatch(
  * change its softmax), so their reference gradients are round-off noise (~1e-9) and Adam, which divides by
  * sqrt(v), turns that noise into updates of up to lr per step in either direction. Comparing them relatively
  * would compare noise with noise: their gradients are checked against the model's gradient scale instead,
- * and their parameters against the largest distance Adam can move them.
+ * and their parameters against the largest distance Adam can move them. DeBERTa's too: its pos_key_proj bias
+ * adds q.b to every c2p score of a row (no gradient in exact arithmetic), and its key_proj bias reaches the
+ * scores other than through q.b only by the p2c term, b.Pq[r(i, j)] (no gradient without p2c; measured 3e-14
+ * then, and 6e-9 against the query bias's 8e-7 with it, deberta-v2-tiny).
  */
-export const isKeyBias = (name: string) => /(attention\.self\.key|attention\.k_lin|attention\.key)\.bias$/.test(name);
+export const isKeyBias = (name: string) =>
+  /(attention\.self\.key|attention\.k_lin|attention\.key|attention\.self\.key_proj|attention\.self\.pos_key_proj)\.bias$/.test(name);
 
 /** A small BERT (3 layers, hidden 128) with fresh weights: the corruption tests' model. */
 export const SMALL_BERT_CONFIG = {

@@ -2,7 +2,9 @@
  * Export of the families beyond BERT to transformers itself (test/python/roundtrip.py, the pip-torch lane):
  * a model healbert corrupted (layers, heads) and saved loads in AutoModelForSequenceClassification with no
  * missing or unexpected keys and gives healbert's outputs, and the saved folder differs from the clean one in
- * the targeted tensors only. ALBERT both as it is (a component of its shared group) and untied (one layer).
+ * the targeted tensors only. ALBERT both as it is (a component of its shared group) and untied (one layer);
+ * DeBERTa-v2/v3 (heads, the relative embeddings and encoder LayerNorm, a layer) and ModernBERT (heads across
+ * Wqkv, GLU neurons, a layer and the final norm).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -59,6 +61,42 @@ const CASES: Case[] = [
     config: 'xlm-roberta-tiny',
     spec: { method: 'reinit', targets: { layers: 'top:1' } },
     ids: { first: 0, last: 2, pad: 1, tokenTypes: false },
+  },
+  {
+    name: 'DeBERTa-v3, one head under noise in every layer (its query and key rows also project the positions)',
+    config: 'deberta-v3-tiny',
+    spec: { method: 'gaussian', level: 0.1, targets: { layers: 'all', heads: 1 } },
+    ids: { first: 1, last: 2, pad: 0, tokenTypes: false },
+  },
+  {
+    name: 'DeBERTa-v3, relative embeddings and the encoder LayerNorm under noise',
+    config: 'deberta-v3-tiny',
+    spec: { method: 'gaussian', level: 0.1, targets: { include: ['rel_embeddings', 'encoder.layernorm'] } },
+    ids: { first: 1, last: 2, pad: 0, tokenTypes: false },
+  },
+  {
+    name: 'DeBERTa-v2 (own position projections, token types), bottom layer re-initialised',
+    config: 'deberta-v2-tiny',
+    spec: { method: 'reinit', targets: { layers: 'bottom:1' } },
+    ids: { first: 1, last: 2, pad: 0, tokenTypes: true },
+  },
+  {
+    name: 'ModernBERT, one head zeroed in every layer (three row runs of Wqkv)',
+    config: 'modernbert-tiny',
+    spec: { method: 'zero', targets: { layers: 'all', heads: 2 } },
+    ids: { first: 1, last: 2, pad: 0, tokenTypes: false },
+  },
+  {
+    name: 'ModernBERT with mean pooling and biases, GLU neurons zeroed in layer 1 (input and gate rows)',
+    config: 'modernbert-tiny-mean',
+    spec: { method: 'zero', targets: { layers: 1, neurons: '0-7' } },
+    ids: { first: 1, last: 2, pad: 0, tokenTypes: false },
+  },
+  {
+    name: 'ModernBERT, the final norm and the top layer re-initialised',
+    config: 'modernbert-tiny',
+    spec: { method: 'reinit', targets: { layers: 'top:1', include: ['encoder.layernorm'] } },
+    ids: { first: 1, last: 2, pad: 0, tokenTypes: false },
   },
 ];
 

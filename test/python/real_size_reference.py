@@ -53,9 +53,29 @@ ARCHITECTURES = {
                            (2, 3, 4)),
     'xlm-roberta-tiny': ('xlm-roberta-tiny', transformers.XLMRobertaConfig,
                          transformers.XLMRobertaForSequenceClassification, (0, 2, 96)),
+    # DeBERTa-v3 (shared keys, log buckets reached by the 24-token batch, relative embeddings through the encoder
+    # LayerNorm), v2-style (own position projections, no buckets but the span clamped, absolute positions, token
+    # types, embed_proj), and a c2p-only one.
+    'deberta-v3-tiny': ('deberta-v3-tiny', transformers.DebertaV2Config, transformers.DebertaV2ForSequenceClassification,
+                        (1, 2, 4)),
+    'deberta-v2-tiny': ('deberta-v2-tiny', transformers.DebertaV2Config, transformers.DebertaV2ForSequenceClassification,
+                        (1, 2, 4)),
+    'deberta-v3-tiny-c2p': ('deberta-v3-tiny-c2p', transformers.DebertaV2Config,
+                            transformers.DebertaV2ForSequenceClassification, (1, 2, 4)),
+    # ModernBERT: global and sliding-window layers (window 8 < 24 tokens), first-token pooling, no biases; and
+    # mean pooling with every bias, explicit layer_types and rope_parameters; -long: 96 tokens, which healbert
+    # runs through its blocked sliding-window path.
+    'modernbert-tiny': ('modernbert-tiny', transformers.ModernBertConfig, transformers.ModernBertForSequenceClassification,
+                        (1, 2, 4)),
+    'modernbert-tiny-mean': ('modernbert-tiny-mean', transformers.ModernBertConfig,
+                             transformers.ModernBertForSequenceClassification, (1, 2, 4)),
+    'modernbert-tiny-long': ('modernbert-tiny', transformers.ModernBertConfig,
+                             transformers.ModernBertForSequenceClassification, (1, 2, 4)),
 }
+# (T, the padded row's length) where the batch is not 2 x 24 with 17 real tokens in its second row.
+LENGTHS = {'modernbert-tiny-long': (96, 70)}
 # The architectures whose batches carry two segments (token type ids); the others get none.
-TOKEN_TYPES = {'bert-base', 'electra-tiny', 'electra-tiny-square', 'albert-tiny', 'albert-tiny-groups'}
+TOKEN_TYPES = {'bert-base', 'electra-tiny', 'electra-tiny-square', 'albert-tiny', 'albert-tiny-groups', 'deberta-v2-tiny'}
 HEADS = ('classification', 'regression', 'mlm')
 DEFAULT_CASES = 'bert-base:classification,bert-base:regression,bert-base:mlm,roberta-base:classification,distilbert-base:classification'
 
@@ -85,7 +105,7 @@ def build(arch, head, seed):
         for name, p in model.named_parameters():
             if name.endswith('.bias'):
                 p.copy_(0.05 * torch.randn(p.shape, generator=g))
-            elif 'LayerNorm.weight' in name or 'layer_norm.weight' in name:
+            elif 'LayerNorm.weight' in name or 'layer_norm.weight' in name or name.endswith('norm.weight'):
                 p.add_(0.1 * torch.randn(p.shape, generator=g))
             elif p.dim() == 2:
                 zero_rows = (p == 0).all(dim=1).nonzero().flatten()
@@ -94,11 +114,11 @@ def build(arch, head, seed):
 
 
 def batch_for(arch, head, vocab_size, pad, seed):
-    """B=2, T=24: row 0 full, row 1 padded after 17 tokens; ids drawn over the whole vocabulary (the last
+    """B=2, T=24 (LENGTHS: other lengths): row 0 full, row 1 padded after 17 tokens; ids drawn over the whole vocabulary (the last
     id included), special tokens where the tokenizer puts them, two segments for BERT."""
     first, last, mask_id = ARCHITECTURES[arch][3]
     g = torch.Generator().manual_seed(seed)
-    B, T, length1 = 2, 24, 17
+    B, (T, length1) = 2, LENGTHS.get(arch, (24, 17))
     ids = torch.randint(3, vocab_size, (B, T), generator=g)
     ids[0, 6] = vocab_size - 1
     mask = torch.ones(B, T, dtype=torch.long)

@@ -98,6 +98,7 @@ export function formatCorruptionReport(r: CorruptionReport): string {
   }
   if ((r.total.nonFinite ?? 0) > 0) lines.push(`  warning: ${r.total.nonFinite} entries are now NaN or infinite`);
   if (r.total.bitsFlipped > 0) lines.push(`  bits flipped: ${r.total.bitsFlipped}`);
+  for (const note of r.notes ?? []) lines.push(`  note: ${note}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -112,8 +113,10 @@ export const corruptCommand: Command = {
     'Heads and neurons take the same selectors: --heads 3 corrupts head 3 (its rows of query, key and value, its\n' +
     'columns of the attention output weight) in every selected layer (default all); --neurons 0-99 rows of the\n' +
     'FFN intermediate weight and the matching columns of the FFN output weight. Output biases stay.\n' +
-    'Components: attention, attention.query|key|value|output, attention.layernorm, ffn, ffn.intermediate, ffn.output,\n' +
-    'ffn.layernorm, layernorm. Include: embeddings[.word|.position|.token_type|.layernorm|.projection], pooler, classifier.\n' +
+    'Components: attention, attention.query|key|value|qkv|pos_key|pos_query|position|output, attention.layernorm, ffn,\n' +
+    'ffn.intermediate, ffn.output, ffn.layernorm, layernorm (ModernBERT: attention.qkv is its fused Wqkv, a head three\n' +
+    'row runs of it; a GLU neuron is its input and gate rows). Include: embeddings[.word|.position|.token_type|\n' +
+    '.layernorm|.projection], rel_embeddings, encoder.layernorm (DeBERTa, ModernBERT), pooler, classifier.\n' +
     'ALBERT shares tensors between layers: a layer selection must take every layer of a shared group, or\n' +
     '--untie-layers gives each layer its own copy first (the saved folder then has one group per layer).',
   options: {

@@ -3,12 +3,38 @@ import type { Command } from '../command.js';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
+/** The structure where it is not BERT's: attention kind, norms, FFN, pooling (absent for BERT-like models). */
+function structureLine(c: ModelSummary['config']): string | undefined {
+  const parts: string[] = [];
+  if (c.relative) {
+    const r = c.relative;
+    const terms = [r.c2p ? 'c2p' : '', r.p2c ? 'p2c' : ''].filter(Boolean).join('+');
+    parts.push(
+      `disentangled attention (${terms}${r.shareKeys ? ', shared key/query projections' : ''}, ${
+        r.buckets > 0 ? `${r.buckets} log buckets over ${r.maxRelative} positions` : `relative positions up to ${r.maxRelative}`
+      })`,
+    );
+  }
+  if (c.rotary) {
+    const r = c.rotary;
+    const local = r.localLayers.length;
+    parts.push(
+      `rotary attention (theta ${r.globalTheta} global${local ? `, ${r.localTheta} in the ${local} sliding-window layers, |i - j| <= ${r.window}` : ''})`,
+    );
+  }
+  if (c.structure.norm === 'pre') parts.push('pre-norm with a final norm');
+  if (c.structure.ffn === 'glu') parts.push(`GLU FFN (${c.activation})`);
+  if (c.structure.pooling === 'mean') parts.push('mean pooling');
+  return parts.length > 0 ? `  structure: ${parts.join('; ')}` : undefined;
+}
+
 export function formatSummary(s: ModelSummary): string {
   const c = s.config;
   const lines = [
     `${s.dir}`,
     `  ${s.modelType} (${c.arch}): ${c.numLayers} layers${c.sharedLayerGroups ? ` sharing ${c.sharedLayerGroups} group${c.sharedLayerGroups > 1 ? 's' : ''} of tensors` : ''}, hidden ${c.hiddenSize}${c.embeddingSize !== c.hiddenSize ? ` (embeddings ${c.embeddingSize})` : ''}, ${c.numHeads} heads, FFN ${c.intermediateSize}, vocabulary ${fmt(c.vocabSize)}, ${c.maxPositions} positions`,
     `  head: ${c.head === 'regression' ? 'regression (1 output)' : `classification, ${c.numLabels} labels`}; activation ${c.activation}; dropout ${c.hiddenDropout}/${c.attentionDropout}/${c.classifierDropout} (hidden/attention/classifier)`,
+    ...(structureLine(c) ? [structureLine(c) as string] : []),
     `  parameters: ${fmt(s.totalParameters)}`,
     ...s.files.map((f) => `  weights: ${f.path} (${(f.bytes / 2 ** 20).toFixed(1)} MiB, ${f.dtypes.join(', ')})`),
     '',

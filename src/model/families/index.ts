@@ -2,12 +2,14 @@
 import { HealbertError } from '../../errors.js';
 import { albert } from './albert.js';
 import { bert } from './bert.js';
+import { debertaV2 } from './deberta-v2.js';
 import { distilbert } from './distilbert.js';
 import { electra } from './electra.js';
+import { modernbert } from './modernbert.js';
 import { roberta, xlmRoberta } from './roberta.js';
 import type { Family, FamilyName } from './types.js';
 
-export const FAMILIES: readonly Family[] = [bert, roberta, xlmRoberta, distilbert, electra, albert];
+export const FAMILIES: readonly Family[] = [bert, roberta, xlmRoberta, distilbert, electra, albert, debertaV2, modernbert];
 
 const BY_NAME = new Map(FAMILIES.map((f) => [f.name, f]));
 const BY_MODEL_TYPE = new Map(FAMILIES.flatMap((f) => f.modelTypes.map((t) => [t, f] as const)));
