@@ -67,7 +67,9 @@ export async function findChangedCells(dir: string, cells: Cell[], inputs: Map<s
   for (const cell of cells) {
     const written = (await stat(resultPath(dir, cell.id)).catch(() => undefined))?.mtimeMs;
     if (written === undefined) continue; // no result (yet, or set aside)
-    const fromIndex = indexTime !== undefined && written <= indexTime ? indexed.get(cell.id) : undefined;
+    // Strictly older: a file's mtime has the kernel's coarse clock (a few ms), so a result.json rewritten in the
+    // same tick as the index's last append has the index's time and must be read.
+    const fromIndex = indexTime !== undefined && written < indexTime ? indexed.get(cell.id) : undefined;
     const result = fromIndex ?? (await readResult(dir, cell.id));
     if (!isFinished(result as CellResult | undefined)) continue;
     const changes = changedInputs(result?.inputs, inputs.get(cell.id) ?? {});
