@@ -395,7 +395,9 @@ async function runWorkerProcesses(
     if (options.fleet !== undefined) args.push('--fleet', String(options.fleet));
     const child = spawn(command[0] as string, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...(device === 'cpu' ? { HEALBERT_THREADS: String(threads) } : {}) },
+      // The cores split among the workers, unless the user fixed the threads (on pip torch 2.x a CPU's float32
+      // round-off depends on the thread count, so a fixed HEALBERT_THREADS keeps results independent of --workers).
+      env: { ...process.env, ...(device === 'cpu' && !process.env.HEALBERT_THREADS ? { HEALBERT_THREADS: String(threads) } : {}) },
     });
     createInterface({ input: child.stdout }).on('line', (line) => {
       try {

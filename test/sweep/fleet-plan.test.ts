@@ -3,12 +3,14 @@
  * K alone, so one worker and three give every cell the same bytes, in float32 and in bfloat16 (where a
  * member differs from solo by round-off); a member retried later is recomputed in its planned fleet and
  * gets the result it would have had; results written before fleets recorded their cells still resume.
+ * Every run here uses one CPU thread (HEALBERT_THREADS, which the worker processes keep): on pip torch 2.x the
+ * float32 round-off of a CPU depends on the thread count, which is not what these tests are about.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { type CellResult, runSweep, type SweepEvent } from '../../src/index.js';
-import { packageRoot } from '../../src/native/binding.js';
+import { loadNative, packageRoot } from '../../src/native/binding.js';
 import { expandSweep } from '../../src/sweep/expand.js';
 import { planFleets, shardFleets } from '../../src/sweep/fleet-plan.js';
 import { appendToIndex } from '../../src/sweep/index-file.js';
@@ -16,6 +18,9 @@ import { resolveSweepSpec } from '../../src/sweep/spec.js';
 import { readSweep } from '../../src/sweep/store.js';
 import { tempDir } from '../helpers/checkpoints.js';
 import { makeTinyModel, tinySpec } from '../helpers/sweep.js';
+
+process.env.HEALBERT_THREADS = '1';
+loadNative().setNumThreads(1);
 
 const cliEntry = [process.execPath, '--import=tsx', join(packageRoot, 'test', 'helpers', 'cli-entry.ts')];
 const model = makeTinyModel();
