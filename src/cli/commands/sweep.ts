@@ -39,7 +39,7 @@ export const sweepCommand: Command = {
       valueName: 'K|auto',
       description:
         'train K cells that differ only in their corruption together, in one batched step. The fleets are fixed by the spec and K, ' +
-        'so the number of workers and who claims first never change a result; K itself changes round-off (float32: the last ' +
+        'so the number of workers and who claims first never change a result (on the CPU with pip torch 2.x, keep the threads per worker fixed with HEALBERT_THREADS: float32 round-off depends on them); K itself changes round-off (float32: the last ' +
         'bits; bfloat16: losses near 1e-5, now and then an evaluation example), and each result records its fleet',
       defaultText: "the spec's fleet, else auto: 1 on the CPU, what fits on CUDA (at most 8)",
     },
