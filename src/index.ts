@@ -75,6 +75,7 @@ export {
 } from './model/model.js';
 export type { NativeRuntimeInfo, NativeSmokeResult, NativeStepResult } from './native/binding.js';
 export type { ElectraEval } from './pretrain/electra.js';
+export type { PretrainArchitecture } from './pretrain/model-config.js';
 export { type PretrainEvent, type PretrainOptions, type PretrainSummary, pretrain } from './pretrain/pretrain.js';
 export type { Cell as TableCell, Column as TableColumn, Table } from './report/table.js';
 export * from './scan/index.js';

@@ -10,15 +10,11 @@ import type { RawConfig } from '../model/config.js';
 import { GENERATOR_PREFIX } from '../model/layout.js';
 import type { Model } from '../model/model.js';
 import { maskedBatch } from './masking.js';
+import { bertConfig, type PretrainArchitecture } from './model-config.js';
 import type { PackedCorpus } from './pack.js';
 
-export interface ElectraArchitecture {
-  layers: number;
-  hidden: number;
-  heads: number;
-  intermediate?: number;
-  maxPositions?: number;
-}
+/** The discriminator's sizes (the generator's follow from them, generatorSizes). */
+export type ElectraArchitecture = PretrainArchitecture;
 
 /**
  * The generator's sizes for a share of the discriminator's width (the paper's default for small models: 1/4):
@@ -41,23 +37,10 @@ export function electraConfig(
   rtdWeight: number,
 ): RawConfig {
   return {
+    ...bertConfig(vocabSize, a, padId),
     model_type: 'electra',
     architectures: ['ElectraForPreTraining'],
-    vocab_size: vocabSize,
     embedding_size: a.hidden,
-    hidden_size: a.hidden,
-    num_hidden_layers: a.layers,
-    num_attention_heads: a.heads,
-    intermediate_size: a.intermediate ?? 4 * a.hidden,
-    max_position_embeddings: a.maxPositions ?? 512,
-    type_vocab_size: 2,
-    hidden_act: 'gelu',
-    hidden_dropout_prob: 0.1,
-    attention_probs_dropout_prob: 0.1,
-    layer_norm_eps: 1e-12,
-    initializer_range: 0.02,
-    pad_token_id: padId,
-    position_embedding_type: 'absolute',
     healbert_generator: generatorSizes(a, generatorShare),
     healbert_rtd_weight: rtdWeight,
   };

@@ -14,11 +14,11 @@ import { writeAtomic } from '../atomic.js';
 import { batchOrder } from '../data/batches.js';
 import { defaultCacheDir } from '../data/tokenize-split.js';
 import { HealbertError } from '../errors.js';
-import type { RawConfig } from '../model/config.js';
 import { type ComputeDtype, Model } from '../model/model.js';
 import { loadTokenizer } from '../tokenizer/load.js';
 import { type ElectraEval, electraConfig, evaluateElectra, saveElectraFolders } from './electra.js';
 import { maskedBatch } from './masking.js';
+import { bertConfig, type PretrainArchitecture } from './model-config.js';
 import { type PackedCorpus, packCorpus } from './pack.js';
 
 /** What pretrain() trains, on what, for how long, and where it writes (see the top of this file). */
@@ -29,7 +29,7 @@ export interface PretrainOptions {
   out: string;
   /** Continue pre-training this checkpoint (MLM head loaded or initialised); else build `architecture`. */
   init?: string;
-  architecture?: { layers: number; hidden: number; heads: number; intermediate?: number; maxPositions?: number };
+  architecture?: PretrainArchitecture;
   steps: number;
   batchSize: number;
   maxLength: number;
@@ -117,27 +117,6 @@ interface Cursor {
   tokensSeen: number;
   sequencesSeen: number;
   seconds: number;
-}
-
-function bertConfig(vocabSize: number, a: NonNullable<PretrainOptions['architecture']>, padId: number): RawConfig {
-  return {
-    model_type: 'bert',
-    architectures: ['BertForMaskedLM'],
-    vocab_size: vocabSize,
-    hidden_size: a.hidden,
-    num_hidden_layers: a.layers,
-    num_attention_heads: a.heads,
-    intermediate_size: a.intermediate ?? 4 * a.hidden,
-    max_position_embeddings: a.maxPositions ?? 512,
-    type_vocab_size: 2,
-    hidden_act: 'gelu',
-    hidden_dropout_prob: 0.1,
-    attention_probs_dropout_prob: 0.1,
-    layer_norm_eps: 1e-12,
-    initializer_range: 0.02,
-    pad_token_id: padId,
-    position_embedding_type: 'absolute',
-  };
 }
 
 /**
